@@ -1,0 +1,84 @@
+"""Catalogue files of the package (``openbmd/data/*.yaml``) turned into core objects.
+
+This is a user layer: it reads YAML and validates it, so the core never has to. Every
+problem is reported as :class:`~openbmd.errors.ScenarioError` naming the file and field.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from openbmd.errors import ScenarioError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class Site:
+    """A named place: a launch area, a defence site, a radar or a city (degrees at the edge)."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    role: str
+    country: str = ""
+
+
+def read_data_yaml(filename: str) -> dict[str, Any]:
+    """Read one YAML file shipped in ``openbmd/data``."""
+    path = resources.files("openbmd").joinpath("data", filename)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"data/{filename}: not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise ScenarioError(f"data/{filename}: expected a mapping at the top level")
+    return doc
+
+
+def require(entry: dict[str, Any], key: str, where: str, kind: type = float) -> Any:
+    """Fetch ``entry[key]`` converted to ``kind``, or raise naming ``where.key``."""
+    if key not in entry:
+        raise ScenarioError(f"{where}: missing field {key!r}")
+    try:
+        return kind(entry[key])
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"{where}.{key}: {entry[key]!r} is not a valid {kind.__name__}") from exc
+
+
+@functools.cache
+def load_sites() -> tuple[Site, ...]:
+    """The named places of ``data/sites.yaml``."""
+    doc = read_data_yaml("sites.yaml")
+    out = []
+    for i, entry in enumerate(doc.get("sites", [])):
+        where = f"data/sites.yaml: sites[{i}]"
+        site = Site(
+            name=require(entry, "name", where, str),
+            lat_deg=require(entry, "lat_deg", where),
+            lon_deg=require(entry, "lon_deg", where),
+            role=require(entry, "role", where, str),
+            country=str(entry.get("country", "")),
+        )
+        if not -90.0 <= site.lat_deg <= 90.0:
+            raise ScenarioError(f"{where}.lat_deg: {site.lat_deg} is outside [-90, 90]")
+        out.append(site)
+    return tuple(out)
+
+
+def find_by_name(items: Any, name: str, kind: str, field: str) -> Any:
+    """Case-insensitive lookup of ``name`` among objects with a ``name``; list valid ones on miss."""
+    key = name.strip().casefold()
+    for item in items:
+        if item.name.casefold() == key:
+            return item
+    valid = ", ".join(item.name for item in items)
+    raise UnknownNameError(f"{field}: unknown {kind} {name!r}; valid: {valid}")
+
+
+def site(name: str, field: str = "--site") -> Site:
+    """Look up one named place."""
+    return find_by_name(load_sites(), name, "site", field)  # type: ignore[no-any-return]
