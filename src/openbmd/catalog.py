@@ -82,3 +82,68 @@ def find_by_name(items: Any, name: str, kind: str, field: str) -> Any:
 def site(name: str, field: str = "--site") -> Site:
     """Look up one named place."""
     return find_by_name(load_sites(), name, "site", field)  # type: ignore[no-any-return]
+
+
+def _stage(entry: dict[str, Any], where: str) -> Any:
+    from openbmd.missiles import Stage
+
+    isp = entry.get("isp_s")
+    thrust = entry.get("thrust_n")
+    return Stage(
+        gross_mass=require(entry, "gross_mass_kg", where),
+        propellant_mass=require(entry, "propellant_mass_kg", where),
+        burn_time=require(entry, "burn_time_s", where),
+        diameter=require(entry, "diameter_m", where),
+        isp=None if isp is None else float(isp),
+        thrust=None if thrust is None else float(thrust),
+    )
+
+
+@functools.cache
+def load_missiles() -> tuple[Any, ...]:
+    """The missile classes of ``data/missiles.yaml`` as :class:`openbmd.missiles.Missile`."""
+    from openbmd.errors import InputError
+    from openbmd.missiles import Missile
+
+    doc = read_data_yaml("missiles.yaml")
+    out = []
+    for i, entry in enumerate(doc.get("missiles", [])):
+        where = f"data/missiles.yaml: missiles[{i}]"
+        try:
+            stages = tuple(
+                _stage(s, f"{where}.stages[{j}]") for j, s in enumerate(entry.get("stages", []))
+            )
+            drag = entry.get("drag", {})
+            kwargs: dict[str, Any] = {}
+            if drag:
+                kwargs["drag_mach"] = tuple(float(x) for x in drag["mach"])
+                kwargs["drag_cd"] = tuple(float(x) for x in drag["cd"])
+            out.append(
+                Missile(
+                    name=require(entry, "name", where, str),
+                    stages=stages,
+                    rv_mass=require(entry, "rv_mass_kg", where),
+                    rv_beta=require(entry, "rv_beta_kg_m2", where),
+                    nominal_range=require(entry, "nominal_range_km", where) * 1e3,
+                    pitch_vertical_time=float(entry.get("vertical_time_s", 10.0)),
+                    pitch_kick_time=float(entry.get("kick_time_s", 10.0)),
+                    klass=str(entry.get("class", "")),
+                    propellant=str(entry.get("propellant", "")),
+                    source=str(entry.get("source", "")),
+                    aliases=tuple(str(a) for a in entry.get("aliases", [])),
+                    **kwargs,
+                )
+            )
+        except InputError as exc:
+            raise ScenarioError(f"{where}: {exc}") from exc
+    return tuple(out)
+
+
+def missile(name: str, field: str = "--missile") -> Any:
+    """Look up a missile class by name or alias (case-insensitive)."""
+    key = name.strip().casefold()
+    for m in load_missiles():
+        if key == m.name.casefold() or key in (a.casefold() for a in m.aliases):
+            return m
+    valid = ", ".join(m.name for m in load_missiles())
+    raise UnknownNameError(f"{field}: unknown missile {name!r}; valid: {valid}")

@@ -22,6 +22,24 @@ app = typer.Typer(
 )
 
 
+def _exception_family(name: str) -> tuple[type[BaseException], ...]:
+    """The click exception class ``name`` — from click, and from the copy newer Typer vendors."""
+    found: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    try:
+        from typer._click import exceptions as vendored  # Typer ≥ 0.29 ships its own click
+    except ImportError:  # pragma: no cover - older Typer uses click itself
+        return tuple(found)
+    if hasattr(vendored, name):
+        found.append(getattr(vendored, name))
+    return tuple(found)
+
+
+_NO_ARGS = _exception_family("NoArgsIsHelpError")
+_USAGE = _exception_family("UsageError")
+_ABORT = (*_exception_family("Abort"), typer.Abort)
+_EXIT = (*_exception_family("Exit"), typer.Exit)
+
+
 def fail(message: str) -> None:
     """Raise the one-line user error that :func:`main` turns into exit code 2."""
     raise InputError(message)
@@ -36,18 +54,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         rv = app(args=args, prog_name="openbmd", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+    except _NO_ARGS as exc:
+        ctx = getattr(exc, "ctx", None)
+        print(ctx.get_help() if ctx else str(exc))
         return 0
-    except click.exceptions.UsageError as exc:
+    except _USAGE as exc:
         # Click's usage errors already name the option; keep them to one line.
-        print(f"openbmd: error: {_one_line(exc.format_message())}", file=sys.stderr)
+        print(f"openbmd: error: {_one_line(exc.format_message())}", file=sys.stderr)  # type: ignore[attr-defined]
         return 2
-    except click.exceptions.Abort:
+    except _ABORT:
         print("openbmd: aborted", file=sys.stderr)
         return 130
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
+    except _EXIT as exc:
+        return int(getattr(exc, "exit_code", 0))
     except OpenBMDError as exc:
         print(f"openbmd: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2

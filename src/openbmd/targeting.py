@@ -1,0 +1,398 @@
+"""Aiming ballistic missiles: trajectory shapes, maximum range, and closed-form free flight.
+
+:func:`aim` solves, for a batch of missiles, launch points and aimpoints on the rotating
+Earth, the launch azimuth and pitch program (kick angle, thrust cut-off) that put the impact
+within a tolerance of the aimpoint, for three shapes:
+
+``min-energy``
+    The least burnout energy that reaches the aimpoint: the kick angle that maximises range
+    for the burnout energy, with thrust cut off (energy management) once the range is met.
+``lofted`` / ``depressed``
+    Full burn; the steeper (smaller kick) or flatter (larger kick) of the two paths that reach
+    the range. With an apogee given, a lofted shot instead cuts thrust so that both the range
+    and the apogee are met.
+
+Every iteration flies the whole batch at once (:func:`openbmd.trajectory.fly`); the azimuth
+is corrected by the angle between the aimpoint and the impact seen from the launch point.
+
+:func:`free_flight` is the closed-form (Bate, Mueller & White 1971, ch. 6) coast of a body
+from a burnout state over a spherical, point-mass Earth, optionally rotating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from openbmd import earth
+from openbmd.constants import DEG, GM_EARTH, R_EARTH_MEAN
+from openbmd.errors import ConvergenceError, InputError, OutOfRangeError
+from openbmd.missiles import Missile, stack
+from openbmd.trajectory import (
+    EarthModel,
+    Guidance,
+    StepSizes,
+    Trajectory,
+    fly,
+    surface_distance,
+)
+
+FloatArray = NDArray[np.float64]
+
+SHAPES = ("min-energy", "lofted", "depressed")
+KICK_MIN = 0.5 * DEG
+KICK_MAX = 75.0 * DEG
+
+
+@dataclass(frozen=True)
+class MaxRange:
+    """Maximum range per (missile, launch, azimuth): range [m], kick angle [rad], trajectory."""
+
+    range: FloatArray
+    kick_angle: FloatArray
+    trajectory: Trajectory
+
+
+@dataclass(frozen=True)
+class AimSolution:
+    """An aimed batch: the guidance found, the flown trajectory and the miss [m]."""
+
+    guidance: Guidance
+    trajectory: Trajectory
+    aim_lat: FloatArray
+    aim_lon: FloatArray
+    miss: FloatArray
+    shape: str
+
+
+def _as_batch(missiles: Missile | Sequence[Missile], n: int | None = None) -> list[Missile]:
+    ms = [missiles] if isinstance(missiles, Missile) else list(missiles)
+    if n is not None and len(ms) == 1:
+        ms = ms * n
+    return ms
+
+
+def _broadcast(n: int, *xs: Any) -> list[FloatArray]:
+    return [np.broadcast_to(np.asarray(x, dtype=float), (n,)).copy() for x in xs]
+
+
+def max_range(
+    missiles: Missile | Sequence[Missile],
+    launch_lat: Any,
+    launch_lon: Any,
+    azimuth: Any,
+    model: EarthModel | None = None,
+    steps: StepSizes | None = None,
+) -> MaxRange:
+    """Full-burn maximum ground range for each (missile, launch point, azimuth).
+
+    The kick angle is searched on a grid, then twice on finer grids around the best value
+    (range is flat at its maximum, so ~0.1° resolution leaves < 0.01 % of range).
+    """
+    lat = np.atleast_1d(np.asarray(launch_lat, dtype=float))
+    ms = _as_batch(missiles, lat.size if lat.size > 1 else None)
+    n = len(ms)
+    lat, lon, az = _broadcast(n, launch_lat, launch_lon, azimuth)
+    batch = stack(ms)
+    lo, hi = np.full(n, KICK_MIN), np.full(n, KICK_MAX)
+    best_k = np.zeros(n)
+    for k in (13, 7, 7):
+        grid = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, k)[None, :]
+        big = _repeat(batch, k)
+        traj = fly(big, np.repeat(lat, k), np.repeat(lon, k),
+                   Guidance.of(n * k, np.repeat(az, k), grid.ravel()),
+                   model, steps, record=False)  # fmt: skip
+        rng = np.nan_to_num(traj.ground_range(), nan=-1.0).reshape(n, k)
+        j = np.argmax(rng, axis=1)
+        best_k = grid[np.arange(n), j]
+        step = (hi - lo) / (k - 1)
+        lo, hi = np.maximum(best_k - step, KICK_MIN), np.minimum(best_k + step, KICK_MAX)
+    final = fly(batch, lat, lon, Guidance.of(n, az, best_k), model, steps, record=True)
+    return MaxRange(final.ground_range(), best_k, final)
+
+
+def _repeat(batch: Any, k: int) -> Any:
+    """Repeat every missile of a MissileBatch k times (row i*k + j is missile i)."""
+    fields = {f: getattr(batch, f) for f in batch.__dataclass_fields__}
+    out = {f: (np.repeat(v, k, axis=0) if isinstance(v, np.ndarray) else v * k)
+           for f, v in fields.items()}  # fmt: skip
+    return type(batch)(**out)
+
+
+def aim(
+    missiles: Missile | Sequence[Missile],
+    launch_lat: Any,
+    launch_lon: Any,
+    aim_lat: Any,
+    aim_lon: Any,
+    shape: str = "min-energy",
+    apogee: Any = None,
+    model: EarthModel | None = None,
+    steps: StepSizes | None = None,
+    tolerance: float = 200.0,
+    max_iter: int = 30,
+) -> AimSolution:
+    """Find azimuth and pitch program so each missile lands on its aimpoint.
+
+    Parameters
+    ----------
+    missiles : Missile or sequence of Missile
+        One per aimpoint, or a single missile for all.
+    launch_lat, launch_lon, aim_lat, aim_lon : array_like (N,)
+        Geodetic coordinates [rad].
+    shape : {"min-energy", "lofted", "depressed"}
+        Trajectory shape (see module docstring).
+    apogee : array_like, optional
+        Target apogee altitude [m] for a lofted shot (cuts thrust to meet it).
+    tolerance : float
+        Accepted miss distance [m].
+
+    Raises
+    ------
+    OutOfRangeError
+        If an aimpoint lies beyond the missile's maximum range (the message names it).
+    """
+    if shape not in SHAPES:
+        raise InputError(f"shape: {shape!r} is not one of {', '.join(SHAPES)}")
+    if apogee is not None and shape != "lofted":
+        raise InputError("apogee: only a lofted shot takes an apogee")
+    lat = np.atleast_1d(np.asarray(launch_lat, dtype=float))
+    ms = _as_batch(missiles, max(lat.size, np.atleast_1d(aim_lat).size))
+    n = len(ms)
+    lat, lon, alat, alon = _broadcast(n, launch_lat, launch_lon, aim_lat, aim_lon)
+    model = model or EarthModel()
+    dist, az0 = surface_distance(lat, lon, alat, alon, model)
+    mr = max_range(ms, lat, lon, az0, model, steps)
+    short = dist > mr.range
+    if short.any():
+        i = int(np.flatnonzero(short)[0])
+        raise OutOfRangeError(
+            f"target: the aimpoint is {dist[i] / 1e3:.0f} km away, beyond the maximum range of "
+            f"{ms[i].name} from this launch point in that direction "
+            f"({mr.range[i] / 1e3:.0f} km)"
+        )
+    batch = stack(ms)
+    state = {"az": az0.copy()}
+
+    def flight(kick: FloatArray, cutoff: FloatArray, record: bool = False) -> Trajectory:
+        return fly(batch, lat, lon, Guidance(state["az"], kick, cutoff), model, steps, record)
+
+    def range_error(traj: Trajectory) -> FloatArray:
+        # Correct the azimuth by where the impact fell, then report the downrange error.
+        ilat, ilon = traj.impact_geodetic()
+        d, az_imp = surface_distance(lat, lon, ilat, ilon, model)
+        state["az"] = state["az"] + _wrap(az0 - az_imp)
+        return np.nan_to_num(d, nan=0.0) - dist
+
+    full = np.full(n, np.inf)
+    if shape == "min-energy" or apogee is not None:
+        kick = mr.kick_angle.copy()
+        if apogee is not None:
+            target_apo = np.broadcast_to(np.asarray(apogee, dtype=float), (n,))
+            kick = _solve_apogee_kick(flight, range_error, kick, target_apo, dist, batch)
+        t_lo = batch.vertical_time + batch.kick_time + 5.0
+        cutoff = _solve(lambda tc: range_error(flight(kick, tc)), t_lo, batch.total_burn.copy(),
+                        dist, tolerance)  # fmt: skip
+        guidance_kick, guidance_cut = kick, cutoff
+    else:
+        lo, hi = (np.full(n, KICK_MIN), mr.kick_angle) if shape == "lofted" else (
+            mr.kick_angle, np.full(n, KICK_MAX))  # fmt: skip
+        guidance_kick = _solve(lambda k: range_error(flight(k, full)), lo, hi, dist, tolerance)
+        guidance_cut = full
+    traj = flight(guidance_kick, guidance_cut, record=True)
+    ilat, ilon = traj.impact_geodetic()
+    miss = surface_distance(ilat, ilon, alat, alon, model)[0]
+    for _ in range(3):  # a last azimuth touch-up if the range converged before the azimuth
+        if np.all(miss < tolerance * 2):
+            break
+        range_error(traj)
+        traj = flight(guidance_kick, guidance_cut, record=True)
+        ilat, ilon = traj.impact_geodetic()
+        miss = surface_distance(ilat, ilon, alat, alon, model)[0]
+    if not np.all(np.isfinite(miss)):
+        raise ConvergenceError("aim: some trajectories did not come down; check the inputs")
+    guidance = Guidance(state["az"].copy(), guidance_kick, guidance_cut)
+    return AimSolution(guidance, traj, alat, alon, miss, shape)
+
+
+def _wrap(a: FloatArray) -> FloatArray:
+    return (a + np.pi) % (2.0 * np.pi) - np.pi
+
+
+def _solve(
+    fun: Callable[[FloatArray], FloatArray],
+    lo: FloatArray,
+    hi: FloatArray,
+    scale: FloatArray,
+    tolerance: float,
+    max_iter: int = 30,
+) -> FloatArray:
+    """Batched Illinois regula falsi for fun(x) = 0 with fun(lo), fun(hi) of opposite signs."""
+    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    f_lo, f_hi = fun(lo), fun(hi)
+    if np.any(np.sign(f_lo) == np.sign(f_hi)):
+        bad = int(np.flatnonzero(np.sign(f_lo) == np.sign(f_hi))[0])
+        raise OutOfRangeError(
+            f"target: no {'' if f_lo[bad] < 0 else 'shorter '}trajectory of this shape reaches "
+            f"{scale[bad] / 1e3:.0f} km (the shape's reach is "
+            f"{(scale[bad] + f_lo[bad]) / 1e3:.0f}-{(scale[bad] + f_hi[bad]) / 1e3:.0f} km)"
+        )
+    x = lo - f_lo * (hi - lo) / (f_hi - f_lo)
+    side = np.zeros(lo.shape, dtype=int)
+    for _ in range(max_iter):
+        fx = fun(x)
+        if np.all(np.abs(fx) < tolerance):
+            return x
+        same_lo = np.sign(fx) == np.sign(f_lo)
+        # Illinois: halve the stale end's value when the same side is kept twice.
+        f_hi = np.where(same_lo & (side == 1), f_hi / 2.0, f_hi)
+        f_lo = np.where(~same_lo & (side == -1), f_lo / 2.0, f_lo)
+        lo, f_lo = np.where(same_lo, x, lo), np.where(same_lo, fx, f_lo)
+        hi, f_hi = np.where(same_lo, hi, x), np.where(same_lo, f_hi, fx)
+        side = np.where(same_lo, 1, -1)
+        den = np.where(f_hi != f_lo, f_hi - f_lo, 1.0)
+        x = np.where(np.abs(fx) < tolerance, x, lo - f_lo * (hi - lo) / den)
+    raise ConvergenceError(f"aim: no convergence in {max_iter} iterations")
+
+
+def _solve_apogee_kick(
+    flight: Callable[..., Trajectory],
+    range_error: Callable[[Trajectory], FloatArray],
+    kick0: FloatArray,
+    apogee: FloatArray,
+    dist: FloatArray,
+    batch: Any,
+) -> FloatArray:
+    """Kick angle whose energy-managed shot to the range reaches the requested apogee."""
+    n = kick0.size
+    t_lo = batch.vertical_time + batch.kick_time + 5.0
+
+    def apogee_error(kick: FloatArray) -> FloatArray:
+        cut = _solve(lambda tc: range_error(flight(kick, tc)), t_lo, batch.total_burn.copy(),
+                     dist, 2e3)  # fmt: skip
+        return flight(kick, cut).events.apogee_alt - apogee
+
+    # Smaller kicks loft higher: search between the steepest kick and the min-energy kick.
+    return _solve(apogee_error, np.full(n, KICK_MIN * 2), kick0, apogee, 1e3)
+
+
+# --------------------------------------------------------------------------- closed form
+
+
+@dataclass(frozen=True)
+class FreeFlight:
+    """Closed-form coast: range angle [rad], time of flight [s], apogee radius [m] (arrays)."""
+
+    range_angle: FloatArray
+    time_of_flight: FloatArray
+    apogee_radius: FloatArray
+    q: FloatArray
+
+
+def kepler_free_flight(r0: Any, v: Any, gamma: Any, r1: Any = None, mu: float = GM_EARTH) -> FreeFlight:
+    """Free flight of a conic from burnout to a reentry radius, inertial, point-mass Earth.
+
+    Parameters
+    ----------
+    r0 : array_like
+        Burnout radius [m].
+    v : array_like
+        Inertial burnout speed [m/s].
+    gamma : array_like
+        Inertial flight-path angle above the local horizontal [rad], in (0, π/2).
+    r1 : array_like, optional
+        Reentry radius on the descending branch [m] (default ``r0``).
+
+    Notes
+    -----
+    Bate, Mueller & White (1971), ch. 6: Q = v² r/μ; with r1 = r0 the range angle obeys
+    tan(Ψ/2) = Q sinγ cosγ / (1 − Q cos²γ). Times of flight follow from Kepler's equation.
+    """
+    r0, v, gamma = (np.asarray(x, dtype=float) for x in (r0, v, gamma))
+    r1 = r0 if r1 is None else np.asarray(r1, dtype=float)
+    q = v * v * r0 / mu
+    if np.any(q >= 2.0):
+        raise InputError("speed: the body escapes the Earth (v² r / μ ≥ 2)")
+    a = r0 / (2.0 - q)
+    h = r0 * v * np.cos(gamma)
+    p = h * h / mu
+    e = np.sqrt(np.clip(1.0 - p / a, 0.0, None))
+    nu0 = np.arctan2(v * np.sin(gamma) * h / mu, h * v * np.cos(gamma) / mu - 1.0)
+    c1 = (p / r1 - 1.0) / e
+    if np.any(np.abs(c1) > 1.0):
+        raise InputError("reentry altitude: the body never climbs above it")
+    nu1 = 2.0 * np.pi - np.arccos(c1)
+    ecc0 = _eccentric(nu0, e)
+    ecc1 = _eccentric(nu1, e)
+    mean = (ecc1 - e * np.sin(ecc1)) - (ecc0 - e * np.sin(ecc0))
+    tof = np.sqrt(a**3 / mu) * mean
+    return FreeFlight(nu1 - nu0, tof, a * (1.0 + e), q)
+
+
+def _eccentric(nu: FloatArray, e: FloatArray) -> FloatArray:
+    """Eccentric anomaly in [0, 2π) for true anomaly ν ∈ [0, 2π)."""
+    ecc = np.arctan2(np.sqrt(1.0 - e * e) * np.sin(nu), e + np.cos(nu))
+    return np.mod(ecc, 2.0 * np.pi)
+
+
+def min_energy_q(range_angle: Any) -> FloatArray:
+    """Least burnout parameter Q reaching range angle Ψ: Q = 2 sin(Ψ/2) / (1 + sin(Ψ/2))."""
+    s = np.sin(np.asarray(range_angle, dtype=float) / 2.0)
+    return np.asarray(2.0 * s / (1.0 + s))
+
+
+def min_energy_gamma(range_angle: Any) -> FloatArray:
+    """Flight-path angle of the minimum-energy trajectory: γ* = 45° − Ψ/4 [rad]."""
+    return np.asarray(np.pi / 4.0 - np.asarray(range_angle, dtype=float) / 4.0)
+
+
+@dataclass(frozen=True)
+class SurfaceFlight:
+    """A coast over a spherical Earth seen from the ground (closed form, rotation allowed)."""
+
+    range: FloatArray  # ground range start → reentry point [m]
+    time_of_flight: FloatArray  # [s]
+    apogee_alt: FloatArray  # [m] above the sphere
+    impact_lat: FloatArray  # [rad]
+    impact_lon: FloatArray  # [rad]
+
+
+def free_flight(
+    speed: Any, gamma: Any, alt0: Any = 0.0, alt1: Any = None, lat0: Any = 0.0, lon0: Any = 0.0,
+    azimuth: Any = np.pi / 2, omega: float = 0.0, radius: float = R_EARTH_MEAN,
+) -> SurfaceFlight:  # fmt: skip
+    """Closed-form coast over a sphere of ``radius`` rotating at ``omega``, no drag.
+
+    The burnout state is given relative to the Earth's surface (speed [m/s], flight-path angle
+    ``gamma`` and ``azimuth`` [rad] in the local horizon at lat0, lon0, alt0). The inertial
+    conic is solved with :func:`kepler_free_flight`; the reentry point is rotated back into
+    the Earth-fixed frame by ω·t, which is exact for a spherical point-mass Earth.
+    """
+    alt1 = alt0 if alt1 is None else alt1
+    args = np.broadcast_arrays(*(np.asarray(x, dtype=float)
+                                 for x in (speed, gamma, alt0, alt1, lat0, lon0, azimuth)))  # fmt: skip
+    speed, gamma, alt0, alt1, lat0, lon0, azimuth = args
+    rhat = np.stack([np.cos(lat0) * np.cos(lon0), np.cos(lat0) * np.sin(lon0), np.sin(lat0)], -1)
+    east = np.stack([-np.sin(lon0), np.cos(lon0), np.zeros_like(lon0)], -1)
+    north = np.cross(rhat, east)
+    r0 = (radius + alt0)[..., None] * rhat
+    hor = np.sin(azimuth)[..., None] * east + np.cos(azimuth)[..., None] * north
+    v_rel = speed[..., None] * (np.cos(gamma)[..., None] * hor + np.sin(gamma)[..., None] * rhat)
+    v_in = v_rel + np.cross(np.array([0.0, 0.0, omega]), r0)
+    vi = np.linalg.norm(v_in, axis=-1)
+    gi = np.arcsin(np.clip(np.einsum("...i,...i->...", v_in, rhat) / vi, -1.0, 1.0))
+    ff = kepler_free_flight(radius + alt0, vi, gi, radius + alt1)
+    hhat = np.cross(rhat, v_in)
+    hhat /= np.linalg.norm(hhat, axis=-1, keepdims=True)
+    that = np.cross(hhat, rhat)
+    psi = ff.range_angle[..., None]
+    r1 = np.cos(psi) * rhat + np.sin(psi) * that  # reentry direction, inertial
+    r1 = earth.eci2ecef(r1, ff.time_of_flight, omega=omega)
+    lat1 = np.arcsin(np.clip(r1[..., 2], -1.0, 1.0))
+    lon1 = np.arctan2(r1[..., 1], r1[..., 0])
+    dist = earth.sphere_inverse(lat0, lon0, lat1, lon1, radius=radius)[0]
+    return SurfaceFlight(dist, ff.time_of_flight, ff.apogee_radius - radius, lat1, lon1)
