@@ -46,7 +46,9 @@ def require(entry: dict[str, Any], key: str, where: str, kind: type = float) -> 
     try:
         return kind(entry[key])
     except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"{where}.{key}: {entry[key]!r} is not a valid {kind.__name__}") from exc
+        raise ScenarioError(
+            f"{where}.{key}: {entry[key]!r} is not a valid {kind.__name__}"
+        ) from exc
 
 
 @functools.cache
@@ -70,7 +72,7 @@ def load_sites() -> tuple[Site, ...]:
 
 
 def find_by_name(items: Any, name: str, kind: str, field: str) -> Any:
-    """Case-insensitive lookup of ``name`` among objects with a ``name``; list valid ones on miss."""
+    """Find ``name`` (case-insensitive) among objects with a ``name``; list valid ones if absent."""
     key = name.strip().casefold()
     for item in items:
         if item.name.casefold() == key:
@@ -81,7 +83,7 @@ def find_by_name(items: Any, name: str, kind: str, field: str) -> Any:
 
 def site(name: str, field: str = "--site") -> Site:
     """Look up one named place."""
-    return find_by_name(load_sites(), name, "site", field)  # type: ignore[no-any-return]
+    return find_by_name(load_sites(), name, "site", field)
 
 
 def _stage(entry: dict[str, Any], where: str) -> Any:

@@ -28,9 +28,16 @@ COAST_STEPS = StepSizes(boost=1.0, reentry=1.0, upper=2.0, vacuum=4.0, max_time=
 
 
 def numeric_free_flight(
-    speed: Any, gamma: Any, alt0: Any, alt1: Any, lat0: Any, lon0: Any, azimuth: Any,
-    model: EarthModel, steps: StepSizes = COAST_STEPS,
-) -> SurfaceFlight:  # fmt: skip
+    speed: Any,
+    gamma: Any,
+    alt0: Any,
+    alt1: Any,
+    lat0: Any,
+    lon0: Any,
+    azimuth: Any,
+    model: EarthModel,
+    steps: StepSizes = COAST_STEPS,
+) -> SurfaceFlight:
     """Coast (no drag) from burnout states (arrays (N,)) with the batch propagator."""
     speed, gamma, alt0, alt1, lat0, lon0, azimuth = (
         np.atleast_1d(np.asarray(x, dtype=float))
@@ -44,17 +51,36 @@ def numeric_free_flight(
     v_rel = speed[:, None] * (np.cos(gamma)[:, None] * hor + np.sin(gamma)[:, None] * basis[:, 2])
     r_eci, v_eci = earth.ecef2eci_state(r0, v_rel, np.zeros(n), omega=model.omega)
     no_drag = EarthModel(model.shape, model.rotation, model.j2, atmosphere=False)
-    traj = propagate(r_eci, v_eci, np.zeros(n), coast_forcing(n), np.full((n, 1), np.inf),
-                     alt1, lat0, lon0, no_drag, steps, record=False)  # fmt: skip
+    traj = propagate(
+        r_eci,
+        v_eci,
+        np.zeros(n),
+        coast_forcing(n),
+        np.full((n, 1), np.inf),
+        alt1,
+        lat0,
+        lon0,
+        no_drag,
+        steps,
+        record=False,
+    )
     ilat, ilon = traj.impact_geodetic()
     dist = surface_distance(lat0, lon0, ilat, ilon, model)[0]
     return SurfaceFlight(dist, traj.events.impact_time, traj.events.apogee_alt, ilat, ilon)
 
 
 def coast(
-    speed: float, gamma: float, alt0: float, alt1: float, lat0: float, lon0: float,
-    azimuth: float, shape: str = "sphere", rotation: bool = True, numeric: bool = False,
-) -> SurfaceFlight:  # fmt: skip
+    speed: float,
+    gamma: float,
+    alt0: float,
+    alt1: float,
+    lat0: float,
+    lon0: float,
+    azimuth: float,
+    shape: str = "sphere",
+    rotation: bool = True,
+    numeric: bool = False,
+) -> SurfaceFlight:
     """One coast: closed form when the Earth is a sphere (unless ``numeric``), else numeric.
 
     On ``wgs84`` the numeric propagator includes J2; on the sphere gravity is a point mass.
@@ -62,10 +88,17 @@ def coast(
     if shape == "sphere" and not numeric:
         omega = OMEGA_EARTH if rotation else 0.0
         ff = free_flight(speed, gamma, alt0, alt1, lat0, lon0, azimuth, omega=omega)
-        return SurfaceFlight(*(np.asarray(x) for x in (ff.range, ff.time_of_flight,
-                                                      ff.apogee_alt, ff.impact_lat,
-                                                      ff.impact_lon)))  # fmt: skip
+        return SurfaceFlight(
+            *(
+                np.asarray(x)
+                for x in (ff.range, ff.time_of_flight, ff.apogee_alt, ff.impact_lat, ff.impact_lon)
+            )
+        )
     model = EarthModel(shape=shape, rotation=rotation, j2=True, atmosphere=False)
     res = numeric_free_flight(speed, gamma, alt0, alt1, lat0, lon0, azimuth, model)
-    return SurfaceFlight(*(x[0] for x in (res.range, res.time_of_flight, res.apogee_alt,
-                                          res.impact_lat, res.impact_lon)))  # fmt: skip
+    return SurfaceFlight(
+        *(
+            x[0]
+            for x in (res.range, res.time_of_flight, res.apogee_alt, res.impact_lat, res.impact_lon)
+        )
+    )

@@ -28,7 +28,18 @@ from openbmd.constants import GM_EARTH, J2_EARTH, R_EARTH_MEAN, WGS84_A, WGS84_B
 FloatArray = NDArray[np.float64]
 
 # Column layout of the per-body forcing table F (N, NF).
-UP, HOR, KICK, T_VERT, T_KICK, T_OFF, RV_MASS, RV_BETA, STOP_ALT, ARM = 0, 3, 6, 7, 8, 9, 10, 11, 12, 13
+UP, HOR, KICK, T_VERT, T_KICK, T_OFF, RV_MASS, RV_BETA, STOP_ALT, ARM = (
+    0,
+    3,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    13,
+)
 NF = 14
 # Stage table S (N, S, 6) columns.
 S_START, S_END, S_THRUST, S_MDOT, S_GROSS, S_AREA = 0, 1, 2, 3, 4, 5
@@ -69,16 +80,30 @@ def _air(h: float, lnrho: FloatArray, sound: FloatArray) -> tuple[float, float]:
     if k >= lnrho.size - 1:
         return 0.0, sound[-1]
     w = u - k
-    return (math.exp(lnrho[k] * (1.0 - w) + lnrho[k + 1] * w),
-            sound[k] * (1.0 - w) + sound[k + 1] * w)  # fmt: skip
+    return (
+        math.exp(lnrho[k] * (1.0 - w) + lnrho[k + 1] * w),
+        sound[k] * (1.0 - w) + sound[k + 1] * w,
+    )
 
 
 @_jit
 def _accel(
-    t: float, tseg: float, x: float, y: float, z: float, vx: float, vy: float, vz: float,
-    f: FloatArray, st: FloatArray, cd: FloatArray, mach_grid: FloatArray, p: FloatArray,
-    lnrho: FloatArray, sound: FloatArray,
-) -> tuple[float, float, float]:  # fmt: skip
+    t: float,
+    tseg: float,
+    x: float,
+    y: float,
+    z: float,
+    vx: float,
+    vy: float,
+    vz: float,
+    f: FloatArray,
+    st: FloatArray,
+    cd: FloatArray,
+    mach_grid: FloatArray,
+    p: FloatArray,
+    lnrho: FloatArray,
+    sound: FloatArray,
+) -> tuple[float, float, float]:
     r2 = x * x + y * y + z * z
     kg = -GM_EARTH / (r2 * math.sqrt(r2))
     if p[P_J2] > 0.0 and p[P_SPHERE] == 0.0:
@@ -122,7 +147,9 @@ def _accel(
             az -= dv * wz
     if thrust > 0.0:
         acc = thrust / mass
-        if tseg >= f[T_KICK] and speed > 1.0:  # gravity turn: thrust along the air-relative velocity
+        if (
+            tseg >= f[T_KICK] and speed > 1.0
+        ):  # gravity turn: thrust along the air-relative velocity
             ax += acc * wx / speed
             ay += acc * wy / speed
             az += acc * wz / speed
@@ -142,8 +169,16 @@ def _accel(
 
 
 @_jit
-def _hermite(r0: FloatArray, v0: FloatArray, r1: FloatArray, v1: FloatArray, h: float,
-             s: float, out_r: FloatArray, out_v: FloatArray) -> None:  # fmt: skip
+def _hermite(
+    r0: FloatArray,
+    v0: FloatArray,
+    r1: FloatArray,
+    v1: FloatArray,
+    h: float,
+    s: float,
+    out_r: FloatArray,
+    out_v: FloatArray,
+) -> None:
     s2, s3 = s * s, s * s * s
     h00, h10, h01, h11 = 2 * s3 - 3 * s2 + 1, s3 - 2 * s2 + s, -2 * s3 + 3 * s2, s3 - s2
     d00, d10, d01, d11 = 6 * s2 - 6 * s, 3 * s2 - 4 * s + 1, -6 * s2 + 6 * s, 3 * s2 - 2 * s
@@ -154,11 +189,24 @@ def _hermite(r0: FloatArray, v0: FloatArray, r1: FloatArray, v1: FloatArray, h: 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def integrate(
-    r0: FloatArray, v0: FloatArray, t0: FloatArray, F: FloatArray, ST: FloatArray,
-    CD: FloatArray, mach_grid: FloatArray, breaks: FloatArray, P: FloatArray,
-    lnrho: FloatArray, sound: FloatArray, record: bool, hist_t: FloatArray,
-    hist_r: FloatArray, hist_v: FloatArray, E: FloatArray, count: NDArray[np.int64],
-) -> None:  # fmt: skip
+    r0: FloatArray,
+    v0: FloatArray,
+    t0: FloatArray,
+    F: FloatArray,
+    ST: FloatArray,
+    CD: FloatArray,
+    mach_grid: FloatArray,
+    breaks: FloatArray,
+    P: FloatArray,
+    lnrho: FloatArray,
+    sound: FloatArray,
+    record: bool,
+    hist_t: FloatArray,
+    hist_r: FloatArray,
+    hist_v: FloatArray,
+    E: FloatArray,
+    count: NDArray[np.int64],
+) -> None:
     """Integrate every body to its surface crossing; fill events E and (optionally) history."""
     n = r0.shape[0]
     sphere = P[P_SPHERE] > 0.0
@@ -199,18 +247,64 @@ def integrate(
                     t_end = tb
             dt = t_end - t
             tm = t + 0.5 * dt
-            a1x, a1y, a1z = _accel(t, tm, r[0], r[1], r[2], v[0], v[1], v[2], f, st, cd,
-                                   mach_grid, P, lnrho, sound)  # fmt: skip
+            a1x, a1y, a1z = _accel(
+                t, tm, r[0], r[1], r[2], v[0], v[1], v[2], f, st, cd, mach_grid, P, lnrho, sound
+            )
             h2 = 0.5 * dt
             v2x, v2y, v2z = v[0] + h2 * a1x, v[1] + h2 * a1y, v[2] + h2 * a1z
-            a2x, a2y, a2z = _accel(t + h2, tm, r[0] + h2 * v[0], r[1] + h2 * v[1], r[2] + h2 * v[2],
-                                   v2x, v2y, v2z, f, st, cd, mach_grid, P, lnrho, sound)  # fmt: skip
+            a2x, a2y, a2z = _accel(
+                t + h2,
+                tm,
+                r[0] + h2 * v[0],
+                r[1] + h2 * v[1],
+                r[2] + h2 * v[2],
+                v2x,
+                v2y,
+                v2z,
+                f,
+                st,
+                cd,
+                mach_grid,
+                P,
+                lnrho,
+                sound,
+            )
             v3x, v3y, v3z = v[0] + h2 * a2x, v[1] + h2 * a2y, v[2] + h2 * a2z
-            a3x, a3y, a3z = _accel(t + h2, tm, r[0] + h2 * v2x, r[1] + h2 * v2y, r[2] + h2 * v2z,
-                                   v3x, v3y, v3z, f, st, cd, mach_grid, P, lnrho, sound)  # fmt: skip
+            a3x, a3y, a3z = _accel(
+                t + h2,
+                tm,
+                r[0] + h2 * v2x,
+                r[1] + h2 * v2y,
+                r[2] + h2 * v2z,
+                v3x,
+                v3y,
+                v3z,
+                f,
+                st,
+                cd,
+                mach_grid,
+                P,
+                lnrho,
+                sound,
+            )
             v4x, v4y, v4z = v[0] + dt * a3x, v[1] + dt * a3y, v[2] + dt * a3z
-            a4x, a4y, a4z = _accel(t + dt, tm, r[0] + dt * v3x, r[1] + dt * v3y, r[2] + dt * v3z,
-                                   v4x, v4y, v4z, f, st, cd, mach_grid, P, lnrho, sound)  # fmt: skip
+            a4x, a4y, a4z = _accel(
+                t + dt,
+                tm,
+                r[0] + dt * v3x,
+                r[1] + dt * v3y,
+                r[2] + dt * v3z,
+                v4x,
+                v4y,
+                v4z,
+                f,
+                st,
+                cd,
+                mach_grid,
+                P,
+                lnrho,
+                sound,
+            )
             s6 = dt / 6.0
             rn[0] = r[0] + s6 * (v[0] + 2.0 * v2x + 2.0 * v3x + v4x)
             rn[1] = r[1] + s6 * (v[1] + 2.0 * v2y + 2.0 * v3y + v4y)

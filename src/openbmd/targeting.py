@@ -103,9 +103,15 @@ def max_range(
     for k in (13, 7, 7):
         grid = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, k)[None, :]
         big = _repeat(batch, k)
-        traj = fly(big, np.repeat(lat, k), np.repeat(lon, k),
-                   Guidance.of(n * k, np.repeat(az, k), grid.ravel()),
-                   model, steps, record=False)  # fmt: skip
+        traj = fly(
+            big,
+            np.repeat(lat, k),
+            np.repeat(lon, k),
+            Guidance.of(n * k, np.repeat(az, k), grid.ravel()),
+            model,
+            steps,
+            record=False,
+        )
         rng = np.nan_to_num(traj.ground_range(), nan=-1.0).reshape(n, k)
         j = np.argmax(rng, axis=1)
         best_k = grid[np.arange(n), j]
@@ -118,8 +124,10 @@ def max_range(
 def _repeat(batch: Any, k: int) -> Any:
     """Repeat every missile of a MissileBatch k times (row i*k + j is missile i)."""
     fields = {f: getattr(batch, f) for f in batch.__dataclass_fields__}
-    out = {f: (np.repeat(v, k, axis=0) if isinstance(v, np.ndarray) else v * k)
-           for f, v in fields.items()}  # fmt: skip
+    out = {
+        f: (np.repeat(v, k, axis=0) if isinstance(v, np.ndarray) else v * k)
+        for f, v in fields.items()
+    }
     return type(batch)(**out)
 
 
@@ -185,34 +193,79 @@ def aim(
         # Correct the azimuth by where the impact fell, then report the downrange error.
         ilat, ilon = traj.impact_geodetic()
         d, az_imp = surface_distance(lat, lon, ilat, ilon, model)
-        state["az"] = state["az"] + _wrap(az0 - az_imp)
+        # Only a shot that lands near the right distance says how the azimuth should move
+        # (rotation bends short and long shots differently).
+        near = np.abs(d - dist) < 0.05 * dist
+        state["az"] = np.where(near, state["az"] + _wrap(az0 - az_imp), state["az"])
         return np.nan_to_num(d, nan=0.0) - dist
 
     full = np.full(n, np.inf)
+    t_lo = batch.vertical_time + batch.kick_time + 5.0
     if shape == "min-energy" or apogee is not None:
-        kick = mr.kick_angle.copy()
+        kick = _min_energy_kick(batch, lat, lon, az0, dist, mr.kick_angle, model, steps)
         if apogee is not None:
             target_apo = np.broadcast_to(np.asarray(apogee, dtype=float), (n,))
-            kick = _solve_apogee_kick(flight, range_error, kick, target_apo, dist, batch)
-        t_lo = batch.vertical_time + batch.kick_time + 5.0
-        cutoff = _solve(lambda tc: range_error(flight(kick, tc)), t_lo, batch.total_burn.copy(),
-                        dist, tolerance)  # fmt: skip
-        guidance_kick, guidance_cut = kick, cutoff
+            # The full-burn lofted kick gives the highest apogee at this range, the
+            # minimum-energy kick the lowest; energy management spans what lies between.
+            k_loft = _solve(
+                lambda k: range_error(flight(k, full)),
+                np.full(n, KICK_MIN),
+                mr.kick_angle.copy(),
+                dist,
+                tolerance,
+            )
+            kick = _solve_apogee_kick(
+                flight, range_error, k_loft + 0.2 * DEG, kick, target_apo, dist, batch
+            )
+
+        def control(x: FloatArray) -> FloatArray:
+            return range_error(flight(kick, x))
+
+        lo0, hi0 = t_lo, batch.total_burn.copy()
+        if apogee is None:
+            # Near the edge of reach the energy-optimal kick (found on the uncorrected
+            # azimuth) may fall short at full burn; the maximum-range kick is the limit.
+            short = control(hi0) < 0.0
+            kick = np.where(short, mr.kick_angle, kick)
     else:
-        lo, hi = (np.full(n, KICK_MIN), mr.kick_angle) if shape == "lofted" else (
-            mr.kick_angle, np.full(n, KICK_MAX))  # fmt: skip
-        guidance_kick = _solve(lambda k: range_error(flight(k, full)), lo, hi, dist, tolerance)
-        guidance_cut = full
-    traj = flight(guidance_kick, guidance_cut, record=True)
+        lo0, hi0 = (
+            (np.full(n, KICK_MIN), mr.kick_angle.copy())
+            if shape == "lofted"
+            else (mr.kick_angle.copy(), np.full(n, KICK_MAX))
+        )
+
+        def control(x: FloatArray) -> FloatArray:
+            return range_error(flight(x, full))
+
+    x = _solve(control, lo0, hi0, dist, tolerance)
+
+    def fly_x(x: FloatArray) -> Trajectory:
+        if shape == "min-energy" or apogee is not None:
+            return flight(kick, x, record=True)
+        return flight(x, full, record=True)
+
+    traj = fly_x(x)
     ilat, ilon = traj.impact_geodetic()
     miss = surface_distance(ilat, ilon, alat, alon, model)[0]
-    for _ in range(3):  # a last azimuth touch-up if the range converged before the azimuth
+    width = 2e-3 * (hi0 - lo0)
+    for _ in range(6):  # polish: the range was met before the azimuth settled
         if np.all(miss < tolerance * 2):
             break
-        range_error(traj)
-        traj = flight(guidance_kick, guidance_cut, record=True)
+        range_error(traj)  # moves the azimuth onto the aimpoint
+        try:
+            x = _solve(
+                control, np.maximum(lo0, x - width), np.minimum(hi0, x + width), dist, tolerance
+            )
+        except OutOfRangeError:
+            width = width * 5.0
+            continue
+        traj = fly_x(x)
         ilat, ilon = traj.impact_geodetic()
         miss = surface_distance(ilat, ilon, alat, alon, model)[0]
+    if shape == "min-energy" or apogee is not None:
+        guidance_kick, guidance_cut = kick, x
+    else:
+        guidance_kick, guidance_cut = x, full
     if not np.all(np.isfinite(miss)):
         raise ConvergenceError("aim: some trajectories did not come down; check the inputs")
     guidance = Guidance(state["az"].copy(), guidance_kick, guidance_cut)
@@ -229,23 +282,32 @@ def _solve(
     hi: FloatArray,
     scale: FloatArray,
     tolerance: float,
-    max_iter: int = 30,
+    max_iter: int = 40,
 ) -> FloatArray:
-    """Batched Illinois regula falsi for fun(x) = 0 with fun(lo), fun(hi) of opposite signs."""
-    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    """Batched Illinois regula falsi for fun(x) = 0 with fun(lo), fun(hi) of opposite signs.
+
+    ``fun`` may drift slightly between calls (the aim loop corrects the azimuth as it goes):
+    when a bracket collapses without meeting the tolerance, both ends are re-evaluated around
+    the current estimate, widening until they bracket the root again.
+    """
+    lo0, hi0 = lo.astype(float).copy(), hi.astype(float).copy()
+    lo, hi = lo0.copy(), hi0.copy()
     f_lo, f_hi = fun(lo), fun(hi)
     if np.any(np.sign(f_lo) == np.sign(f_hi)):
         bad = int(np.flatnonzero(np.sign(f_lo) == np.sign(f_hi))[0])
+        reach = (scale[bad] + f_lo[bad]) / 1e3, (scale[bad] + f_hi[bad]) / 1e3
         raise OutOfRangeError(
-            f"target: no {'' if f_lo[bad] < 0 else 'shorter '}trajectory of this shape reaches "
-            f"{scale[bad] / 1e3:.0f} km (the shape's reach is "
-            f"{(scale[bad] + f_lo[bad]) / 1e3:.0f}-{(scale[bad] + f_hi[bad]) / 1e3:.0f} km)"
+            f"target: the aimpoint is {scale[bad] / 1e3:.0f} km away, outside what this "
+            f"trajectory shape reaches once the launch azimuth allows for the Earth's rotation "
+            f"({min(reach):.0f}-{max(reach):.0f} km)"
         )
     x = lo - f_lo * (hi - lo) / (f_hi - f_lo)
     side = np.zeros(lo.shape, dtype=int)
+    width = 1e-3 * (hi0 - lo0)
     for _ in range(max_iter):
         fx = fun(x)
-        if np.all(np.abs(fx) < tolerance):
+        done = np.abs(fx) < tolerance
+        if np.all(done):
             return x
         same_lo = np.sign(fx) == np.sign(f_lo)
         # Illinois: halve the stale end's value when the same side is kept twice.
@@ -254,30 +316,97 @@ def _solve(
         lo, f_lo = np.where(same_lo, x, lo), np.where(same_lo, fx, f_lo)
         hi, f_hi = np.where(same_lo, hi, x), np.where(same_lo, f_hi, fx)
         side = np.where(same_lo, 1, -1)
+        stalled = ~done & (hi - lo < 1e-7 * (hi0 - lo0))
+        if stalled.any():
+            lo = np.where(stalled, np.maximum(lo0, x - width), lo)
+            hi = np.where(stalled, np.minimum(hi0, x + width), hi)
+            f_lo, f_hi = fun(lo), fun(hi)
+            width = np.where(stalled & (np.sign(f_lo) == np.sign(f_hi)), width * 10.0, width)
+            side[:] = 0
         den = np.where(f_hi != f_lo, f_hi - f_lo, 1.0)
-        x = np.where(np.abs(fx) < tolerance, x, lo - f_lo * (hi - lo) / den)
+        x = np.where(done, x, np.clip(lo - f_lo * (hi - lo) / den, lo0, hi0))
     raise ConvergenceError(f"aim: no convergence in {max_iter} iterations")
+
+
+def _min_energy_kick(
+    batch: Any,
+    lat: FloatArray,
+    lon: FloatArray,
+    az: FloatArray,
+    dist: FloatArray,
+    k_star: FloatArray,
+    model: EarthModel,
+    steps: StepSizes | None,
+    k: int = 9,
+) -> FloatArray:
+    """Kick angle that reaches ``dist`` with the least burnout energy (thrust cut-off).
+
+    Shorter shots want steeper burnout (γ* = 45° − Ψ/4 in the closed form), so the search
+    runs from the steepest kick to a little past the full-burn maximum-range kick ``k_star``:
+    for every kick on a grid the cut-off that meets the range is solved (one batch), the
+    specific orbital energy at burnout v²/2 − μ/r compared, and the minimum refined by a
+    parabola through its neighbours.
+    """
+    n = dist.size
+    lo = np.full(n, KICK_MIN)
+    hi = np.minimum(k_star + 2.0 * DEG, KICK_MAX)
+    grid = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, k)[None, :]
+    big = _repeat(batch, k)
+    lat_k, lon_k, az_k, dist_k = (np.repeat(x, k) for x in (lat, lon, az, dist))
+    full = fly(
+        big, lat_k, lon_k, Guidance.of(n * k, az_k, grid.ravel()), model, steps, record=False
+    )
+    feasible = np.nan_to_num(full.ground_range(), nan=0.0) > dist_k * 1.001
+    kicks = np.where(feasible, grid.ravel(), np.repeat(k_star, k))
+    t_lo = big.vertical_time + big.kick_time + 5.0
+
+    def range_error(tc: FloatArray) -> FloatArray:
+        traj = fly(big, lat_k, lon_k, Guidance(az_k, kicks, tc), model, steps, record=False)
+        return np.nan_to_num(traj.ground_range(), nan=0.0) - dist_k
+
+    cut = _solve(range_error, t_lo, big.total_burn.copy(), dist_k, 2e3)
+    traj = fly(big, lat_k, lon_k, Guidance(az_k, kicks, cut), model, steps, record=False)
+    r, v = traj.events.burnout_r_eci, traj.events.burnout_v_eci
+    energy = 0.5 * np.einsum("ij,ij->i", v, v) - GM_EARTH / np.linalg.norm(r, axis=1)
+    energy = np.where(feasible, energy, np.inf).reshape(n, k)
+    j = np.clip(np.argmin(energy, axis=1), 1, k - 2)
+    rows = np.arange(n)
+    e0, e1, e2 = energy[rows, j - 1], energy[rows, j], energy[rows, j + 1]
+    step = grid[:, 1] - grid[:, 0]
+    curv = e0 - 2.0 * e1 + e2
+    ok = np.isfinite(curv) & (curv > 0.0)
+    shift = np.where(ok, 0.5 * (e0 - e2) / np.where(ok, curv, 1.0), 0.0)
+    best = grid[rows, j] + np.clip(shift, -1.0, 1.0) * step
+    return np.where(np.isfinite(energy[rows, j]), best, k_star)
 
 
 def _solve_apogee_kick(
     flight: Callable[..., Trajectory],
     range_error: Callable[[Trajectory], FloatArray],
-    kick0: FloatArray,
+    kick_lofted: FloatArray,
+    kick_min_energy: FloatArray,
     apogee: FloatArray,
     dist: FloatArray,
     batch: Any,
 ) -> FloatArray:
     """Kick angle whose energy-managed shot to the range reaches the requested apogee."""
-    n = kick0.size
     t_lo = batch.vertical_time + batch.kick_time + 5.0
 
-    def apogee_error(kick: FloatArray) -> FloatArray:
-        cut = _solve(lambda tc: range_error(flight(kick, tc)), t_lo, batch.total_burn.copy(),
-                     dist, 2e3)  # fmt: skip
-        return flight(kick, cut).events.apogee_alt - apogee
+    def apogee_at(kick: FloatArray) -> FloatArray:
+        cut = _solve(
+            lambda tc: range_error(flight(kick, tc)), t_lo, batch.total_burn.copy(), dist, 500.0
+        )
+        return flight(kick, cut).events.apogee_alt
 
-    # Smaller kicks loft higher: search between the steepest kick and the min-energy kick.
-    return _solve(apogee_error, np.full(n, KICK_MIN * 2), kick0, apogee, 1e3)
+    hi_apo, lo_apo = apogee_at(kick_lofted), apogee_at(kick_min_energy)
+    bad = (apogee > hi_apo) | (apogee < lo_apo)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise OutOfRangeError(
+            f"apogee: {apogee[i] / 1e3:.0f} km is not reachable at this range; a lofted shot can "
+            f"reach apogees of {lo_apo[i] / 1e3:.0f}-{hi_apo[i] / 1e3:.0f} km"
+        )
+    return _solve(lambda k: apogee_at(k) - apogee, kick_lofted, kick_min_energy, apogee, 1e3)
 
 
 # --------------------------------------------------------------------------- closed form
@@ -293,7 +422,9 @@ class FreeFlight:
     q: FloatArray
 
 
-def kepler_free_flight(r0: Any, v: Any, gamma: Any, r1: Any = None, mu: float = GM_EARTH) -> FreeFlight:
+def kepler_free_flight(
+    r0: Any, v: Any, gamma: Any, r1: Any = None, mu: float = GM_EARTH
+) -> FreeFlight:
     """Free flight of a conic from burnout to a reentry radius, inertial, point-mass Earth.
 
     Parameters
@@ -362,9 +493,16 @@ class SurfaceFlight:
 
 
 def free_flight(
-    speed: Any, gamma: Any, alt0: Any = 0.0, alt1: Any = None, lat0: Any = 0.0, lon0: Any = 0.0,
-    azimuth: Any = np.pi / 2, omega: float = 0.0, radius: float = R_EARTH_MEAN,
-) -> SurfaceFlight:  # fmt: skip
+    speed: Any,
+    gamma: Any,
+    alt0: Any = 0.0,
+    alt1: Any = None,
+    lat0: Any = 0.0,
+    lon0: Any = 0.0,
+    azimuth: Any = np.pi / 2,
+    omega: float = 0.0,
+    radius: float = R_EARTH_MEAN,
+) -> SurfaceFlight:
     """Closed-form coast over a sphere of ``radius`` rotating at ``omega``, no drag.
 
     The burnout state is given relative to the Earth's surface (speed [m/s], flight-path angle
@@ -373,8 +511,9 @@ def free_flight(
     the Earth-fixed frame by ω·t, which is exact for a spherical point-mass Earth.
     """
     alt1 = alt0 if alt1 is None else alt1
-    args = np.broadcast_arrays(*(np.asarray(x, dtype=float)
-                                 for x in (speed, gamma, alt0, alt1, lat0, lon0, azimuth)))  # fmt: skip
+    args = np.broadcast_arrays(
+        *(np.asarray(x, dtype=float) for x in (speed, gamma, alt0, alt1, lat0, lon0, azimuth))
+    )
     speed, gamma, alt0, alt1, lat0, lon0, azimuth = args
     rhat = np.stack([np.cos(lat0) * np.cos(lon0), np.cos(lat0) * np.sin(lon0), np.sin(lat0)], -1)
     east = np.stack([-np.sin(lon0), np.cos(lon0), np.zeros_like(lon0)], -1)

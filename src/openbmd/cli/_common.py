@@ -36,8 +36,8 @@ def _exception_family(name: str) -> tuple[type[BaseException], ...]:
 
 _NO_ARGS = _exception_family("NoArgsIsHelpError")
 _USAGE = _exception_family("UsageError")
-_ABORT = (*_exception_family("Abort"), typer.Abort)
-_EXIT = (*_exception_family("Exit"), typer.Exit)
+_ABORT: tuple[type[BaseException], ...] = (*_exception_family("Abort"), typer.Abort)
+_EXIT: tuple[type[BaseException], ...] = (*_exception_family("Exit"), typer.Exit)
 
 
 def fail(message: str) -> None:
@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except _USAGE as exc:
         # Click's usage errors already name the option; keep them to one line.
-        print(f"openbmd: error: {_one_line(exc.format_message())}", file=sys.stderr)  # type: ignore[attr-defined]
+        message = exc.format_message()  # type: ignore[attr-defined]
+        print(f"openbmd: error: {_one_line(message)}", file=sys.stderr)
         return 2
     except _ABORT:
         print("openbmd: aborted", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from openbmd import catalog
 from openbmd.cli._common import app, emit, fail, parse_place
 from openbmd.constants import DEG
 
-console = Console()
+# Piped output (CI logs, files) gets a wide table rather than Rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 140)
 
 SHAPE_HELP = "min-energy | lofted | depressed"
 
@@ -34,14 +36,22 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 def sites_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the named places (launch areas, defence sites, radars, cities)."""
     data = [
-        {"name": s.name, "lat_deg": s.lat_deg, "lon_deg": s.lon_deg, "role": s.role,
-         "country": s.country}
+        {
+            "name": s.name,
+            "lat_deg": s.lat_deg,
+            "lon_deg": s.lon_deg,
+            "role": s.role,
+            "country": s.country,
+        }
         for s in catalog.load_sites()
-    ]  # fmt: skip
+    ]
 
     def render(rows: list[dict[str, Any]]) -> None:
-        _table("Named places", ["name", "lat_deg", "lon_deg", "role"],
-               [[r["name"], r["lat_deg"], r["lon_deg"], r["role"]] for r in rows])  # fmt: skip
+        _table(
+            "Named places",
+            ["name", "lat_deg", "lon_deg", "role"],
+            [[r["name"], r["lat_deg"], r["lon_deg"], r["role"]] for r in rows],
+        )
 
     emit(data, as_json, render)
 
@@ -57,12 +67,19 @@ def missile_rows() -> list[dict[str, Any]]:
     mr = max_range(ms, 35.0 * DEG, 50.0 * DEG, 90.0 * DEG, model=EarthModel(rotation=False))
     rows = []
     for m, r, tof in zip(ms, mr.range, mr.trajectory.events.impact_time, strict=True):
-        rows.append({
-            "name": m.name, "class": m.klass, "nominal_range_km": m.nominal_range / 1e3,
-            "max_range_km": round(float(r) / 1e3, 1), "flight_time_s": round(float(tof), 1),
-            "stages": len(m.stages), "burn_time_s": m.burn_time,
-            "launch_mass_kg": m.launch_mass, "source": m.source,
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": m.name,
+                "class": m.klass,
+                "nominal_range_km": m.nominal_range / 1e3,
+                "max_range_km": round(float(r) / 1e3, 1),
+                "flight_time_s": round(float(tof), 1),
+                "stages": len(m.stages),
+                "burn_time_s": m.burn_time,
+                "launch_mass_kg": m.launch_mass,
+                "source": m.source,
+            }
+        )
     return rows
 
 
@@ -75,10 +92,20 @@ def missiles_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.
     """
 
     def render(rows: list[dict[str, Any]]) -> None:
-        _table("Missile classes (max range: non-rotating Earth)",
-               ["name", "nominal_range_km", "max_range_km", "burn_time_s", "class"],
-               [[r["name"], f"{r['nominal_range_km']:.0f}", f"{r['max_range_km']:.0f}",
-                 f"{r['burn_time_s']:.0f}", r["class"]] for r in rows])  # fmt: skip
+        _table(
+            "Missile classes (max range: non-rotating Earth)",
+            ["name", "nominal_range_km", "max_range_km", "burn_time_s", "class"],
+            [
+                [
+                    r["name"],
+                    f"{r['nominal_range_km']:.0f}",
+                    f"{r['max_range_km']:.0f}",
+                    f"{r['burn_time_s']:.0f}",
+                    r["class"],
+                ]
+                for r in rows
+            ],
+        )
 
     emit(missile_rows(), as_json, render)
 
@@ -103,8 +130,9 @@ def trajectory_summary(sol: Any, i: int = 0) -> dict[str, Any]:
     traj = sol.trajectory
     ev = traj.events
     ilat, ilon = traj.impact_geodetic()
-    r_bo, v_bo = earth.eci2ecef_state(ev.burnout_r_eci[i], ev.burnout_v_eci[i],
-                                      ev.burnout_time[i], omega=traj.earth_model.omega)  # fmt: skip
+    r_bo, v_bo = earth.eci2ecef_state(
+        ev.burnout_r_eci[i], ev.burnout_v_eci[i], ev.burnout_time[i], omega=traj.earth_model.omega
+    )
     return {
         "range_km": float(traj.ground_range()[i]) / 1e3,
         "flight_time_s": float(ev.impact_time[i]),
@@ -138,16 +166,31 @@ def trajectory_cmd(
     _, lat1, lon1 = parse_place(target, "--target")
     if abs(lat0 - lat1) < 1e-9 and abs(lon0 - lon1) < 1e-9:
         fail("--target: the aimpoint is the launch point")
-    sol = aim(m, lat0 * DEG, lon0 * DEG, lat1 * DEG, lon1 * DEG, shape=shape,
-              apogee=None if apogee_km is None else apogee_km * 1e3)  # fmt: skip
-    out = {"missile": m.name, "launch": launch, "target": target, "shape": shape,
-           **trajectory_summary(sol)}  # fmt: skip
+    sol = aim(
+        m,
+        lat0 * DEG,
+        lon0 * DEG,
+        lat1 * DEG,
+        lon1 * DEG,
+        shape=shape,
+        apogee=None if apogee_km is None else apogee_km * 1e3,
+    )
+    out = {
+        "missile": m.name,
+        "launch": launch,
+        "target": target,
+        "shape": shape,
+        **trajectory_summary(sol),
+    }
     if csv_file is not None:
         write_csv(sol.trajectory, csv_file)
 
     def render(d: dict[str, Any]) -> None:
-        _table(f"{m.name}: {launch} → {target} ({shape})", ["quantity", "value"],
-               [[k, f"{v:.3f}" if isinstance(v, float) else v] for k, v in d.items()])  # fmt: skip
+        _table(
+            f"{m.name}: {launch} → {target} ({shape})",
+            ["quantity", "value"],
+            [[k, f"{v:.3f}" if isinstance(v, float) else v] for k, v in d.items()],
+        )
 
     emit(out, as_json, render)
 
@@ -159,13 +202,23 @@ def write_csv(traj: Any, path: Path, i: int = 0) -> None:
     ok = np.isfinite(traj.t[i])
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["t_s", "lat_deg", "lon_deg", "alt_km", "x_m", "y_m", "z_m",
-                    "speed_mps", "thrusting"])  # fmt: skip
+        w.writerow(
+            ["t_s", "lat_deg", "lon_deg", "alt_km", "x_m", "y_m", "z_m", "speed_mps", "thrusting"]
+        )
         for k in np.flatnonzero(ok):
-            w.writerow([f"{traj.t[i, k]:.3f}", f"{np.degrees(lat[i, k]):.6f}",
-                        f"{np.degrees(lon[i, k]):.6f}", f"{alt[i, k] / 1e3:.4f}",
-                        f"{r[i, k, 0]:.1f}", f"{r[i, k, 1]:.1f}", f"{r[i, k, 2]:.1f}",
-                        f"{np.linalg.norm(v[i, k]):.2f}", int(traj.thrusting[i, k])])  # fmt: skip
+            w.writerow(
+                [
+                    f"{traj.t[i, k]:.3f}",
+                    f"{np.degrees(lat[i, k]):.6f}",
+                    f"{np.degrees(lon[i, k]):.6f}",
+                    f"{alt[i, k] / 1e3:.4f}",
+                    f"{r[i, k, 0]:.1f}",
+                    f"{r[i, k, 1]:.1f}",
+                    f"{r[i, k, 2]:.1f}",
+                    f"{np.linalg.norm(v[i, k]):.2f}",
+                    int(traj.thrusting[i, k]),
+                ]
+            )
 
 
 @app.command("range")
@@ -184,14 +237,22 @@ def range_cmd(
         fail("--azimuth-deg: must be a finite number")
     mr = max_range(m, lat0 * DEG, lon0 * DEG, azimuth_deg * DEG)
     ev = mr.trajectory.events
-    out = {"missile": m.name, "launch": launch, "azimuth_deg": azimuth_deg,
-           "range_km": float(mr.range[0]) / 1e3, "flight_time_s": float(ev.impact_time[0]),
-           "apogee_km": float(ev.apogee_alt[0]) / 1e3,
-           "kick_angle_deg": float(np.degrees(mr.kick_angle[0]))}  # fmt: skip
+    out = {
+        "missile": m.name,
+        "launch": launch,
+        "azimuth_deg": azimuth_deg,
+        "range_km": float(mr.range[0]) / 1e3,
+        "flight_time_s": float(ev.impact_time[0]),
+        "apogee_km": float(ev.apogee_alt[0]) / 1e3,
+        "kick_angle_deg": float(np.degrees(mr.kick_angle[0])),
+    }
 
     def render(d: dict[str, Any]) -> None:
-        _table(f"Maximum range of {m.name}", ["quantity", "value"],
-               [[k, f"{v:.3f}" if isinstance(v, float) else v] for k, v in d.items()])  # fmt: skip
+        _table(
+            f"Maximum range of {m.name}",
+            ["quantity", "value"],
+            [[k, f"{v:.3f}" if isinstance(v, float) else v] for k, v in d.items()],
+        )
 
     emit(out, as_json, render)
 
@@ -202,7 +263,8 @@ def freeflight_cmd(
     angle_deg: float = typer.Option(..., "--angle-deg", help="Flight-path angle, (0, 90)."),
     altitude_km: float = typer.Option(0.0, "--altitude-km", help="Burnout altitude."),
     reentry_altitude_km: float | None = typer.Option(
-        None, "--reentry-altitude-km", help="Reentry altitude (default: burnout altitude)."),
+        None, "--reentry-altitude-km", help="Reentry altitude (default: burnout altitude)."
+    ),
     launch: str | None = typer.Option(None, "--launch", help="Burnout point (default 0,0)."),
     azimuth_deg: float = typer.Option(90.0, "--azimuth-deg", help="Azimuth [deg]."),
     earth_shape: str = typer.Option("sphere", "--earth", help="sphere | wgs84"),
@@ -227,8 +289,18 @@ def freeflight_cmd(
     lat0 = lon0 = 0.0
     if launch is not None:
         _, lat0, lon0 = parse_place(launch, "--launch")
-    ff = coast(speed_mps, angle_deg * DEG, altitude_km * 1e3, h1 * 1e3, lat0 * DEG, lon0 * DEG,
-               azimuth_deg * DEG, earth_shape, not no_rotation, numeric)  # fmt: skip
+    ff = coast(
+        speed_mps,
+        angle_deg * DEG,
+        altitude_km * 1e3,
+        h1 * 1e3,
+        lat0 * DEG,
+        lon0 * DEG,
+        azimuth_deg * DEG,
+        earth_shape,
+        not no_rotation,
+        numeric,
+    )
     out: dict[str, Any] = {
         "range_km": float(ff.range) / 1e3,
         "flight_time_s": float(ff.time_of_flight),
@@ -238,19 +310,24 @@ def freeflight_cmd(
         "rotation": not no_rotation,
     }
     if launch is not None:
-        out["impact"] = {"lat_deg": float(np.degrees(ff.impact_lat)),
-                         "lon_deg": float(np.degrees(ff.impact_lon))}  # fmt: skip
+        out["impact"] = {
+            "lat_deg": float(np.degrees(ff.impact_lat)),
+            "lon_deg": float(np.degrees(ff.impact_lon)),
+        }
 
     def render(d: dict[str, Any]) -> None:
-        _table("Free flight", ["quantity", "value"],
-               [[k, f"{v:.3f}" if isinstance(v, float) else v] for k, v in d.items()])  # fmt: skip
+        _table(
+            "Free flight",
+            ["quantity", "value"],
+            [[k, f"{v:.3f}" if isinstance(v, float) else v] for k, v in d.items()],
+        )
 
     emit(out, as_json, render)
 
 
 DEMO_THREATS = [
     ("Shahab-3", "Tabriz", "Ankara"),
-    ("Sejjil", "Tehran", "Bucharest"),
+    ("Sejjil", "Tabriz", "Bucharest"),
     ("IRBM", "Tehran", "Warsaw"),
     ("ICBM-liquid", "Tehran", "Washington"),
     ("Topol-M", "Kozelsk", "Washington"),
@@ -265,19 +342,44 @@ def demo_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
     ms = [catalog.missile(m) for m, _, _ in DEMO_THREATS]
     launch = [catalog.site(a) for _, a, _ in DEMO_THREATS]
     target = [catalog.site(b) for _, _, b in DEMO_THREATS]
-    sol = aim(ms, [s.lat_deg * DEG for s in launch], [s.lon_deg * DEG for s in launch],
-              [s.lat_deg * DEG for s in target], [s.lon_deg * DEG for s in target])  # fmt: skip
-    rows = [{"missile": m, "launch": a, "target": b, **trajectory_summary(sol, i)}
-            for i, (m, a, b) in enumerate(DEMO_THREATS)]  # fmt: skip
+    sol = aim(
+        ms,
+        [s.lat_deg * DEG for s in launch],
+        [s.lon_deg * DEG for s in launch],
+        [s.lat_deg * DEG for s in target],
+        [s.lon_deg * DEG for s in target],
+    )
+    rows = [
+        {"missile": m, "launch": a, "target": b, **trajectory_summary(sol, i)}
+        for i, (m, a, b) in enumerate(DEMO_THREATS)
+    ]
 
     def render(rs: list[dict[str, Any]]) -> None:
-        _table("openbmd demo: minimum-energy trajectories on a rotating WGS-84 Earth",
-               ["missile", "launch → target", "range km", "flight min", "apogee km",
-                "burnout s", "burnout km/s", "miss km"],
-               [[r["missile"], f"{r['launch']} → {r['target']}", f"{r['range_km']:.0f}",
-                 f"{r['flight_time_s'] / 60:.1f}", f"{r['apogee_km']:.0f}",
-                 f"{r['burnout_time_s']:.0f}", f"{r['burnout_speed_mps'] / 1e3:.2f}",
-                 f"{r['miss_km']:.2f}"] for r in rs])  # fmt: skip
+        _table(
+            "openbmd demo: minimum-energy trajectories on a rotating WGS-84 Earth",
+            [
+                "missile",
+                "launch → target",
+                "range km",
+                "flight min",
+                "apogee km",
+                "burnout s",
+                "burnout km/s",
+                "miss km",
+            ],
+            [
+                [
+                    r["missile"],
+                    f"{r['launch']} → {r['target']}",
+                    f"{r['range_km']:.0f}",
+                    f"{r['flight_time_s'] / 60:.1f}",
+                    f"{r['apogee_km']:.0f}",
+                    f"{r['burnout_time_s']:.0f}",
+                    f"{r['burnout_speed_mps'] / 1e3:.2f}",
+                    f"{r['miss_km']:.2f}",
+                ]
+                for r in rs
+            ],
+        )
 
     emit(rows, as_json, render)
-
