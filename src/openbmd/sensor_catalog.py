@@ -1,0 +1,168 @@
+"""The sensor catalogue (``data/sensors.yaml``) turned into :mod:`openbmd.sensors` objects.
+
+A user layer: it reads and validates YAML so the core does not. Uncertain values are written
+``{value: V, range: [LO, HI]}``; the model uses V and the range is kept on the entry
+(:attr:`CatalogSensor.ranges`) for sweeps. Every problem is a
+:class:`~openbmd.errors.ScenarioError` naming the file and field.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from openbmd.catalog import find_by_name, read_data_yaml, require, site
+from openbmd.constants import DEG
+from openbmd.errors import InputError, ScenarioError, UnknownNameError
+from openbmd.sensors import Radar, SpaceIR
+
+__all__ = ["CatalogSensor", "load_sensors", "rcs_for", "sensor", "sensors_by_names"]
+
+FILE = "data/sensors.yaml"
+
+
+@dataclass(frozen=True)
+class CatalogSensor:
+    """A catalogue entry: the sensor model and what the catalogue says about it."""
+
+    name: str
+    model: Radar | SpaceIR
+    aliases: tuple[str, ...] = ()
+    band: str = ""
+    reference_rcs_m2: float = float("nan")
+    published_range_km: tuple[float, float] = (float("nan"), float("nan"))
+    citations: tuple[str, ...] = ()
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return "radar" if isinstance(self.model, Radar) else "space-ir"
+
+
+def _value(
+    entry: dict[str, Any], key: str, where: str, ranges: dict[str, Any], default: Any = None
+) -> float:
+    """A number, or the ``value`` of ``{value, range}`` (recording the range)."""
+    if key not in entry:
+        if default is None:
+            raise ScenarioError(f"{where}: missing field {key!r}")
+        return float(default)
+    raw = entry[key]
+    if isinstance(raw, dict):
+        v = require(raw, "value", f"{where}.{key}")
+        if "range" in raw:
+            lo, hi = _pair(raw["range"], f"{where}.{key}.range")
+            if not lo <= v <= hi:
+                raise ScenarioError(
+                    f"{where}.{key}: value {v:g} lies outside its range [{lo:g}, {hi:g}]"
+                )
+            ranges[key] = (lo, hi)
+        return float(v)
+    return float(require(entry, key, where))
+
+
+def _pair(raw: Any, where: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(x) for x in raw)
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"{where}: expected [LO, HI], got {raw!r}") from exc
+    if lo > hi:
+        raise ScenarioError(f"{where}: LO {lo:g} is above HI {hi:g}")
+    return lo, hi
+
+
+def _radar(entry: dict[str, Any], where: str) -> CatalogSensor:
+    name = require(entry, "name", where, str)
+    rg: dict[str, tuple[float, float]] = {}
+
+    def v(key: str, default: Any = None) -> float:
+        return _value(entry, key, where, rg, default)
+
+    place = site(require(entry, "site", where, str), f"{where}.site")
+    try:
+        model = Radar(
+            name=name, lat=place.lat_deg * DEG, lon=place.lon_deg * DEG, alt=v("alt_m", 0.0),
+            boresight_az=v("boresight_az_deg") * DEG, az_span=v("az_span_deg") * DEG,
+            el_min=v("el_min_deg") * DEG, el_max=v("el_max_deg") * DEG,
+            min_elevation=v("min_elevation_deg") * DEG,
+            max_range=v("instrumented_range_km") * 1e3, frequency=v("frequency_hz"),
+            peak_power=v("peak_power_w"), pulse_width=v("pulse_width_s"),
+            pulses=int(v("pulses", 1)), gain_db=v("gain_db"), noise_temp=v("noise_temp_k"),
+            loss_db=v("loss_db", 0.0), snr_threshold_db=v("snr_threshold_db"),
+            revisit=v("revisit_s"), sigma_range=v("sigma_range_m"),
+            sigma_az=v("sigma_az_mrad") * 1e-3, sigma_el=v("sigma_el_mrad") * 1e-3,
+            pd_model=str(entry.get("pd_model", "threshold")),
+        )  # fmt: skip
+    except InputError as exc:
+        raise ScenarioError(f"{where}: {exc}") from exc
+    return CatalogSensor(
+        name=name, model=model, aliases=tuple(str(a) for a in entry.get("aliases", ())),
+        band=str(entry.get("band", "")), reference_rcs_m2=v("reference_rcs_m2"),
+        published_range_km=_pair(entry.get("published_range_km"), f"{where}.published_range_km"),
+        citations=tuple(str(c) for c in entry.get("citations", ())), ranges=rg,
+    )  # fmt: skip
+
+
+def _space_ir(entry: dict[str, Any], where: str) -> CatalogSensor:
+    name = require(entry, "name", where, str)
+    rg: dict[str, tuple[float, float]] = {}
+    lons = entry.get("sat_lons_deg")
+    if not isinstance(lons, list) or not lons:
+        raise ScenarioError(f"{where}.sat_lons_deg: expected a non-empty list of longitudes")
+    try:
+        model = SpaceIR(
+            name=name, sat_lons=tuple(float(x) * DEG for x in lons),
+            cloud_top=_value(entry, "cloud_top_m", where, rg),
+            processing_delay=_value(entry, "processing_delay_s", where, rg),
+            revisit=_value(entry, "revisit_s", where, rg),
+            sigma_los=_value(entry, "sigma_los_urad", where, rg) * 1e-6,
+        )  # fmt: skip
+    except (InputError, TypeError, ValueError) as exc:
+        raise ScenarioError(f"{where}: {exc}") from exc
+    return CatalogSensor(name=name, model=model,
+                         aliases=tuple(str(a) for a in entry.get("aliases", ())), band="IR",
+                         citations=tuple(str(c) for c in entry.get("citations", ())),
+                         ranges=rg)  # fmt: skip
+
+
+@functools.cache
+def load_sensors() -> tuple[CatalogSensor, ...]:
+    """Every sensor of ``data/sensors.yaml``, radars first."""
+    doc = read_data_yaml("sensors.yaml")
+    out = [_radar(e, f"{FILE}: radars[{i}]") for i, e in enumerate(doc.get("radars", []))]
+    out += [_space_ir(e, f"{FILE}: space_ir[{i}]") for i, e in enumerate(doc.get("space_ir", []))]
+    names = [s.name.casefold() for s in out]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"{FILE}: sensor names must be unique")
+    return tuple(out)
+
+
+def sensor(name: str, field: str = "--sensors") -> CatalogSensor:
+    """Look up one sensor by name or alias (case-insensitive); list the valid ones on a miss."""
+    key = name.strip().casefold()
+    for s in load_sensors():
+        if key == s.name.casefold() or key in (a.casefold() for a in s.aliases):
+            return s
+    found: CatalogSensor = find_by_name(load_sensors(), name, "sensor", field)
+    return found
+
+
+def sensors_by_names(text: str | None, field: str = "--sensors") -> list[CatalogSensor]:
+    """Resolve ``"EMR,Gabala"`` (or all sensors for ``None``/empty) in the order given."""
+    if text is None or not text.strip():
+        return list(load_sensors())
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    if not names:
+        raise UnknownNameError(f"{field}: no sensor named in {text!r}")
+    out = [sensor(n, field) for n in names]
+    return list({id(s): s for s in out}.values())
+
+
+def rcs_for(entry: CatalogSensor, rcs_m2: float | None) -> float:
+    """The RCS to use with a sensor: the user's, else the entry's reference RCS."""
+    if rcs_m2 is not None:
+        return float(rcs_m2)
+    return float(entry.reference_rcs_m2) if np.isfinite(entry.reference_rcs_m2) else 1.0

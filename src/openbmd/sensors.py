@@ -1,0 +1,319 @@
+"""Sensors: ground radars and a space-based infrared layer, run over batches of trajectories.
+
+Both sensors take a batch sampled at common times — ``t (T,)``, ``r_ecef (..., T, 3)`` (NaN
+outside flight, as :meth:`openbmd.trajectory.Trajectory.sample` gives it) — and return
+:class:`Detections`. Work is vectorised over targets and times; only sensors are looped over.
+
+Radar model
+-----------
+* **Line of sight** with the effective-Earth refraction model: the apparent elevation is the
+  geometric (WGS-84) elevation plus the bending the effective sphere ``Re = R/(1 + R dN/dh)``
+  implies; the target is in view above the minimum elevation and where the straight ray over
+  the effective sphere clears the surface.
+* **Field of regard**: azimuth within ``boresight_az ± az_span/2``, apparent elevation in
+  ``[el_min, el_max]``; slant range up to the instrumented range.
+* **SNR** from the radar equation (:func:`openbmd.radar.radar_snr_db`) with ``pulses``
+  pulses coherently integrated per look (``+10 log10 n``).
+* **Probability of detection**: ``pd_model="threshold"`` (default) detects on every look with
+  SNR ≥ ``snr_threshold_db``. ``pd_model="swerling1"`` draws each look with the Swerling I
+  square-law-detector probability ``Pd = Pfa ** (1 / (1 + SNR))`` (exact for one coherently
+  integrated pulse of a Rayleigh target; Richards, *Fundamentals of Radar Signal Processing*,
+  §6.3), random numbers from the caller's ``numpy.random.Generator``.
+* **Looks** fall on the first sample of each revisit slot ``floor((t - t0)/revisit)``; sample
+  the trajectory at least as finely as the revisit interval.
+* **Measurements**: geometric slant range, azimuth and elevation with Gaussian noise of
+  constant standard deviations (refraction is assumed corrected by the radar's processing).
+
+The ``visible`` mask (and so the visibility intervals) means "in view with SNR ≥ threshold".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from openbmd import earth
+from openbmd.constants import R_EARTH_MEAN
+from openbmd.detections import (
+    Detections,
+    Measurements,
+    assemble,
+    check_batch,
+    looks,
+    measurements,
+    perturb_direction,
+)
+from openbmd.errors import InputError
+from openbmd.radar import REFRACTIVITY_GRADIENT, frequency_to_wavelength, radar_range, radar_snr_db
+
+Array = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+__all__ = ["PD_MODELS", "Detections", "Measurements", "Radar", "SpaceIR"]
+
+PD_MODELS = ("threshold", "swerling1")
+GEO_ALTITUDE = 35_786_000.0  # [m] above the equator
+
+
+def _positive(name: str, value: float, allow_zero: bool = False) -> None:
+    ok = value >= 0.0 if allow_zero else value > 0.0
+    if np.isnan(value) or not ok:
+        bound = "≥ 0" if allow_zero else "> 0"
+        raise InputError(f"{name}: {value!r} is invalid; it must be {bound}")
+
+
+@dataclass(frozen=True)
+class Radar:
+    """A ground radar. Angles [rad], lengths [m], times [s], powers [W]; gains/losses in dB."""
+
+    name: str
+    lat: float
+    lon: float
+    alt: float = 0.0
+    boresight_az: float = 0.0
+    az_span: float = 2.0 * np.pi
+    el_min: float = 0.0
+    el_max: float = np.pi / 2
+    min_elevation: float = 0.0
+    max_range: float = np.inf
+    frequency: float = 1.0e9
+    peak_power: float = 1.0e6
+    pulse_width: float = 1.0e-3
+    pulses: int = 1
+    gain_db: float = 40.0
+    noise_temp: float = 290.0
+    loss_db: float = 0.0
+    snr_threshold_db: float = 13.0
+    revisit: float = 10.0
+    sigma_range: float = 10.0
+    sigma_az: float = 1.0e-3
+    sigma_el: float = 1.0e-3
+    refractivity_gradient: float = REFRACTIVITY_GRADIENT
+    pd_model: str = "threshold"
+    pfa: float = 1.0e-6
+
+    def __post_init__(self) -> None:
+        w = f"radar {self.name}"
+        for attr in (
+            "peak_power",
+            "pulse_width",
+            "frequency",
+            "noise_temp",
+            "revisit",
+            "max_range",
+            "az_span",
+        ):
+            _positive(f"{w}: {attr}", float(getattr(self, attr)))
+        for attr in ("sigma_range", "sigma_az", "sigma_el"):
+            _positive(f"{w}: {attr}", float(getattr(self, attr)), allow_zero=True)
+        if self.pulses < 1:
+            raise InputError(f"{w}: pulses {self.pulses} must be ≥ 1")
+        if not self.el_min < self.el_max:
+            raise InputError(
+                f"{w}: the elevation window [{np.degrees(self.el_min):g}, "
+                f"{np.degrees(self.el_max):g}] deg is empty; el_min must be below el_max"
+            )
+        if self.pd_model not in PD_MODELS:
+            raise InputError(f"{w}: pd_model {self.pd_model!r} is not one of {PD_MODELS}")
+        if not 0.0 < self.pfa < 1.0:
+            raise InputError(f"{w}: pfa {self.pfa!r} must lie in (0, 1)")
+
+    @property
+    def wavelength(self) -> float:
+        return float(frequency_to_wavelength(self.frequency))
+
+    def snr_db(self, range_m: ArrayLike, rcs: ArrayLike = 1.0) -> Array:
+        """SNR per look [dB] (``pulses`` pulses coherently integrated) at slant range [m]."""
+        single = radar_snr_db(
+            self.wavelength,
+            range_m,
+            self.peak_power,
+            self.pulse_width,
+            self.gain_db,
+            rcs,
+            self.noise_temp,
+            self.loss_db,
+        )
+        return single + 10.0 * np.log10(self.pulses)
+
+    def detection_range(self, rcs: ArrayLike = 1.0) -> Array:
+        """Slant range [m] where the SNR per look falls to the threshold (before the horizon)."""
+        snr_single = self.snr_threshold_db - 10.0 * np.log10(self.pulses)
+        return radar_range(
+            self.wavelength,
+            snr_single,
+            self.peak_power,
+            self.pulse_width,
+            self.gain_db,
+            rcs,
+            self.noise_temp,
+            self.loss_db,
+        )
+
+    def geometry(self, r_ecef: ArrayLike) -> tuple[Array, Array, Array, Array, BoolArray]:
+        """Azimuth, geometric and apparent (refracted) elevation, slant range, in-view mask."""
+        r = np.asarray(r_ecef, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            az, el, rng = earth.ecef2aer(r, self.lat, self.lon, self.alt)
+            h_t = earth.ecef2geodetic(r)[2]
+            site = earth.geodetic2ecef(self.lat, self.lon, self.alt)
+            cos_t = np.sum(r * site, axis=-1) / (np.linalg.norm(r, axis=-1) * np.linalg.norm(site))
+            theta = np.arccos(np.clip(cos_t, -1.0, 1.0))
+            big_r = R_EARTH_MEAN
+            a = big_r / (1.0 + big_r * self.refractivity_gradient)
+            el_k, blocked = _sphere_elevation(theta * big_r / a, a, self.alt, h_t)
+            el_1, _ = _sphere_elevation(theta, big_r, self.alt, h_t)
+            el_app = el + (el_k - el_1)
+            off = np.abs(np.mod(az - self.boresight_az + np.pi, 2.0 * np.pi) - np.pi)
+            in_for = (off <= self.az_span / 2.0) | (self.az_span >= 2.0 * np.pi)
+            ok = (el_app >= max(self.min_elevation, self.el_min)) & (el_app <= self.el_max)
+            view = ok & in_for & ~blocked & (rng <= self.max_range)
+        return az, el, el_app, rng, view
+
+    def detect(
+        self,
+        t: ArrayLike,
+        r_ecef: ArrayLike,
+        *,
+        rng: np.random.Generator,
+        rcs: ArrayLike = 1.0,
+        launch_lat: ArrayLike | None = None,
+        launch_lon: ArrayLike | None = None,
+    ) -> Detections:
+        """Run the radar over ``r_ecef (..., T, 3)`` sampled at ``t (T,)``.
+
+        ``rcs`` [m²] is a scalar or has the batch shape ``(...)``. ``launch_lat/lon`` [rad]
+        (batch shape) anchor the downrange of the first detection; by default the first
+        finite sample of each trajectory is taken as the launch point.
+        """
+        tt, r = check_batch(t, r_ecef)
+        rcs_a = np.asarray(rcs, dtype=np.float64)
+        if np.any(~(rcs_a > 0.0)):
+            raise InputError(f"rcs: {rcs!r} is invalid; the radar cross-section must be > 0 m²")
+        az, el_geo, _, srange, view = self.geometry(r)
+        rcs_b = rcs_a[..., None] if rcs_a.ndim else rcs_a
+        with np.errstate(invalid="ignore", divide="ignore"):
+            snr = np.where(view, self.snr_db(srange, rcs_b), -np.inf)
+        visible = view & (snr >= self.snr_threshold_db)
+        look = looks(tt, self.revisit)
+        if self.pd_model == "threshold":
+            detected = visible & look
+        else:
+            pd = np.where(view, self.pfa ** (1.0 / (1.0 + 10.0 ** (snr / 10.0))), 0.0)
+            detected = view & look & (rng.random(view.shape) < pd)
+        sel = np.nonzero(detected)
+        truth = np.stack([srange[sel], az[sel], el_geo[sel]], axis=-1)
+        sigma = np.array([self.sigma_range, self.sigma_az, self.sigma_el])
+        z = truth + rng.standard_normal(truth.shape) * sigma
+        z[:, 1] = np.mod(z[:, 1], 2.0 * np.pi)
+        site = earth.geodetic2ecef(self.lat, self.lon, self.alt)
+        meas = measurements(
+            "rae", sel, view.shape[:-1], tt, z, sigma, np.broadcast_to(site, z.shape), r[sel]
+        )
+        return assemble(
+            self.name, tt, r, view, visible, detected, 0.0, meas, launch_lat, launch_lon, snr
+        )
+
+
+@dataclass(frozen=True)
+class SpaceIR:
+    """A layer of geostationary infrared satellites that see burning motors above the clouds.
+
+    A target is seen while its motor burns, above ``cloud_top`` [m], and with a clear line of
+    sight from at least one satellite (the Earth sphere does not block it); the one nearest
+    the target's zenith reports. Each look gives a noisy unit line of sight (ECEF, angular
+    noise ``sigma_los`` [rad] per axis), reported ``processing_delay`` [s] after it was taken.
+    """
+
+    name: str
+    sat_lons: tuple[float, ...]
+    sat_alt: float = GEO_ALTITUDE
+    cloud_top: float = 10_000.0
+    processing_delay: float = 30.0
+    revisit: float = 10.0
+    sigma_los: float = 50e-6
+
+    def __post_init__(self) -> None:
+        if not self.sat_lons:
+            raise InputError(f"space IR {self.name}: sat_lons is empty; give ≥ 1 longitude")
+        _positive(f"space IR {self.name}: revisit", self.revisit)
+        _positive(f"space IR {self.name}: processing_delay", self.processing_delay, True)
+        _positive(f"space IR {self.name}: sigma_los", self.sigma_los, True)
+
+    def satellites_ecef(self) -> Array:
+        """ECEF positions of the satellites, (S, 3)."""
+        lons = np.asarray(self.sat_lons, dtype=np.float64)
+        return earth.geodetic2ecef(np.zeros_like(lons), lons, self.sat_alt)
+
+    def detect(
+        self,
+        t: ArrayLike,
+        r_ecef: ArrayLike,
+        thrusting: ArrayLike,
+        *,
+        rng: np.random.Generator,
+        launch_lat: ArrayLike | None = None,
+        launch_lon: ArrayLike | None = None,
+    ) -> Detections:
+        """Run the layer over ``r_ecef (..., T, 3)`` with ``thrusting (..., T)``."""
+        tt, r = check_batch(t, r_ecef)
+        burn = np.asarray(thrusting, dtype=bool)
+        sats = self.satellites_ecef()
+        best = np.full(r.shape[:-1], -np.inf)
+        observer = np.zeros_like(r)
+        with np.errstate(invalid="ignore"):
+            alt = earth.ecef2geodetic(r)[2]
+            for s in sats:  # loop over satellites (sensors), not targets or times
+                d = r - s
+                u = np.clip(-np.sum(s * d, axis=-1) / np.sum(d * d, axis=-1), 0.0, 1.0)
+                clear = np.linalg.norm(s + u[..., None] * d, axis=-1) >= R_EARTH_MEAN
+                # cosine of the satellite's zenith angle seen from the target
+                score = np.where(
+                    clear,
+                    -np.sum(d * r, axis=-1)
+                    / (np.linalg.norm(d, axis=-1) * np.linalg.norm(r, axis=-1)),
+                    -np.inf,
+                )
+                take = score > best
+                best = np.where(take, score, best)
+                observer = np.where(take[..., None], s, observer)
+            view = np.isfinite(best) & (alt >= self.cloud_top)
+        visible = view & burn
+        detected = visible & looks(tt, self.revisit)
+        sel = np.nonzero(detected)
+        obs, tgt = observer[sel], r[sel]
+        los = tgt - obs
+        los /= np.linalg.norm(los, axis=-1, keepdims=True)
+        z = perturb_direction(los, self.sigma_los, rng)
+        sigma = np.array([self.sigma_los, self.sigma_los])
+        meas = measurements("los", sel, view.shape[:-1], tt, z, sigma, obs, tgt)
+        return assemble(
+            self.name,
+            tt,
+            r,
+            view,
+            visible,
+            detected,
+            self.processing_delay,
+            meas,
+            launch_lat,
+            launch_lon,
+            None,
+        )
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _sphere_elevation(theta: Array, a: float, h_s: float, h_t: Array) -> tuple[Array, BoolArray]:
+    """Elevation of a target at central angle ``theta`` over a sphere of radius ``a``.
+
+    Also whether the straight ray between them dips below the sphere (blocked).
+    """
+    ra, rt = a + h_s, a + h_t
+    el = np.arctan2(rt * np.cos(theta) - ra, rt * np.sin(theta))
+    # a descending ray reaches its lowest point, ra cos(el), a central angle -el ahead
+    blocked = (el < 0.0) & (ra * np.cos(el) < a) & (-el < theta)
+    return el, blocked
