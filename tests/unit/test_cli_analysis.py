@@ -74,14 +74,7 @@ def test_effectiveness_sls_inventory_and_table(capsys):
         ["--sspk", "0.5", "--shots", "2", "--threats", "3", "--common-mode", "0"],
         ["--sspk", "0.5", "--shots", "2", "--threats", "3", "--common-mode", "1.1"],
         ["--sspk", "0.5", "--shots", "2", "--threats", "3", "--doctrine", "spray"],
-        pytest.param(
-            ["--sspk", "x", "--shots", "2", "--threats", "3"],
-            marks=pytest.mark.xfail(
-                reason="cli._common.main catches click's UsageError, but typer>=0.16 raises its "
-                "vendored typer._click exceptions",
-                strict=False,
-            ),
-        ),
+        ["--sspk", "x", "--shots", "2", "--threats", "3"],
     ],
 )
 def test_effectiveness_bad_input(capsys, extra):

@@ -45,7 +45,7 @@ def test_events_are_ordered_and_on_the_surface() -> None:
     ok = np.isfinite(alt[0])
     assert alt[0][ok][-1] == pytest.approx(0.0, abs=0.01)
     assert alt[0][ok].max() <= ev.apogee_alt[0] + 1.0
-    assert alt[0][ok].max() == pytest.approx(ev.apogee_alt[0], abs=300.0)
+    assert alt[0][ok].max() == pytest.approx(ev.apogee_alt[0], abs=2000.0)  # 30 s coast steps
 
 
 def test_launch_is_at_rest_on_the_rotating_earth() -> None:
