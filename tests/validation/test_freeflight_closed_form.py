@@ -99,3 +99,33 @@ def test_escape_speed_is_rejected() -> None:
 
     with pytest.raises(InputError):
         kepler_free_flight(R_EARTH_MEAN, 11.3e3, 30 * DEG)
+
+
+def test_bmw_example_test_firing() -> None:
+    """BMW (1971) §6.2, example of p. 290: a test firing with h_bo = 0.2 DU, v_bo = 2/3 DU/TU
+    and an apogee of 0.5 DU (canonical units, μ = 1) has cos γ_bo = 0.625 (γ = 51.3°),
+    Q = 0.533 and a free-flight range angle of 36.4°."""
+    r_bo, v_bo = 1.2, 2.0 / 3.0
+    # γ from the apogee: energy and angular momentum are conserved along the conic.
+    energy = v_bo**2 / 2 - 1 / r_bo
+    v_apogee = np.sqrt(2 * (energy + 1 / 1.5))
+    gamma = np.arccos(1.5 * v_apogee / (r_bo * v_bo))
+    assert np.cos(gamma) == pytest.approx(0.625, abs=1e-12)
+    ff = kepler_free_flight(r_bo, v_bo, gamma, mu=1.0)
+    assert float(ff.q) == pytest.approx(0.533, abs=5e-4)
+    assert np.degrees(ff.range_angle) == pytest.approx(36.4, abs=0.05)
+    assert float(ff.apogee_radius) == pytest.approx(1.5, abs=1e-12)
+
+
+def test_bmw_example_burnout_angle() -> None:
+    """BMW (1971) §6.2, example of p. 291: burnout at 30° N 60° E, reentry at 30° S 60° W,
+    v_bo = 1.0817 DU/TU at 0.025 DU: Q = 1.2, Ψ = 128.7° (cos Ψ = −0.625) needs γ_bo = 39.36°."""
+    from openbmd.earth import sphere_inverse
+
+    psi = sphere_inverse(30 * DEG, 60 * DEG, -30 * DEG, -60 * DEG, radius=1.0)[0]
+    assert np.cos(psi) == pytest.approx(-0.625, abs=1e-12)
+    assert 1.0817**2 * 1.025 == pytest.approx(1.2, abs=1e-3)
+    # The book works with Q rounded to 1.2 (Ψ is sensitive to Q here: 0.1° per 0.001).
+    ff = kepler_free_flight(1.025, np.sqrt(1.2 / 1.025), 39.36 * DEG, mu=1.0)
+    # Its γ is printed to 0.01°, so Ψ agrees to ~0.01°.
+    assert np.degrees(ff.range_angle) == pytest.approx(np.degrees(psi), abs=0.02)
