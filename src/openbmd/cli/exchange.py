@@ -1,0 +1,432 @@
+"""``openbmd exchange …``: run the Joint Data Exchange Centre and talk to it as a partner."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from openbmd.cli._common import app, emit, fail
+
+exchange_app = typer.Typer(
+    name="exchange",
+    help="Joint Data Exchange Centre: serve it, register partners, submit, verify, witness.",
+    no_args_is_help=True,
+)
+partner_app = typer.Typer(help="Register partners.", no_args_is_help=True)
+agreement_app = typer.Typer(help="Load sharing agreements.", no_args_is_help=True)
+exchange_app.add_typer(partner_app, name="partner")
+exchange_app.add_typer(agreement_app, name="agreement")
+app.add_typer(exchange_app, name="exchange")
+
+DEFAULT_DB = "sqlite:///./openbmd-exchange.db"
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
+DB_OPT = typer.Option(DEFAULT_DB, "--database-url", help="sqlite:///FILE or postgresql+psycopg://…")
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def example_payload(
+    msg_type: str, sender: str = "alpha", recipient: str = "bravo", agreement: str | None = None
+) -> dict[str, Any]:
+    """A valid payload of *msg_type* (envelope fields message_id, sent_at, nonce, seq left for
+    ``submit`` to fill)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    env: dict[str, Any] = {
+        "type": msg_type,
+        "sender": sender,
+        "status": "Exercise",
+        "msg_type": "Alert",
+        "references": [],
+        "agreement": agreement or f"{sender}-to-{recipient}",
+        "recipients": [recipient],
+    }
+    square = {
+        "shape": "polygon",
+        "points": [
+            {"lat_deg": 48.55, "lon_deg": 45.77},
+            {"lat_deg": 48.55, "lon_deg": 46.27},
+            {"lat_deg": 48.05, "lon_deg": 46.27},
+            {"lat_deg": 48.05, "lon_deg": 45.77},
+            {"lat_deg": 48.55, "lon_deg": 45.77},
+        ],
+    }
+    impact = {"shape": "circle", "center": {"lat_deg": 46.12, "lon_deg": 48.07}, "radius_km": 37.5}
+    body: dict[str, Any]
+    if msg_type == "pre_launch_notification":
+        body = {
+            "missile_class": "IRBM",
+            "window_start": _iso(now + timedelta(days=1)),
+            "window_end": _iso(now + timedelta(days=1, hours=6)),
+            "launch_area": square,
+            "impact_area": impact,
+            "azimuth_deg": 137.4,
+            "range_km": 2400.0,
+        }
+    elif msg_type == "post_launch_notification":
+        body = {
+            "missile_class": "IRBM",
+            "launch_time": _iso(now - timedelta(minutes=20)),
+            "impact_time": _iso(now - timedelta(minutes=8)),
+            "launch_area": square,
+            "impact_area": impact,
+            "azimuth_deg": 137.4,
+            "range_km": 2400.0,
+            "apogee_km": 610.0,
+        }
+    elif msg_type == "launch_event":
+        body = {
+            "detection_time": _iso(now - timedelta(seconds=50)),
+            "estimated_launch_time": _iso(now - timedelta(seconds=95)),
+            "missile_class": "IRBM",
+            "launch_area": square,
+            "azimuth_deg": 137.4,
+            "impact_area": impact,
+            "impact_time": _iso(now + timedelta(minutes=11)),
+            "apogee_km": 610.0,
+            "confidence": "tentative",
+            "simulated": True,
+        }
+    elif msg_type == "track_update":
+        diag = [2.5e5, 2.5e5, 2.5e5, 400.0, 400.0, 400.0]
+        cov = [[diag[i] if i == j else 0.0 for j in range(6)] for i in range(6)]
+        body = {
+            "track_id": "T-0001",
+            "epoch": _iso(now - timedelta(seconds=30)),
+            "position_ecef_m": [3.95e6, 3.2e6, 4.9e6],
+            "velocity_ecef_m_s": [-1200.0, 2100.0, 1500.0],
+            "covariance": cov,
+            "missile_class": "IRBM",
+        }
+    elif msg_type == "space_event":
+        body = {
+            "event_kind": "launch",
+            "event_time": _iso(now - timedelta(hours=1)),
+            "object_name": "DEMO-SAT 1",
+            "launch_area": square,
+            "perigee_km": 400.0,
+            "apogee_km": 420.0,
+            "inclination_deg": 51.6,
+        }
+    elif msg_type == "free_text":
+        body = {"text": "Exercise: please confirm receipt of the pre-launch notification."}
+    elif msg_type == "ack":
+        body = {
+            "acknowledged_id": "00000000-0000-4000-8000-000000000000",
+            "result": "received",
+            "detail": "example acknowledgement",
+        }
+    else:
+        from openbmd.exchange.schemas import MESSAGE_TYPES
+
+        fail(f"TYPE: unknown message type {msg_type!r}; one of: {', '.join(MESSAGE_TYPES)}")
+        raise AssertionError  # unreachable
+    return env | body
+
+
+def example_agreement(a: str = "alpha", b: str = "bravo") -> dict[str, Any]:
+    """The quickstart agreement: each partner shares with the other."""
+    return {
+        "agreements": [
+            {
+                "name": f"{a}-to-{b}",
+                "sender": a,
+                "rules": [
+                    {"recipient": b, "types": ["*"], "level": "L2"},
+                    {"recipient": b, "types": ["track_update"], "level": "L3"},
+                    {
+                        "recipient": b,
+                        "types": ["launch_event"],
+                        "level": "L1",
+                        "threshold_km": 500,
+                        "below_threshold": "L0",
+                    },
+                ],
+            },
+            {
+                "name": f"{b}-to-{a}",
+                "sender": b,
+                "rules": [{"recipient": a, "types": ["*"], "level": "L1"}],
+            },
+        ]
+    }
+
+
+def _name(value: str, field: str) -> str:
+    if not NAME.match(value):
+        fail(f"{field}: {value!r} is not a partner name (lower-case letters, digits, '_', '-')")
+    return value
+
+
+def _store(url: str) -> Any:
+    from openbmd.exchange.store import Store
+
+    store = Store(url)
+    store.migrate()
+    return store
+
+
+@exchange_app.command("serve")
+def serve_cmd(
+    database_url: str = DB_OPT,
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port", min=0, max=65535),
+    skew_seconds: float = typer.Option(300.0, "--skew-seconds", min=1.0),
+    origin: str = typer.Option(
+        "openbmd.org/exchange/log", "--origin", help="checkpoint origin line"
+    ),
+) -> None:
+    """Run the centre with uvicorn (migrates the database and creates the log key first)."""
+    import uvicorn
+
+    from openbmd.exchange.app import create_app
+    from openbmd.exchange.settings import Settings
+    from openbmd.exchange.store import make_engine
+
+    make_engine(database_url).dispose()  # a bad URL is a one-line error, not a traceback
+    settings = Settings(database_url=database_url, skew_seconds=skew_seconds, origin=origin)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+@exchange_app.command("keygen")
+def keygen_cmd(
+    out: str = typer.Option(..., "--out", help="writes OUT.key (0600), OUT.pub"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Generate an Ed25519 key pair."""
+    from openbmd.exchange.signing import key_fingerprint, load_public_key, write_keypair
+
+    key_path, pub_path = write_keypair(out)
+    data = {
+        "key_file": str(key_path),
+        "public_key_file": str(pub_path),
+        "fingerprint": key_fingerprint(load_public_key(pub_path)),
+    }
+    emit(
+        data,
+        as_json,
+        lambda d: print(
+            f"wrote {d['key_file']} and {d['public_key_file']} (fingerprint {d['fingerprint']})"
+        ),
+    )
+
+
+@partner_app.command("add")
+def partner_add_cmd(
+    name: str = typer.Argument(...),
+    public_key_file: Path = typer.Option(..., "--public-key-file"),
+    database_url: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Register partner NAME with its public key."""
+    from openbmd.exchange.signing import load_public_key, public_key_pem
+
+    pem = public_key_pem(load_public_key(public_key_file))
+    p = _store(database_url).add_partner(_name(name, "NAME"), pem)
+    emit(
+        {"name": p.name, "fingerprint": p.fingerprint},
+        as_json,
+        lambda d: print(f"partner {d['name']} registered (fingerprint {d['fingerprint']})"),
+    )
+
+
+def load_agreements(path: Path) -> list[Any]:
+    """Parse and validate an agreements YAML file (``InputError`` naming the field)."""
+    import yaml
+    from pydantic import ValidationError
+
+    from openbmd.exchange.domain import Agreement
+    from openbmd.exchange.schemas import AgreementFile
+
+    try:
+        doc = yaml.safe_load(path.read_text("utf-8"))
+    except yaml.YAMLError as exc:
+        fail(f"{path}: not valid YAML: {' '.join(str(exc).split())}")
+    if isinstance(doc, dict) and "agreements" not in doc:
+        doc = {"agreements": [doc]}
+    try:
+        parsed = AgreementFile.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        fail(f"{path}: {where or 'file'}: {err['msg']}")
+    return [Agreement.from_dict(a.model_dump()) for a in parsed.agreements]
+
+
+@agreement_app.command("add")
+def agreement_add_cmd(
+    file: Path = typer.Argument(..., help="agreements YAML"),
+    database_url: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Load (insert or replace) the agreements of FILE; every partner must be registered."""
+    found = load_agreements(file)
+    store = _store(database_url)
+    known = {p.name for p in store.partners()}
+    for a in found:
+        for who in [a.sender, *(r.recipient for r in a.rules)]:
+            if who not in known:
+                fail(
+                    f"{file}: agreement {a.name}: partner {who!r} is not registered "
+                    "(openbmd exchange partner add)"
+                )
+    for a in found:
+        store.put_agreement(a)
+    emit(
+        {"agreements": [a.name for a in found]},
+        as_json,
+        lambda d: print("loaded agreements: " + ", ".join(d["agreements"])),
+    )
+
+
+@exchange_app.command("example")
+def example_cmd(msg_type: str = typer.Argument(..., metavar="TYPE")) -> None:
+    """Print a valid example payload of TYPE (pre_launch_notification, …, ack)."""
+    print(json.dumps(example_payload(msg_type.replace("-", "_")), indent=2))
+
+
+@exchange_app.command("quickstart")
+def quickstart_cmd(
+    directory: Path = typer.Argument(..., metavar="DIR"),
+    database_url: str | None = typer.Option(None, "--database-url"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Set up a demo in DIR: keys of alpha and bravo, both registered, an agreement, examples."""
+    import yaml
+
+    from openbmd.exchange.schemas import MESSAGE_TYPES
+    from openbmd.exchange.signing import load_public_key, public_key_pem, write_keypair
+
+    if directory.exists() and not directory.is_dir():
+        fail(f"DIR: {directory} exists and is not a directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    directory = directory.resolve()
+    url = database_url or f"sqlite:///{directory / 'openbmd-exchange.db'}"
+    store = _store(url)
+    partners = []
+    for name in ("alpha", "bravo"):
+        key, pub = directory / f"{name}.key", directory / f"{name}.pub"
+        if not (key.exists() and pub.exists()):
+            write_keypair(directory / name)
+        store.add_partner(name, public_key_pem(load_public_key(pub)))
+        partners.append({"name": name, "key_file": str(key)})
+    agreement_file = directory / "agreement.yaml"
+    agreement_file.write_text(yaml.safe_dump(example_agreement(), sort_keys=False), "utf-8")
+    for a in load_agreements(agreement_file):
+        store.put_agreement(a)
+    (directory / "examples").mkdir(exist_ok=True)
+    examples = []
+    for t in MESSAGE_TYPES:
+        path = directory / "examples" / f"{t}.json"
+        path.write_text(json.dumps(example_payload(t), indent=2) + "\n", "utf-8")
+        examples.append(str(path))
+    store.close()
+    q = shlex.quote
+    base = "http://127.0.0.1:8000"
+    steps = [
+        f"openbmd exchange serve --database-url {q(url)}",
+        f"openbmd exchange submit --url {base} --partner alpha --key-file "
+        f"{q(partners[0]['key_file'])} {q(examples[0])}",
+        f"openbmd exchange verify --url {base} --state {q(str(directory / 'verify.json'))}",
+        f"openbmd exchange witness --url {base} --key-file {q(partners[1]['key_file'])} "
+        f"--name bravo --state {q(str(directory / 'witness-bravo.json'))}",
+    ]
+    data = {
+        "database_url": url,
+        "partners": partners,
+        "examples": examples,
+        "agreement_file": str(agreement_file),
+        "next_commands": steps,
+    }
+
+    def render(d: dict[str, Any]) -> None:
+        print(
+            f"demo ready in {directory}: partners alpha and bravo, agreement "
+            f"{agreement_file.name}, {len(examples)} examples"
+        )
+        print("next, in one terminal:\n  " + steps[0] + "\nthen in another:")
+        for s in steps[1:]:
+            print("  " + s)
+
+    emit(data, as_json, render)
+
+
+def _payload(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        fail(f"{path}: not JSON: {exc}")
+    if not isinstance(data, dict):
+        fail(f"{path}: the payload must be a JSON object")
+    return data
+
+
+@exchange_app.command("submit")
+def submit_cmd(
+    payload: Path = typer.Argument(..., metavar="PAYLOAD.json"),
+    url: str = typer.Option(..., "--url"),
+    partner: str = typer.Option(..., "--partner"),
+    key_file: Path = typer.Option(..., "--key-file"),
+) -> None:
+    """Fill the envelope (message_id, sent_at, nonce, seq) when absent, sign, post, print."""
+    from openbmd.exchange.client import submit_message
+
+    answer = submit_message(url, _name(partner, "--partner"), key_file, _payload(payload))
+    print(json.dumps(answer))
+
+
+@exchange_app.command("verify")
+def verify_cmd(
+    url: str = typer.Option(..., "--url"),
+    state: Path | None = typer.Option(None, "--state", help="JSON state file"),
+    log_key: Path | None = typer.Option(None, "--log-key", help="pinned log key"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Verify the log independently; exit 1 on any mismatch."""
+    from openbmd.exchange.client import verify_log
+
+    report = verify_log(url, state, log_key)
+
+    def render(d: dict[str, Any]) -> None:
+        if d["ok"]:
+            print(
+                f"log OK: {d['origin']} size {d['tree_size']} root {d['root_hash_b64']} "
+                f"({d['entries_checked']} entries checked)"
+            )
+        else:
+            print(f"log verification FAILED: {d['reason']}")
+
+    emit(report.to_dict(), as_json, render)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@exchange_app.command("witness")
+def witness_cmd(
+    url: str = typer.Option(..., "--url"),
+    key_file: Path = typer.Option(..., "--key-file"),
+    name: str | None = typer.Option(None, "--name", help="default: key file stem"),
+    state: Path | None = typer.Option(None, "--state", help="default: KEY_FILE.witness.json"),
+) -> None:
+    """Cosign the current checkpoint after checking consistency with the last one seen."""
+    from openbmd.exchange.client import run_witness
+
+    wname = _name(name or key_file.stem, "--name")
+    state_file = state or key_file.with_name(key_file.name + ".witness.json")
+    line = run_witness(url, key_file, wname, state_file)
+    print(line, end="")

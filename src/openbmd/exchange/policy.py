@@ -1,0 +1,227 @@
+"""Need-to-know sharing: who receives a message, and at what level of detail (pure functions).
+
+Levels (REFERENCES §8):
+
+* **L0** — existence only: ``message_id``, ``sender``, ``sent_at``, ``type``, ``status``,
+  ``msg_type``.
+* **L1** — plus ``references``, ``agreement``, classes and kinds, every time exactly, free text,
+  areas rounded to 1° (circle radii rounded *up* to a multiple of 111 km), azimuth to 10°.
+* **L2** — as L1 with areas to 1′ (radii up to a multiple of 2 km) and azimuth to 1°.
+* **L3** — the full signed original, unchanged (the recipient can verify the sender's signature).
+
+Range, apogee, perigee, inclination, state vectors and covariances are L3 only. A field this
+module does not know is L3 only (fail closed). ``seq``, ``nonce`` and ``recipients`` are L3 only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from openbmd.exchange.domain import THRESHOLD_TYPES, Agreement, Level
+from openbmd.exchange.signing import canonical_json as _reference_canonical_json
+
+__all__ = [
+    "FIELD_KIND",
+    "NotCovered",
+    "canonical_json",
+    "leaf_record",
+    "meets_threshold",
+    "project",
+    "projection_hash",
+    "route",
+]
+
+_dumps = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+
+
+class _Fallback(Exception):
+    pass
+
+
+def _plain(obj: Any) -> Any:
+    """Floats made JCS-exact for ``json``: integral ones below 2^53 as ints; others must
+    print without an exponent (then Python's shortest repr equals ECMAScript's); anything
+    else raises :class:`_Fallback`."""
+    if isinstance(obj, float):
+        if obj.is_integer():
+            if abs(obj) < 2**53:
+                return int(obj)
+            raise _Fallback
+        if "e" in repr(obj) or not math.isfinite(obj):
+            raise _Fallback
+        return obj
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, str) or not k.isascii():
+                raise _Fallback  # JCS sorts by UTF-16 units; leave rare keys to the reference
+            out[k] = _plain(v)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, int) and not isinstance(obj, bool) and abs(obj) >= 2**53:
+        raise _Fallback
+    return obj
+
+
+def canonical_json(obj: Any) -> bytes:
+    """RFC 8785 bytes of *obj*, identical to :func:`openbmd.exchange.signing.canonical_json`
+    but several times faster on ordinary messages (C ``json`` encoder; anything it could
+    print differently — exponent floats, non-ASCII keys, huge integers — goes to the
+    reference implementation). A property test pins the equality."""
+    try:
+        return _dumps(_plain(obj)).encode("utf-8")
+    except (_Fallback, ValueError, TypeError):
+        return _reference_canonical_json(obj)
+
+
+ENVELOPE_L0 = ("message_id", "sender", "sent_at", "type", "status", "msg_type")
+
+#: field → kind; kinds: "l1" (shown exactly from L1), "area", "azimuth"; absent → L3 only
+FIELD_KIND: dict[str, str] = {
+    "references": "l1",
+    "agreement": "l1",
+    "missile_class": "l1",
+    "event_kind": "l1",
+    "confidence": "l1",
+    "simulated": "l1",
+    "object_name": "l1",
+    "track_id": "l1",
+    "related_event": "l1",
+    "text": "l1",
+    "acknowledged_id": "l1",
+    "result": "l1",
+    "detail": "l1",
+    "window_start": "l1",
+    "window_end": "l1",
+    "launch_time": "l1",
+    "impact_time": "l1",
+    "detection_time": "l1",
+    "estimated_launch_time": "l1",
+    "epoch": "l1",
+    "event_time": "l1",
+    "launch_area": "area",
+    "impact_area": "area",
+    "azimuth_deg": "azimuth",
+}
+
+_AREA_STEP = {"L1": 1.0, "L2": 1.0 / 60.0}  # degrees
+_RADIUS_STEP = {"L1": 111.0, "L2": 2.0}  # km
+_AZ_STEP = {"L1": 10.0, "L2": 1.0}  # degrees
+
+
+class NotCovered(Exception):
+    """The agreement has no rule for a (recipient, message type) the sender addressed."""
+
+
+def _round_to(x: float, step: float) -> float:
+    q = math.floor(x / step + 0.5) * step
+    return float(round(q, 9))
+
+
+def _point(p: Mapping[str, Any], step: float) -> dict[str, float]:
+    lat = min(90.0, max(-90.0, _round_to(float(p["lat_deg"]), step)))
+    lon = _round_to(float(p["lon_deg"]), step)
+    if lon > 180.0:
+        lon -= 360.0
+    return {"lat_deg": lat, "lon_deg": lon}
+
+
+def _area(area: Mapping[str, Any], level: str) -> dict[str, Any]:
+    step = _AREA_STEP[level]
+    if area["shape"] == "circle":
+        rstep = _RADIUS_STEP[level]
+        radius = math.ceil(float(area["radius_km"]) / rstep) * rstep
+        return {"shape": "circle", "center": _point(area["center"], step), "radius_km": radius}
+    return {"shape": "polygon", "points": [_point(p, step) for p in area["points"]]}
+
+
+def _azimuth(az: float, level: str) -> float:
+    return _round_to(float(az), _AZ_STEP[level]) % 360.0
+
+
+def project(message: Mapping[str, Any], level: Level) -> dict[str, Any]:
+    """The view of *message* at *level* (a new dict; the input is not modified)."""
+    if level == "L3":
+        return dict(message)
+    out = {k: message[k] for k in ENVELOPE_L0 if k in message}
+    if level == "L0":
+        return out
+    for key, value in message.items():
+        kind = FIELD_KIND.get(key)
+        if kind is None or value is None:
+            continue
+        if kind == "l1":
+            out[key] = value
+        elif kind == "area":
+            out[key] = _area(value, level)
+        elif kind == "azimuth":
+            out[key] = _azimuth(value, level)
+    return out
+
+
+def projection_hash(projection: Mapping[str, Any]) -> bytes:
+    """SHA-256 of the RFC 8785 form of a projection (what the log records per recipient)."""
+    return hashlib.sha256(canonical_json(projection)).digest()
+
+
+def meets_threshold(message: Mapping[str, Any], threshold_km: float) -> bool:
+    """Range or apogee above *threshold_km*; messages stating neither count as above it."""
+    values = [message.get("range_km"), message.get("apogee_km")]
+    known = [float(v) for v in values if v is not None]
+    return not known or max(known) > threshold_km
+
+
+def route(agreement: Agreement, message: Mapping[str, Any]) -> dict[str, Level]:
+    """Level per recipient of *message* under *agreement*; recipients getting nothing omitted.
+
+    Raises :class:`NotCovered` if the sender addressed a recipient the agreement has no rule
+    for (for this message type), or if the agreement is not the sender's.
+    """
+    if agreement.sender != message["sender"]:
+        raise NotCovered(
+            f"agreement {agreement.name!r} is not an agreement of {message['sender']!r}"
+        )
+    msg_type = message["type"]
+    out: dict[str, Level] = {}
+    for recipient in message["recipients"]:
+        rule = agreement.rule_for(recipient, msg_type)
+        if rule is None:
+            raise NotCovered(
+                f"agreement {agreement.name!r} has no rule for {msg_type} to {recipient!r}"
+            )
+        if msg_type in THRESHOLD_TYPES and not meets_threshold(message, rule.threshold_km):
+            if rule.below_threshold == "L0":
+                out[recipient] = "L0"
+            continue
+        out[recipient] = rule.level
+    return out
+
+
+def leaf_record(
+    message: Mapping[str, Any],
+    body_hash: bytes,
+    logged_at: str,
+    recipient_hashes: Mapping[str, bytes],
+) -> bytes:
+    """The exact leaf bytes logged for an accepted message (RFC 8785 JSON, no payload):
+    ``{"v": 1, "message_hash", "sender", "type", "msg_type", "sent_at", "logged_at",
+    "projections": {recipient: sha256 hex of what that recipient is sent}}``."""
+    return canonical_json(
+        {
+            "v": 1,
+            "message_hash": body_hash.hex(),
+            "sender": message["sender"],
+            "type": message["type"],
+            "msg_type": message["msg_type"],
+            "sent_at": message["sent_at"],
+            "logged_at": logged_at,
+            "projections": {r: h.hex() for r, h in sorted(recipient_hashes.items())},
+        }
+    )

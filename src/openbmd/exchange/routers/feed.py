@@ -1,0 +1,56 @@
+"""``WS /v1/feed``: the caller's view, live, resumable with ``?after=<last index seen>``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, WebSocket
+from starlette.concurrency import run_in_threadpool
+
+from openbmd.exchange.domain import ViewRecord
+from openbmd.exchange.errors import Problem
+from openbmd.exchange.feed import run_feed
+from openbmd.exchange.routers._deps import check_signed
+
+router = APIRouter(tags=["feed"])
+
+POLICY_VIOLATION = 1008
+
+
+@router.websocket("/v1/feed")
+async def feed(
+    ws: WebSocket,
+    after: Annotated[int, Query(ge=-1, le=2**62)] = -1,
+) -> None:
+    """Signed like a GET (headers, or ``partner``, ``ts``, ``nonce``, ``sig`` in the query).
+
+    Each frame is one ``ViewItem`` JSON object, in log order, starting after *after*. A refused
+    handshake is closed with code 1008 and the problem document as the reason.
+    """
+    centre = ws.app.state.centre
+    q = ws.query_params
+    h = ws.headers
+    try:
+        partner = await check_signed(
+            centre,
+            h.get("x-openbmd-partner") or q.get("partner"),
+            "GET",
+            ws.url.path,
+            q.multi_items(),
+            h.get("x-openbmd-timestamp") or q.get("ts"),
+            h.get("x-openbmd-nonce") or q.get("nonce"),
+            h.get("x-openbmd-signature") or q.get("sig"),
+        )
+    except Problem as exc:
+        await ws.close(code=POLICY_VIOLATION, reason=f"{exc.slug}: {exc.detail}"[:120])
+        return
+    await ws.accept()
+    page = centre.settings.page_max
+
+    async def read(after_index: int) -> list[ViewRecord]:
+        records: list[ViewRecord] = await run_in_threadpool(
+            centre.store.view, partner, after_index, page
+        )
+        return records
+
+    await run_feed(ws, after, centre.notifier, read)

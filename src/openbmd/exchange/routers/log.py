@@ -1,0 +1,161 @@
+"""``/v1/log``: the public, read-only transparency log (RFC 9162 §2.1, C2SP formats)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from openbmd.exchange import merkle, note
+from openbmd.exchange.domain import Cosignature
+from openbmd.exchange.errors import Problem
+from openbmd.exchange.routers._deps import get_centre
+from openbmd.exchange.schemas import (
+    ConsistencyProof,
+    CosignatureAccepted,
+    InclusionProof,
+    LogEntries,
+)
+
+router = APIRouter(prefix="/v1/log", tags=["log"])
+
+TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}}
+}
+Index = Annotated[int, Query(ge=0, le=2**62)]
+BAD: dict[int | str, dict[str, Any]] = {
+    422: {"description": "Out-of-range parameter (problem+json)"}
+}
+
+
+def _b64(h: bytes) -> str:
+    return base64.b64encode(h).decode("ascii")
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse, responses=TEXT)
+async def checkpoint(request: Request) -> PlainTextResponse:
+    """The latest C2SP checkpoint signed by the centre, plus stored witness cosignatures."""
+    centre = get_centre(request)
+    size, root, body, line = centre.checkpoint_body_and_signature()
+    cosigs = await run_in_threadpool(centre.store.cosignatures, size, root)
+    text = note.assemble_note(body, [line, *(c.line for c in cosigs)])
+    return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/key", response_class=PlainTextResponse, responses=TEXT)
+async def key(request: Request) -> PlainTextResponse:
+    """The centre's Ed25519 public key (SubjectPublicKeyInfo PEM); its note key name is the
+    name on the checkpoint's signature line."""
+    return PlainTextResponse(get_centre(request).public_key_pem)
+
+
+@router.get("/entries", response_model=LogEntries, responses=BAD)
+async def entries(request: Request, start: Index, end: Index) -> dict[str, Any]:
+    """Leaves ``[start, end)`` with their exact bytes; at most ``page_max`` per answer and
+    never beyond the current tree size (the list may be shorter than asked)."""
+    centre = get_centre(request)
+    if end <= start:
+        raise Problem("invalid-field", f"end: must be greater than start ({start})")
+    end = min(end, centre.size, start + centre.settings.page_max)
+    rows = await run_in_threadpool(centre.store.entries, start, end) if start < end else []
+    return {"entries": [{"index": i, "leaf_b64": _b64(leaf)} for i, leaf in rows]}
+
+
+def _check_size(name: str, value: int, size: int) -> None:
+    if value > size:
+        raise Problem("invalid-field", f"{name}: {value} exceeds the current tree size {size}")
+
+
+@router.get("/proof/inclusion", response_model=InclusionProof, responses=BAD)
+async def inclusion(request: Request, index: Index, tree_size: Index) -> dict[str, Any]:
+    """RFC 9162 §2.1.3 audit path of leaf *index* in the tree of *tree_size* leaves."""
+    centre = get_centre(request)
+    _check_size("tree_size", tree_size, centre.size)
+    if index >= tree_size:
+        raise Problem("invalid-field", f"index: {index} is not below tree_size {tree_size}")
+    proof = await run_in_threadpool(merkle.inclusion_proof, index, tree_size, centre.store)
+    return {"index": index, "tree_size": tree_size, "hashes_b64": [_b64(h) for h in proof]}
+
+
+@router.get("/proof/consistency", response_model=ConsistencyProof, responses=BAD)
+async def consistency(request: Request, first: Index, second: Index) -> dict[str, Any]:
+    """RFC 9162 §2.1.4 consistency proof between tree sizes *first* ≤ *second*."""
+    centre = get_centre(request)
+    _check_size("second", second, centre.size)
+    if first > second:
+        raise Problem("invalid-field", f"first: {first} exceeds second {second}")
+    proof = await run_in_threadpool(merkle.consistency_proof, first, second, centre.store)
+    return {"first": first, "second": second, "hashes_b64": [_b64(h) for h in proof]}
+
+
+COSIGN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/plain": {
+                "schema": {
+                    "type": "string",
+                    "description": (
+                        "the served checkpoint body, a blank line, one cosignature line "
+                        "'— <witness> base64(keyID ‖ timestamp ‖ signature)'"
+                    ),
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/cosignatures",
+    status_code=201,
+    response_model=CosignatureAccepted,
+    responses={
+        422: {"description": "Malformed or invalid cosignature (problem+json)"},
+        401: {"description": "Unknown witness (problem+json)"},
+    },
+    openapi_extra=COSIGN_BODY,
+)
+async def add_cosignature(request: Request) -> dict[str, Any]:
+    """Store a witness cosignature (C2SP tlog-cosignature) of a checkpoint this log issued.
+
+    Witnesses are registered partners; the line is verified against that partner's key.
+    """
+    centre = get_centre(request)
+    raw = await request.body()
+    if len(raw) > 16_384:
+        raise Problem("invalid-field", "body: larger than 16 KiB")
+    try:
+        body, sigs = note.parse_note(raw)
+        cp = note.parse_checkpoint(body)
+    except note.NoteError as exc:
+        raise Problem("invalid-field", f"body: {exc}") from None
+    if len(sigs) != 1:
+        raise Problem("invalid-field", "body: expected exactly one cosignature line")
+    sig = sigs[0]
+    if cp.origin != centre.settings.origin:
+        raise Problem("bad-cosignature", f"origin: {cp.origin!r} is not this log")
+    if cp.size > centre.size:
+        raise Problem("bad-cosignature", f"size: {cp.size} exceeds the tree size {centre.size}")
+    root = await run_in_threadpool(merkle.root_hash, cp.size, centre.store)
+    if root != cp.root_hash or cp.extensions:
+        raise Problem("bad-cosignature", "the checkpoint is not one this log issued")
+    wkey = centre.cached_partner_key(sig.name) or await run_in_threadpool(
+        centre.partner_key, sig.name
+    )
+    if wkey is None:
+        raise Problem("unknown-partner", f"witness {sig.name!r} is not a registered partner")
+    ok, ts = note.verify_cosignature(body, sig, sig.name, wkey)
+    if not ok or ts is None:
+        raise Problem("bad-cosignature", f"the cosignature by {sig.name!r} does not verify")
+    if ts > time.time() + centre.settings.skew_seconds:
+        raise Problem("future-timestamp", f"cosignature time {ts} is in the future")
+    line = sig.line()
+    await run_in_threadpool(
+        centre.store.add_cosignature, Cosignature(sig.name, cp.size, cp.root_hash, line, ts)
+    )
+    return {"witness": sig.name, "tree_size": cp.size}

@@ -1,0 +1,49 @@
+"""Configuration of the exchange service (one frozen object, built by the CLI or by tests)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///./openbmd-exchange.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything :func:`openbmd.exchange.app.create_app` needs.
+
+    ``skew_seconds``: a submission's ``sent_at`` (and a signed read's timestamp) must lie within
+    ± this many seconds of the centre's clock. ``batch_max``: most messages committed in one
+    group-commit transaction. ``origin``: the first line of every checkpoint (C2SP
+    tlog-checkpoint), a schema-less URL naming this log. ``key_name``: the signed-note key name
+    of the centre (defaults to the origin).
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    skew_seconds: float = 300.0
+    batch_max: int = 2000
+    origin: str = "openbmd.org/exchange/log"
+    key_name: str | None = None
+    page_max: int = 1000
+    verify_in_threadpool: bool = False
+
+    @property
+    def note_key_name(self) -> str:
+        """The key name in the centre's signed-note signature lines."""
+        return self.key_name or self.origin
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from ``OPENBMD_EXCHANGE_*`` environment variables, then *overrides*."""
+        values: dict[str, object] = {}
+        env = os.environ
+        if "OPENBMD_EXCHANGE_DATABASE_URL" in env:
+            values["database_url"] = env["OPENBMD_EXCHANGE_DATABASE_URL"]
+        if "OPENBMD_EXCHANGE_SKEW_SECONDS" in env:
+            values["skew_seconds"] = float(env["OPENBMD_EXCHANGE_SKEW_SECONDS"])
+        if "OPENBMD_EXCHANGE_ORIGIN" in env:
+            values["origin"] = env["OPENBMD_EXCHANGE_ORIGIN"]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

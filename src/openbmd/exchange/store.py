@@ -1,0 +1,412 @@
+"""SQLAlchemy 2 storage of the exchange centre (SQLite and PostgreSQL), synchronous Core API.
+
+All methods are blocking; the service calls them from a thread (the single writer) or from
+FastAPI's threadpool. The schema is created and upgraded by Alembic (:func:`migrate`).
+
+SQLite connections get ``journal_mode=WAL``, ``synchronous=FULL`` and a busy timeout from a
+connect event, so a commit returns only after the WAL is fsync'ed. The centre's Ed25519 signing
+key is generated on first start and kept in the ``centre_key`` table of the same database
+(back it up with the database; whoever can read the database can sign checkpoints).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from openbmd.errors import InputError
+from openbmd.exchange.domain import Agreement, Cosignature, Partner, ViewRecord
+from openbmd.exchange.signing import (
+    Ed25519PrivateKey,
+    generate_keypair,
+    key_fingerprint,
+    load_public_key,
+    public_key_pem,
+)
+
+__all__ = ["Store", "make_engine", "migrate", "now_iso"]
+
+md = sa.MetaData()
+partners = sa.Table(
+    "partners",
+    md,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("public_key_pem", sa.Text),
+    sa.Column("fingerprint", sa.String(64)),
+    sa.Column("created_at", sa.String(40)),
+)
+agreements = sa.Table(
+    "agreements",
+    md,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("sender", sa.String(64)),
+    sa.Column("document", sa.Text),
+    sa.Column("updated_at", sa.String(40)),
+)
+messages = sa.Table(
+    "messages",
+    md,
+    sa.Column("log_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("message_id", sa.String(128)),
+    sa.Column("sender", sa.String(64)),
+    sa.Column("seq", sa.BigInteger),
+    sa.Column("nonce", sa.String(128)),
+    sa.Column("type", sa.String(40)),
+    sa.Column("body_hash", sa.LargeBinary(32)),
+    sa.Column("original", sa.LargeBinary),
+    sa.Column("signature", sa.LargeBinary(64)),
+    sa.Column("received_at", sa.String(40)),
+)
+log_leaves = sa.Table(
+    "log_leaves",
+    md,
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("leaf", sa.LargeBinary),
+)
+log_nodes = sa.Table(
+    "log_nodes",
+    md,
+    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32)),
+)
+projections = sa.Table(
+    "projections",
+    md,
+    sa.Column("recipient", sa.String(64), primary_key=True),
+    sa.Column("log_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("level", sa.String(2)),
+    sa.Column("projection_hash", sa.LargeBinary(32)),
+    sa.Column("projection", sa.LargeBinary),
+)
+cosignatures = sa.Table(
+    "cosignatures",
+    md,
+    sa.Column("witness", sa.String(64), primary_key=True),
+    sa.Column("tree_size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root_hash", sa.LargeBinary(32)),
+    sa.Column("line", sa.Text),
+    sa.Column("timestamp", sa.BigInteger),
+)
+centre_key = sa.Table(
+    "centre_key",
+    md,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("private_key_pem", sa.Text),
+    sa.Column("public_key_pem", sa.Text),
+    sa.Column("created_at", sa.String(40)),
+)
+
+
+def now_iso() -> str:
+    """Current UTC time, RFC 3339 with microseconds."""
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for *url* (``sqlite:///FILE`` or ``postgresql+psycopg://…``)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise InputError(f"--database-url: {url!r} is not a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return sa.create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+    raise InputError(
+        f"--database-url: unsupported backend {parsed.get_backend_name()!r} "
+        "(use sqlite:///FILE or postgresql+psycopg://…)"
+    )
+
+
+def migrate(engine: Engine) -> None:
+    """``alembic upgrade head`` on *engine*."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class Store:
+    """Every query of the service."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema."""
+        migrate(self.engine)
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    # ----------------------------------------------------------------- partners, agreements
+    def add_partner(self, name: str, pem: str) -> Partner:
+        """Register *name* with a public key; re-adding the same key is a no-op."""
+        key = load_public_key(pem)
+        pem = public_key_pem(key)
+        partner = Partner(name, pem, key_fingerprint(key))
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(partners).where(partners.c.name == name)).first()
+            if row is not None:
+                if row.fingerprint != partner.fingerprint:
+                    raise InputError(f"partner {name!r} is already registered with another key")
+                return partner
+            try:
+                conn.execute(
+                    partners.insert().values(
+                        name=name,
+                        public_key_pem=pem,
+                        fingerprint=partner.fingerprint,
+                        created_at=now_iso(),
+                    )
+                )
+            except IntegrityError:
+                raise InputError(f"{name}: this public key is already registered") from None
+        return partner
+
+    def partners(self) -> list[Partner]:
+        """Every partner, by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(partners).order_by(partners.c.name)).all()
+        return [Partner(r.name, r.public_key_pem, r.fingerprint) for r in rows]
+
+    def put_agreement(self, agreement: Agreement) -> None:
+        """Insert or replace an agreement (applies to messages accepted from now on)."""
+        doc = json.dumps(agreement.to_dict(), sort_keys=True)
+        with self.engine.begin() as conn:
+            conn.execute(agreements.delete().where(agreements.c.name == agreement.name))
+            conn.execute(
+                agreements.insert().values(
+                    name=agreement.name, sender=agreement.sender, document=doc, updated_at=now_iso()
+                )
+            )
+
+    def agreements(self) -> dict[str, Agreement]:
+        """Every agreement by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(agreements.c.document)).all()
+        out = [Agreement.from_dict(json.loads(r.document)) for r in rows]
+        return {a.name: a for a in out}
+
+    # ----------------------------------------------------------------- centre key
+    def centre_key(self) -> Ed25519PrivateKey:
+        """The centre's signing key, generated and stored on first call."""
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(centre_key).where(centre_key.c.id == 1)).first()
+            if row is None:
+                key, _ = generate_keypair()
+                pem = key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                ).decode("ascii")
+                try:
+                    conn.execute(
+                        centre_key.insert().values(
+                            id=1,
+                            private_key_pem=pem,
+                            public_key_pem=public_key_pem(key),
+                            created_at=now_iso(),
+                        )
+                    )
+                    return key
+                except IntegrityError:  # pragma: no cover - lost a race with another process
+                    pass
+        with self.engine.connect() as conn:
+            pem_text = conn.execute(
+                sa.select(centre_key.c.private_key_pem).where(centre_key.c.id == 1)
+            ).scalar_one()
+        key2 = serialization.load_pem_private_key(pem_text.encode(), password=None)
+        assert isinstance(key2, Ed25519PrivateKey)
+        return key2
+
+    # ----------------------------------------------------------------- log
+    def tree_size(self) -> int:
+        """Number of committed leaves."""
+        with self.engine.connect() as conn:
+            n = conn.execute(sa.select(sa.func.max(log_leaves.c.idx))).scalar()
+        return 0 if n is None else int(n) + 1
+
+    def get_nodes(self, keys: Sequence[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
+        """NodeReader: the persisted perfect nodes among *keys* (one query)."""
+        if not keys:
+            return {}
+        cond = sa.tuple_(log_nodes.c.level, log_nodes.c.idx).in_([tuple(k) for k in keys])
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(log_nodes).where(cond)).all()
+        return {(r.level, r.idx): bytes(r.hash) for r in rows}
+
+    def entries(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        """Leaves ``[start, end)``."""
+        q = (
+            sa.select(log_leaves)
+            .where(log_leaves.c.idx >= start, log_leaves.c.idx < end)
+            .order_by(log_leaves.c.idx)
+        )
+        with self.engine.connect() as conn:
+            return [(r.idx, bytes(r.leaf)) for r in conn.execute(q)]
+
+    # ----------------------------------------------------------------- writer support
+    def lookup_ids(self, ids: Iterable[str]) -> dict[str, tuple[bytes, int]]:
+        """``message_id → (body_hash, log_index)`` for the stored ones among *ids*."""
+        ids = list(ids)
+        q = sa.select(messages.c.message_id, messages.c.body_hash, messages.c.log_index).where(
+            messages.c.message_id.in_(ids)
+        )
+        with self.engine.connect() as conn:
+            return {r.message_id: (bytes(r.body_hash), r.log_index) for r in conn.execute(q)}
+
+    def used_nonces(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The ``(sender, nonce)`` pairs among *pairs* that are already stored (uses the
+        ``(sender, nonce)`` unique index: one query per sender)."""
+        by_sender: dict[str, list[str]] = {}
+        for sender, nonce in pairs:
+            by_sender.setdefault(sender, []).append(nonce)
+        found: set[tuple[str, str]] = set()
+        with self.engine.connect() as conn:
+            for sender, nonces in by_sender.items():
+                q = sa.select(messages.c.nonce).where(
+                    messages.c.sender == sender, messages.c.nonce.in_(nonces)
+                )
+                found.update((sender, n) for (n,) in conn.execute(q))
+        return found
+
+    def last_seqs(self) -> dict[str, int]:
+        """Highest accepted ``seq`` per sender."""
+        q = sa.select(messages.c.sender, sa.func.max(messages.c.seq)).group_by(messages.c.sender)
+        with self.engine.connect() as conn:
+            return {r[0]: int(r[1]) for r in conn.execute(q)}
+
+    def commit_batch(
+        self,
+        message_rows: list[dict[str, Any]],
+        leaf_rows: list[dict[str, Any]],
+        node_rows: list[dict[str, Any]],
+        projection_rows: list[dict[str, Any]],
+    ) -> None:
+        """Insert one group commit in ONE transaction; returns after the commit (fsync)."""
+        with self.engine.begin() as conn:
+            conn.execute(messages.insert(), message_rows)
+            conn.execute(log_leaves.insert(), leaf_rows)
+            conn.execute(log_nodes.insert(), node_rows)
+            if projection_rows:
+                conn.execute(projections.insert(), projection_rows)
+
+    # ----------------------------------------------------------------- views
+    def view(self, partner: str, after: int, limit: int) -> list[ViewRecord]:
+        """*partner*'s view after log index *after*: its projections and its own messages."""
+        m, p = messages, projections
+        q_in = (
+            sa.select(
+                p.c.log_index,
+                p.c.level,
+                p.c.projection,
+                m.c.message_id,
+                m.c.sender,
+                m.c.type,
+                m.c.signature,
+            )
+            .join(m, m.c.log_index == p.c.log_index)
+            .where(p.c.recipient == partner, p.c.log_index > after)
+            .order_by(p.c.log_index)
+            .limit(limit)
+        )
+        q_own = (
+            sa.select(
+                m.c.log_index, m.c.original, m.c.message_id, m.c.sender, m.c.type, m.c.signature
+            )
+            .where(m.c.sender == partner, m.c.log_index > after)
+            .order_by(m.c.log_index)
+            .limit(limit)
+        )
+        out: list[ViewRecord] = []
+        with self.engine.connect() as conn:
+            for r in conn.execute(q_in):
+                out.append(
+                    ViewRecord(
+                        r.log_index,
+                        r.message_id,
+                        r.sender,
+                        r.type,
+                        r.level,
+                        json.loads(r.projection),
+                        bytes(r.signature) if r.level == "L3" else None,
+                    )
+                )
+            for o in conn.execute(q_own):
+                out.append(
+                    ViewRecord(
+                        o.log_index,
+                        o.message_id,
+                        o.sender,
+                        o.type,
+                        "own",
+                        json.loads(o.original),
+                        bytes(o.signature),
+                    )
+                )
+        out.sort(key=lambda v: v.index)
+        return out[:limit]
+
+    # ----------------------------------------------------------------- cosignatures
+    def add_cosignature(self, c: Cosignature) -> bool:
+        """Store a cosignature; False if this witness already cosigned this tree size."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    cosignatures.insert().values(
+                        witness=c.witness,
+                        tree_size=c.tree_size,
+                        root_hash=c.root_hash,
+                        line=c.line,
+                        timestamp=c.timestamp,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def cosignatures(self, tree_size: int, root: bytes) -> list[Cosignature]:
+        """Cosignatures of the checkpoint (*tree_size*, *root*), by witness name."""
+        q = (
+            sa.select(cosignatures)
+            .where(cosignatures.c.tree_size == tree_size)
+            .order_by(cosignatures.c.witness)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return [
+            Cosignature(r.witness, r.tree_size, bytes(r.root_hash), r.line, r.timestamp)
+            for r in rows
+            if bytes(r.root_hash) == root
+        ]
+
+
+def body_hash(canonical: bytes) -> bytes:
+    """SHA-256 of a message's canonical bytes."""
+    return hashlib.sha256(canonical).digest()
