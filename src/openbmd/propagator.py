@@ -10,8 +10,8 @@ small array operations per force evaluation; a per-body compiled loop does the s
 arithmetic in registers (measured in ``benchmarks/bench_trajectory.py``).
 
 The atmosphere enters as a table of ln(density) and speed of sound sampled from
-:func:`openbmd.earth.density_and_sound_speed` every 50 m (linear interpolation; < 1e-4
-relative error), so the US-76 model has a single implementation.
+:func:`openbmd.earth.density_and_sound_speed` every 50 m up to 300 km (linear interpolation;
+< 1e-4 relative error), so the US-76 model has a single implementation.
 """
 
 from __future__ import annotations
@@ -52,7 +52,11 @@ E_BO_T, E_BO_R, E_BO_V, E_AP_T, E_AP_H, E_IM_T, E_IM_R, E_IM_V = 0, 1, 4, 7, 8, 
 NE = 16
 
 ATM_H0, ATM_DH = -5000.0, 50.0
-_atm_h = np.arange(ATM_H0, 1_000_000.0 + ATM_DH, ATM_DH)
+# Drag is neglected above 300 km: US-76 density there is ~2e-11 kg/m³, a deceleration below
+# 1e-7 m/s² on a reentry vehicle; skipping the lookup speeds up the long vacuum coast.
+ATM_TOP = 300e3
+_R_ATM2 = (WGS84_A + ATM_TOP) ** 2
+_atm_h = np.arange(ATM_H0, ATM_TOP + ATM_DH, ATM_DH)
 _rho, _sound = earth.density_and_sound_speed(_atm_h)
 ATM_LNRHO = np.log(np.maximum(_rho, 1e-300))
 ATM_SOUND = np.asarray(_sound, dtype=float)
@@ -128,7 +132,7 @@ def _accel(
                 if tseg >= st[j, S_START]:
                     thrust += st[j, S_THRUST]
                     area += st[j, S_AREA]
-    if p[P_ATMOS] > 0.0:
+    if p[P_ATMOS] > 0.0 and r2 < _R_ATM2:
         rho, a_snd = _air(_altitude(x, y, z, p[P_SPHERE] > 0.0), lnrho, sound)
         if rho > 0.0:
             if powered:
