@@ -1,0 +1,473 @@
+"""Defended footprints on a lat/lon grid (results as ``xarray.Dataset``).
+
+For one interceptor site (with its sensors), threat launch areas and a missile class, every
+aimpoint of a grid is marked *defended* if a threat flown to it can be engaged at least once
+(:mod:`openbmd.engagement`), with its shot opportunities and intercept altitude.
+
+Aiming every grid point would cost ~10 propagations per point. Instead, per launch area, a
+**threat lattice** is flown once as one batch (in chunks): launch azimuths every ``az_step``
+across the region's sector × thrust cut-off times chosen for impact ranges every
+``range_step`` (the minimum-energy shape of :func:`openbmd.targeting.aim`: the maximum-range kick
+of the class, energy managed by the cut-off). Every lattice trajectory is sampled at common
+times, run through the sensors and engaged. A grid aimpoint then takes the result of the
+lattice trajectories whose *actual* impact points are nearest to it: the engagement slack
+(latest feasible launch − earliest launch, :attr:`Engagement.slack`) is interpolated by inverse
+distance over the 4 nearest impacts and the point is defended where it is ≥ 0; shot count and
+intercept altitude come from the nearest one. A point is *threatened* if a lattice impact lies
+within 1.5 lattice spacings of it (so a class's maximum range is resolved to about a spacing).
+Results do not depend on chunking: every trajectory is flown, sampled on the same global time
+grid and engaged independently.
+
+Several launch areas: a point is defended if it is defended against every area that threatens
+it. Cities (``openbmd.geodata.load_cities``) inside the region are evaluated as extra aimpoints;
+the defended share of their population is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from openbmd import earth
+from openbmd.constants import DEG
+from openbmd.engagement import CueRule, detection_times, engage, launch_times
+from openbmd.errors import InputError
+from openbmd.interceptors import FlyoutFan
+from openbmd.missiles import Missile, stack
+from openbmd.sensors import Radar, SpaceIR
+from openbmd.targeting import max_range
+from openbmd.trajectory import EarthModel, Guidance, fly
+
+FloatArray = NDArray[np.float64]
+
+REGIONS: dict[str, tuple[float, float, float, float]] = {
+    # lat_min, lat_max, lon_min, lon_max [deg]
+    "europe": (35.0, 72.0, -12.0, 45.0),
+}
+SLACK_FLOOR = -3600.0  # [s] stands for "no battle space" when interpolating the slack
+
+
+@dataclass(frozen=True)
+class Defence:
+    """What defends: a fly-out fan (site + interceptor) and its sensors with roles."""
+
+    fan: FlyoutFan
+    sensors: tuple[Radar | SpaceIR, ...]
+    rcs: tuple[float, ...]
+    fire_control: tuple[bool, ...]  # per sensor: fire-control (True) or early-warning
+    cue: CueRule = field(default_factory=CueRule)
+    kill_assessment: float = 60.0
+
+
+@dataclass(frozen=True)
+class LatticeResult:
+    """Engagement of one launch area's threat lattice (M trajectories)."""
+
+    impact_lat: FloatArray
+    impact_lon: FloatArray
+    slack: FloatArray
+    shots: NDArray[np.int64]
+    intercept_alt: FloatArray
+    spacing: FloatArray  # local lattice spacing at each impact [m]
+
+
+def grid_axes(region: Sequence[float], step_deg: float) -> tuple[FloatArray, FloatArray]:
+    """Cell-centre latitudes and longitudes [deg] of a region ``(lat0, lat1, lon0, lon1)``."""
+    if not (np.isfinite(step_deg) and step_deg > 0.0):
+        raise InputError(f"--grid-deg: {step_deg!r} must be a positive number of degrees")
+    lat0, lat1, lon0, lon1 = (float(x) for x in region)
+    if not (lat0 < lat1 and lon0 < lon1):
+        raise InputError(f"region: ({lat0}, {lat1}, {lon0}, {lon1}) is empty")
+    lats = np.arange(lat0 + step_deg / 2, lat1, step_deg)
+    lons = np.arange(lon0 + step_deg / 2, lon1, step_deg)
+    if lats.size == 0 or lons.size == 0:
+        raise InputError(f"--grid-deg: {step_deg:g} deg leaves no grid point in the region")
+    return lats, lons
+
+
+def engage_batch(
+    defence: Defence,
+    missiles: Any,
+    launch_lat: float,
+    launch_lon: float,
+    guidance: Guidance,
+    times: FloatArray,
+    model: EarthModel,
+) -> tuple[Any, Any]:
+    """Fly a batch of threats, sample them at ``times``, detect and engage; (trajectory, result)."""
+    traj = fly(missiles, launch_lat, launch_lon, guidance, model)
+    smp = traj.sample(times)
+    det = detection_times(smp, defence.sensors, defence.rcs)
+    fc = np.asarray(defence.fire_control, dtype=bool)
+    l0 = launch_times(det[:, fc], det[:, ~fc], defence.cue, defence.fan.interceptor.decision_delay)
+    res = engage(smp, traj.events.burnout_time, defence.fan, l0, defence.kill_assessment)
+    return traj, res
+
+
+def threat_lattice(
+    defence: Defence,
+    missile: Missile,
+    launch_lat: float,
+    launch_lon: float,
+    az_range: tuple[float, float],
+    range_span: tuple[float, float],
+    az_step: float = 1.0 * DEG,
+    range_step: float = 100e3,
+    chunk: int = 2048,
+    dt: float = 5.0,
+    model: EarthModel | None = None,
+) -> LatticeResult:
+    """Fly and engage the lattice of one launch area (angles [rad], lengths [m])."""
+    model = model or EarthModel()
+    az_c = 0.5 * (az_range[0] + az_range[1])
+    mr = max_range(missile, launch_lat, launch_lon, az_c, model)
+    kick = float(mr.kick_angle[0])
+    t_end = float(mr.trajectory.events.impact_time[0]) * 1.05 + 2 * dt
+    # Range versus cut-off at the central azimuth, inverted for evenly spaced ranges.
+    t_lo = missile.pitch_vertical_time + missile.pitch_kick_time + 5.0
+    cut = np.linspace(t_lo, missile.burn_time, 64)
+    scan = fly(
+        stack([missile] * cut.size),
+        launch_lat,
+        launch_lon,
+        Guidance.of(cut.size, az_c, kick, cut),
+        model,
+        record=False,
+    )
+    rng_scan = np.maximum.accumulate(np.nan_to_num(scan.ground_range(), nan=0.0))
+    r_lo = max(range_span[0], float(rng_scan[0]))
+    r_hi = min(range_span[1] + range_step, float(rng_scan[-1]))
+    if r_hi <= r_lo:
+        raise InputError("launch area: the missile cannot reach the region from there")
+    ranges = np.arange(r_lo, r_hi + 0.5 * range_step, range_step)
+    cutoffs = np.interp(ranges, rng_scan, cut)
+    cutoffs[ranges >= rng_scan[-1]] = np.inf
+    azs = np.arange(az_range[0], az_range[1] + 0.5 * az_step, az_step)
+    aa, cc = np.repeat(azs, cutoffs.size), np.tile(cutoffs, azs.size)
+    spacing = np.tile(np.maximum(range_step, ranges * az_step), azs.size)
+    times = np.arange(0.0, t_end, dt)
+    parts = []
+    for s in range(0, aa.size, chunk):  # chunks bound memory; every row is independent
+        sl = slice(s, s + chunk)
+        n = aa[sl].size
+        traj, res = engage_batch(
+            defence,
+            stack([missile] * n),
+            launch_lat,
+            launch_lon,
+            Guidance.of(n, aa[sl], kick, cc[sl]),
+            times,
+            model,
+        )
+        ilat, ilon = traj.impact_geodetic()
+        parts.append((ilat, ilon, res.slack, res.shot_opportunities, res.first.altitude))
+    cat = [np.concatenate([p[k] for p in parts]) for k in range(5)]
+    return LatticeResult(cat[0], cat[1], cat[2], cat[3].astype(np.int64), cat[4], spacing)
+
+
+def _unit(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
+
+
+def map_to_points(res: LatticeResult, lat: FloatArray, lon: FloatArray) -> dict[str, FloatArray]:
+    """Map lattice results to aimpoints [rad]: threatened, defended, shots, intercept altitude."""
+    ok = np.isfinite(res.impact_lat)
+    tree = cKDTree(_unit(res.impact_lat[ok], res.impact_lon[ok]))
+    k = min(4, int(ok.sum()))
+    dist, idx = tree.query(_unit(lat, lon), k=k)
+    dist, idx = dist.reshape((*lat.shape, k)), idx.reshape((*lat.shape, k))
+    dist_m = dist * 6371e3
+    slack = np.clip(res.slack[ok], SLACK_FLOOR, -SLACK_FLOOR)[idx]
+    wgt = 1.0 / np.maximum(dist_m, 1.0) ** 2
+    s_interp = (wgt * slack).sum(-1) / wgt.sum(-1)
+    near = idx[..., 0]
+    threatened = dist_m[..., 0] <= 1.5 * res.spacing[ok][near]
+    defended = threatened & (s_interp >= 0.0)
+    shots = np.where(defended, res.shots[ok][near], 0)
+    alt = np.where(defended, res.intercept_alt[ok][near], np.nan)
+    return {"threatened": threatened, "defended": defended, "shots": shots, "alt": alt}
+
+
+def footprint(
+    defence: Defence,
+    missile: Missile,
+    launch_areas: Sequence[tuple[str, float, float]],
+    region: Sequence[float],
+    grid_deg: float = 0.5,
+    cities: Sequence[Any] = (),
+    az_step: float = 1.0 * DEG,
+    range_step: float = 100e3,
+    chunk: int = 2048,
+    model: EarthModel | None = None,
+) -> xr.Dataset:
+    """Defended footprint over ``region`` [deg] against ``launch_areas`` (name, lat, lon [rad])."""
+    if not launch_areas:
+        raise InputError("--launch-area: give at least one launch area")
+    lats, lons = grid_axes(region, grid_deg)
+    glat, glon = np.meshgrid(lats * DEG, lons * DEG, indexing="ij")
+    cl = [
+        c
+        for c in cities
+        if region[0] <= c.lat_deg <= region[1] and region[2] <= c.lon_deg <= region[3]
+    ]
+    clat = np.array([c.lat_deg for c in cl]) * DEG
+    clon = np.array([c.lon_deg for c in cl]) * DEG
+    per_area: dict[str, list[Any]] = {k: [] for k in ("threatened", "defended", "shots", "alt")}
+    per_city: dict[str, list[Any]] = {k: [] for k in per_area}
+    for _name, a_lat, a_lon in launch_areas:
+        pts_lat = np.concatenate([glat.ravel(), clat])
+        pts_lon = np.concatenate([glon.ravel(), clon])
+        dist, az, _ = earth.geodesic_inverse(a_lat, a_lon, pts_lat, pts_lon)
+        az_u = np.unwrap(np.sort(az))  # the sector of the region as seen from the area
+        gap = np.argmax(np.diff(np.concatenate([az_u, az_u[:1] + 2 * np.pi])))
+        lo = az_u[(gap + 1) % az_u.size]
+        span = float(np.mod(az_u[gap] - lo, 2 * np.pi))
+        res = threat_lattice(
+            defence,
+            missile,
+            a_lat,
+            a_lon,
+            (lo - az_step, lo + span + az_step),
+            (float(dist.min()), float(dist.max())),
+            az_step,
+            range_step,
+            chunk,
+            model=model,
+        )
+        out = map_to_points(res, pts_lat, pts_lon)
+        for key, arr in out.items():
+            per_area[key].append(arr[: glat.size].reshape(glat.shape))
+            per_city[key].append(arr[glat.size :])
+    st: dict[str, Any] = {k: np.stack(v) for k, v in per_area.items()}
+    thr_any = st["threatened"].any(0)
+    defended = thr_any & np.all(st["defended"] | ~st["threatened"], axis=0)
+    shots = np.where(defended, np.where(st["threatened"], st["shots"], 99).min(0), 0)
+    alt = np.where(
+        defended, np.fmin.reduce(np.where(st["threatened"], st["alt"], np.nan), 0), np.nan
+    )
+    names = [a[0] for a in launch_areas]
+    ds = xr.Dataset(
+        {
+            "defended": (("lat", "lon"), defended),
+            "threatened": (("lat", "lon"), thr_any),
+            "shot_opportunities": (("lat", "lon"), shots.astype(np.int64)),
+            "intercept_altitude": (("lat", "lon"), alt),
+            "defended_by_area": (("launch_area", "lat", "lon"), st["defended"]),
+            "threatened_by_area": (("launch_area", "lat", "lon"), st["threatened"]),
+        },
+        coords={"lat": lats, "lon": lons, "launch_area": names},
+    )
+    if cl:
+        ct: Any = np.stack(per_city["threatened"])
+        cd: Any = np.stack(per_city["defended"])
+        c_def = ct.any(0) & np.all(cd | ~ct, axis=0)
+        ds = ds.assign_coords(city=[c.name for c in cl])
+        ds["city_defended"] = ("city", c_def)
+        ds["city_threatened"] = ("city", ct.any(0))
+        ds["city_population"] = ("city", np.array([c.population for c in cl], dtype=np.int64))
+    _attrs(ds)
+    return ds
+
+
+def _attrs(ds: xr.Dataset) -> None:
+    units = {
+        "lat": "degrees_north",
+        "lon": "degrees_east",
+        "defended": "1",
+        "threatened": "1",
+        "shot_opportunities": "1",
+        "intercept_altitude": "m",
+        "defended_by_area": "1",
+        "threatened_by_area": "1",
+        "city_defended": "1",
+        "city_threatened": "1",
+        "city_population": "persons",
+    }
+    for name, unit in units.items():
+        if name in ds.variables:
+            ds[name].attrs["units"] = unit
+
+
+def population_summary(ds: xr.Dataset) -> dict[str, Any]:
+    """Defended cities and the defended share of the population (of threatened cities)."""
+    if "city" not in ds.coords:
+        return {"defended_cities": [], "population_defended_fraction": None}
+    pop = ds["city_population"].values.astype(float)
+    thr = ds["city_threatened"].values
+    dfd = ds["city_defended"].values
+    names = [str(c) for c in ds["city"].values]
+    return {
+        "defended_cities": [n for n, d in zip(names, dfd, strict=True) if d],
+        "undefended_threatened_cities": [
+            n for n, d, t in zip(names, dfd, thr, strict=True) if t and not d
+        ],
+        "population_threatened": float(pop[thr].sum()),
+        "population_defended": float(pop[dfd].sum()),
+        "population_defended_fraction": float(pop[dfd].sum() / pop[thr].sum())
+        if thr.any()
+        else None,
+        "population_total_in_region": float(pop.sum()),
+    }
+
+
+def engageability(
+    defences: dict[str, Defence],
+    missile: Missile,
+    fields: Sequence[tuple[str, float, float]],
+    targets: Sequence[tuple[str, float, float]],
+    speeds: Sequence[float],
+    model: EarthModel | None = None,
+    dt: float = 2.0,
+) -> xr.Dataset:
+    """Fraction of field → target trajectories with a feasible intercept, per speed and cueing.
+
+    ``defences`` maps a cueing label to a :class:`Defence` (its fan built at the catalogue
+    speed); for each burnout speed [m/s] the fan is rebuilt with that speed. Every field ×
+    target pair is aimed once (minimum energy) as one batch.
+    """
+    from openbmd.interceptors import flyout_fan
+    from openbmd.targeting import aim
+
+    if not fields or not targets:
+        raise InputError("--fields/--targets: need at least one field and one target")
+    pairs = [(f, t) for f in fields for t in targets]
+    sol = aim(
+        missile,
+        [f[1] for f, _ in pairs],
+        [f[2] for f, _ in pairs],
+        [t[1] for _, t in pairs],
+        [t[2] for _, t in pairs],
+        model=model,
+    )
+    traj = sol.trajectory
+    smp = traj.sample(np.arange(0.0, float(np.nanmax(traj.events.impact_time)) + dt, dt))
+    cues = list(defences)
+    shape = (len(speeds), len(cues), len(fields), len(targets))
+    feas = np.zeros(shape, dtype=bool)
+    first_launch = np.full(shape, np.nan)
+    alt = np.full(shape, np.nan)
+    for i, v in enumerate(speeds):
+        for j, cue in enumerate(cues):
+            d = defences[cue]
+            base = d.fan
+            fan = flyout_fan(base.interceptor.with_burnout_speed(v), base.site_lat, base.site_lon)
+            det = detection_times(smp, d.sensors, d.rcs)
+            fc = np.asarray(d.fire_control, dtype=bool)
+            l0 = launch_times(det[:, fc], det[:, ~fc], d.cue, fan.interceptor.decision_delay)
+            res = engage(smp, traj.events.burnout_time, fan, l0, d.kill_assessment)
+            feas[i, j] = res.feasible.reshape(len(fields), len(targets))
+            first_launch[i, j] = res.first_launch.reshape(len(fields), len(targets))
+            alt[i, j] = res.first.altitude.reshape(len(fields), len(targets))
+    ds = xr.Dataset(
+        {
+            "feasible": (("speed", "cueing", "field", "target"), feas),
+            "first_launch": (("speed", "cueing", "field", "target"), first_launch),
+            "intercept_altitude": (("speed", "cueing", "field", "target"), alt),
+            "fraction": (("speed", "cueing"), feas.reshape(len(speeds), len(cues), -1).mean(-1)),
+        },
+        coords={
+            "speed": np.asarray(speeds, dtype=float),
+            "cueing": cues,
+            "field": [f[0] for f in fields],
+            "target": [t[0] for t in targets],
+        },
+    )
+    for name, unit in (
+        ("speed", "m/s"),
+        ("feasible", "1"),
+        ("first_launch", "s"),
+        ("intercept_altitude", "m"),
+        ("fraction", "1"),
+    ):
+        ds[name].attrs["units"] = unit
+    return ds
+
+
+def plot_footprint(
+    ds: xr.Dataset,
+    path: str,
+    title: str,
+    site: tuple[str, float, float],
+    areas: Sequence[tuple[str, float, float]],
+) -> None:
+    """PNG map of a footprint over the offline Natural Earth base map (degrees in the tuples)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    from openbmd.basemap import draw_basemap
+
+    lat, lon = ds["lat"].values, ds["lon"].values
+    step_lat = float(lat[1] - lat[0]) if lat.size > 1 else 1.0
+    step_lon = float(lon[1] - lon[0]) if lon.size > 1 else 1.0
+    lon0, lon1 = float(lon[0] - step_lon / 2), float(lon[-1] + step_lon / 2)
+    lat0, lat1 = float(lat[0] - step_lat / 2), float(lat[-1] + step_lat / 2)
+    state = np.where(ds["defended"].values, 2, np.where(ds["threatened"].values, 1, 0))
+    fig, ax = plt.subplots(figsize=(10, 8), dpi=110)
+    try:
+        draw_basemap(ax, (lon0, lon1, lat0, lat1))
+        cmap = ListedColormap([(0, 0, 0, 0), (0.84, 0.15, 0.16, 0.35), (0.12, 0.47, 0.71, 0.45)])
+        ax.pcolormesh(
+            np.append(lon - step_lon / 2, lon1),
+            np.append(lat - step_lat / 2, lat1),
+            state,
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=2.5,
+            zorder=2,
+            shading="flat",
+        )
+        if "city" in ds.coords:
+            from openbmd.geodata import load_cities
+
+            where = {c.name: (c.lon_deg, c.lat_deg) for c in load_cities()}
+            for name, dfd, thr in zip(
+                ds["city"].values,
+                ds["city_defended"].values,
+                ds["city_threatened"].values,
+                strict=True,
+            ):
+                x, y = where[str(name)]
+                colour = "#1f3b73" if dfd else ("#d62728" if thr else "#777777")
+                ax.plot(x, y, "o", ms=2.5, color=colour, zorder=4)
+        ax.plot(site[2], site[1], "*", ms=14, color="gold", mec="k", zorder=6)
+        ax.annotate(
+            site[0],
+            (site[2], site[1]),
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=8,
+            zorder=6,
+        )
+        for name, a_lat, a_lon in areas:
+            if lon0 <= a_lon <= lon1 and lat0 <= a_lat <= lat1:
+                ax.plot(a_lon, a_lat, "^", ms=8, color="#d62728", mec="k", zorder=6)
+                ax.annotate(
+                    name,
+                    (a_lon, a_lat),
+                    xytext=(4, -10),
+                    textcoords="offset points",
+                    fontsize=7,
+                    zorder=6,
+                )
+        ax.set_title(title, fontsize=9)
+        ax.text(
+            0.01,
+            0.01,
+            "blue: defended (>= 1 feasible intercept); red: threatened, not "
+            "defended. Base map: Natural Earth (public domain)",
+            transform=ax.transAxes,
+            fontsize=6,
+            color="#333333",
+        )
+        fig.savefig(path, bbox_inches="tight")
+    finally:
+        plt.close(fig)

@@ -1,0 +1,134 @@
+"""The interceptor catalogue (``data/interceptors.yaml``) turned into :class:`Interceptor` objects.
+
+A user layer: it reads and validates YAML so the core does not. Uncertain values are written
+``{value: V, range: [LO, HI]}``; the model uses V and the range is kept on the entry
+(:attr:`CatalogInterceptor.ranges`). Units are in the YAML key names (km, km/s, s, kg) and are
+converted to SI here. Every problem is a :class:`~openbmd.errors.ScenarioError` naming the file
+and field.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from openbmd.catalog import _stage, read_data_yaml, require
+from openbmd.errors import InputError, ScenarioError, UnknownNameError
+from openbmd.interceptors import Interceptor
+
+__all__ = ["CatalogInterceptor", "interceptor", "load_interceptors"]
+
+FILE = "data/interceptors.yaml"
+
+
+@dataclass(frozen=True)
+class CatalogInterceptor:
+    """A catalogue entry: the interceptor model and what the catalogue says about it."""
+
+    name: str
+    model: Interceptor
+    citations: tuple[str, ...] = ()
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    disputed: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        return self.model.aliases
+
+
+def _value(
+    entry: dict[str, Any],
+    key: str,
+    where: str,
+    ranges: dict[str, Any],
+    default: float | None = None,
+) -> float:
+    if key not in entry:
+        if default is None:
+            raise ScenarioError(f"{where}: missing field {key!r}")
+        return float(default)
+    raw = entry[key]
+    if isinstance(raw, dict):
+        v = float(require(raw, "value", f"{where}.{key}"))
+        if "range" in raw:
+            try:
+                lo, hi = (float(x) for x in raw["range"])
+            except (TypeError, ValueError) as exc:
+                raise ScenarioError(f"{where}.{key}.range: expected [LO, HI]") from exc
+            if not lo <= v <= hi:
+                raise ScenarioError(
+                    f"{where}.{key}: value {v:g} outside its range [{lo:g}, {hi:g}]"
+                )
+            ranges[key] = (lo, hi)
+        return v
+    return float(require(entry, key, where))
+
+
+def _entry(entry: dict[str, Any], where: str) -> CatalogInterceptor:
+    name = require(entry, "name", where, str)
+    rg: dict[str, tuple[float, float]] = {}
+
+    def v(key: str, default: float | None = None) -> float:
+        return _value(entry, key, where, rg, default)
+
+    speed = entry.get("burnout_speed_kms")
+    disputed = tuple(speed.get("disputed", ())) if isinstance(speed, dict) else ()
+    try:
+        stages = tuple(
+            _stage(s, f"{where}.stages[{j}]") for j, s in enumerate(entry.get("stages", []))
+        )
+        bo = v("burnout_speed_kms")
+        lo_hi = rg.get("burnout_speed_kms", (bo, bo))
+        model = Interceptor(
+            name=name,
+            stages=stages,
+            kill_vehicle_mass=v("kill_vehicle_mass_kg"),
+            burnout_speed=bo * 1e3,
+            min_altitude=v("min_altitude_km") * 1e3,
+            max_altitude=v("max_altitude_km") * 1e3,
+            max_range=v("max_range_km") * 1e3,
+            max_flyout_time=v("max_flyout_time_s"),
+            divert=v("divert_mps", 0.0),
+            decision_delay=v("decision_delay_s", 60.0),
+            kv_beta=v("kv_beta_kg_m2", 1e4),
+            vertical_time=v("vertical_time_s", 4.0),
+            kick_time=v("kick_time_s", 6.0),
+            speed_range=(lo_hi[0] * 1e3, lo_hi[1] * 1e3),
+            disputed_speeds=tuple((float(d["kms"]) * 1e3, str(d.get("by", ""))) for d in disputed),
+            klass=str(entry.get("class", "")),
+            source="; ".join(str(c) for c in entry.get("citations", ())),
+            aliases=tuple(str(a) for a in entry.get("aliases", ())),
+        )
+    except (InputError, KeyError, TypeError, ValueError) as exc:
+        raise ScenarioError(f"{where}: {exc}") from exc
+    return CatalogInterceptor(
+        name=name,
+        model=model,
+        citations=tuple(str(c) for c in entry.get("citations", ())),
+        ranges=rg,
+        disputed=disputed,
+    )
+
+
+@functools.cache
+def load_interceptors() -> tuple[CatalogInterceptor, ...]:
+    """Every interceptor of ``data/interceptors.yaml``."""
+    doc = read_data_yaml("interceptors.yaml")
+    out = [
+        _entry(e, f"{FILE}: interceptors[{i}]") for i, e in enumerate(doc.get("interceptors", []))
+    ]
+    names = [x.name.casefold() for x in out]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"{FILE}: interceptor names must be unique")
+    return tuple(out)
+
+
+def interceptor(name: str, field: str = "--interceptor") -> CatalogInterceptor:
+    """Look up an interceptor by name or alias (case-insensitive); list valid names on a miss."""
+    key = name.strip().casefold()
+    for c in load_interceptors():
+        if key == c.name.casefold() or key in (a.casefold() for a in c.aliases):
+            return c
+    valid = ", ".join(c.name for c in load_interceptors())
+    raise UnknownNameError(f"{field}: unknown interceptor {name!r}; valid: {valid}")

@@ -1,0 +1,192 @@
+"""Interceptors and their fly-out fan: the earliest time an interceptor can reach any point.
+
+An :class:`Interceptor` is a stack of rocket stages (:class:`openbmd.missiles.Stage`) under a
+kill vehicle, with its engagement limits (intercept altitudes, ground range, fly-out time), the
+kill vehicle's divert and the decision-plus-launch delay. Its **burnout speed is a parameter**:
+the stage masses and burn times set the acceleration profile, and :func:`vehicle` scales every
+stage's specific impulse by one common factor until the Earth-relative speed at burnout on the
+*reference fly-out* equals :attr:`Interceptor.burnout_speed`. The reference fly-out is a
+vertical rise, a pitch-over to :data:`REFERENCE_KICK` from the vertical and a gravity turn over
+a non-rotating WGS-84 Earth with the US-76 atmosphere. This keeps the disputed GBI figures of the
+2007 debate (5.4 / 6.3 / 7.7-8.3 / ~9 km/s) directly sweepable.
+
+The fly-out fan (earliest arrival time at any point, batched) lives in :mod:`openbmd.flyout`
+and is re-exported here: :func:`flyout_fan`, :class:`FlyoutFan`, :class:`Flyout`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from openbmd.constants import DEG
+from openbmd.errors import InputError
+from openbmd.flyout import Flyout, FlyoutFan, flyout_fan, pitch_program_flight
+from openbmd.missiles import Missile, Stage, stack
+from openbmd.trajectory import EarthModel, Guidance, StepSizes, fly
+
+FloatArray = NDArray[np.float64]
+
+REFERENCE_KICK = 20.0 * DEG  # reference fly-out that defines the quoted burnout speed
+
+
+@dataclass(frozen=True)
+class Interceptor:
+    """An interceptor (SI units). See the module docstring for the burnout-speed model.
+
+    Parameters
+    ----------
+    name : str
+        Catalogue name.
+    stages : tuple of Stage
+        Booster stages in firing order (their ``isp`` is the nominal value before scaling).
+    kill_vehicle_mass : float
+        Kill vehicle (with adapter) carried to burnout [kg].
+    burnout_speed : float
+        Earth-relative speed at burnout on the reference fly-out [m/s].
+    min_altitude, max_altitude : float
+        Intercept altitude limits [m] (exo-atmospheric kill vehicles: min ≈ 100 km).
+    max_range : float
+        Greatest ground range from the site to an intercept point [m].
+    max_flyout_time : float
+        Longest fly-out considered [s] (kill-vehicle endurance, assumption).
+    divert : float
+        Kill-vehicle divert Δv [m/s] (catalogued; not used by the kinematic feasibility test).
+    decision_delay : float
+        Cue → launch: decision and launch preparation [s].
+    """
+
+    name: str
+    stages: tuple[Stage, ...]
+    kill_vehicle_mass: float
+    burnout_speed: float
+    min_altitude: float
+    max_altitude: float
+    max_range: float
+    max_flyout_time: float
+    divert: float = 0.0
+    decision_delay: float = 60.0
+    kv_beta: float = 1.0e4
+    vertical_time: float = 4.0
+    kick_time: float = 6.0
+    speed_range: tuple[float, float] = (float("nan"), float("nan"))
+    disputed_speeds: tuple[tuple[float, str], ...] = ()
+    klass: str = ""
+    source: str = ""
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        w = f"interceptor {self.name!r}"
+        if not self.stages:
+            raise InputError(f"{w}: needs at least one stage")
+        for attr in (
+            "kill_vehicle_mass",
+            "burnout_speed",
+            "max_range",
+            "max_flyout_time",
+            "kv_beta",
+        ):
+            value = float(getattr(self, attr))
+            if not (np.isfinite(value) and value > 0.0):
+                raise InputError(f"{w}: {attr} must be a positive number, got {value!r}")
+        if not 0.0 <= self.min_altitude < self.max_altitude:
+            raise InputError(
+                f"{w}: need 0 <= min_altitude < max_altitude, got "
+                f"{self.min_altitude:g}, {self.max_altitude:g} m"
+            )
+        if self.decision_delay < 0.0 or self.divert < 0.0:
+            raise InputError(f"{w}: decision_delay and divert must be >= 0")
+        if self.burnout_speed >= 11_000.0:
+            raise InputError(f"{w}: burnout_speed {self.burnout_speed:g} m/s is beyond escape")
+
+    @property
+    def burn_time(self) -> float:
+        """Total burn time of the stages [s]."""
+        return float(sum(s.burn_time for s in self.stages))
+
+    def with_burnout_speed(self, speed: float) -> Interceptor:
+        """The same interceptor with another burnout speed [m/s] (> 0)."""
+        if not (np.isfinite(speed) and speed > 0.0):
+            raise InputError(f"burnout speed: {speed!r} m/s must be a positive number")
+        return dataclasses.replace(self, burnout_speed=float(speed))
+
+
+def _as_missile(icp: Interceptor, scale: float) -> Missile:
+    stages = tuple(
+        Stage(
+            gross_mass=s.gross_mass,
+            propellant_mass=s.propellant_mass,
+            burn_time=s.burn_time,
+            diameter=s.diameter,
+            isp=s.isp_s * scale,
+        )
+        for s in icp.stages
+    )
+    return Missile(
+        name=icp.name,
+        stages=stages,
+        rv_mass=icp.kill_vehicle_mass,
+        rv_beta=icp.kv_beta,
+        nominal_range=max(icp.max_range, 1.0),
+        pitch_vertical_time=icp.vertical_time,
+        pitch_kick_time=icp.kick_time,
+        klass="interceptor",
+    )
+
+
+def reference_burnout_speed(missiles: list[Missile]) -> FloatArray:
+    """Earth-relative burnout speed [m/s] of each vehicle on the reference fly-out."""
+    n = len(missiles)
+    batch = stack(missiles)
+    steps = StepSizes(boost=0.5, max_time=float(batch.total_burn.max()) + 5.0)
+    traj = fly(
+        batch,
+        0.0,
+        0.0,
+        Guidance.of(n, np.pi / 2, REFERENCE_KICK),
+        EarthModel(rotation=False),
+        steps,
+        record=False,
+    )
+    return np.asarray(np.linalg.norm(traj.events.burnout_v_eci, axis=-1))
+
+
+@functools.lru_cache(maxsize=64)
+def vehicle(icp: Interceptor) -> Missile:
+    """The interceptor as a :class:`Missile` whose burnout speed matches the parameter.
+
+    Every stage's specific impulse is multiplied by one factor ``k``; ``k`` is found by a
+    fixed-point iteration on ``k * dv_ideal - losses = v_target`` (losses re-measured each time),
+    converging to < 0.5 m/s in a few flights. Raises :class:`InputError` if the stages cannot
+    reach the speed with a physical specific impulse (< 500 s).
+    """
+    k = 1.0
+    for _ in range(12):
+        m = _as_missile(icp, k)
+        v = float(reference_burnout_speed([m])[0])
+        if abs(v - icp.burnout_speed) < 0.5:
+            return m
+        ideal = m.ideal_delta_v()
+        loss = max(ideal - v, 0.0)
+        k *= (icp.burnout_speed + loss) / (v + loss)
+        if max(s.isp_s for s in icp.stages) * k > 500.0:
+            raise InputError(
+                f"interceptor {icp.name!r}: the stages cannot reach a burnout speed of "
+                f"{icp.burnout_speed / 1e3:g} km/s with a specific impulse below 500 s"
+            )
+    return _as_missile(icp, k)
+
+
+__all__ = [
+    "Flyout",
+    "FlyoutFan",
+    "Interceptor",
+    "flyout_fan",
+    "pitch_program_flight",
+    "reference_burnout_speed",
+    "vehicle",
+]

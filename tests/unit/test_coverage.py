@@ -1,0 +1,105 @@
+"""Coverage: grid axes, chunking independence, monotonicity, the Dataset layout."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from openbmd import catalog
+from openbmd.constants import DEG
+from openbmd.coverage import Defence, footprint, grid_axes, population_summary, threat_lattice
+from openbmd.errors import InputError
+from openbmd.interceptor_catalog import interceptor
+from openbmd.interceptors import flyout_fan
+from openbmd.sensor_catalog import rcs_for, sensors_by_names
+
+SITE = (54.48 * DEG, 17.10 * DEG)
+TABRIZ = (38.08 * DEG, 46.29 * DEG)
+
+
+@functools.cache
+def defence(speed: float = 6300.0, mode: str = "early-warning") -> Defence:
+    from openbmd.engagement import CueRule
+
+    sens = sensors_by_names("EMR,TPY-2,SpaceIR")
+    fan = flyout_fan(interceptor("GBI-2").model.with_burnout_speed(speed), *SITE)
+    return Defence(
+        fan,
+        tuple(s.model for s in sens),
+        tuple(rcs_for(s, None) for s in sens),
+        tuple(s.band == "X" for s in sens),
+        CueRule(mode),
+    )
+
+
+def lattice(d: Defence, chunk: int = 4096):
+    return threat_lattice(
+        d,
+        catalog.missile("IRBM"),
+        *TABRIZ,
+        (295 * DEG, 315 * DEG),
+        (1500e3, 3300e3),
+        5 * DEG,
+        450e3,
+        chunk,
+    )
+
+
+def test_grid_axes_and_errors():
+    lats, lons = grid_axes((35.0, 72.0, -12.0, 45.0), 0.5)
+    assert lats.size == 74 and lons.size == 114
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(InputError):
+            grid_axes((35.0, 72.0, -12.0, 45.0), bad)
+    with pytest.raises(InputError):
+        grid_axes((50.0, 40.0, 0.0, 10.0), 1.0)
+    with pytest.raises(InputError):
+        grid_axes((35.0, 72.0, -12.0, 45.0), 100.0)
+
+
+def test_lattice_is_independent_of_chunking():
+    a = lattice(defence(), chunk=4096)
+    b = lattice(defence(), chunk=7)
+    for x, y in (
+        (a.impact_lat, b.impact_lat),
+        (a.slack, b.slack),
+        (a.shots, b.shots),
+        (a.intercept_alt, b.intercept_alt),
+    ):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_faster_interceptor_and_earlier_cueing_never_shrink():
+    base = lattice(defence())
+    fast = lattice(defence(8300.0))
+    own = lattice(defence(mode="own-radar"))  # later (or equal) cue than early-warning
+    assert np.all(fast.slack >= base.slack - 1.0)  # 1 s: fan interpolation
+    assert np.all(base.slack >= own.slack)
+    assert np.all((base.slack >= 0) >= (own.slack >= 0))
+
+
+def test_footprint_dataset():
+    ds = footprint(
+        defence(),
+        catalog.missile("IRBM"),
+        [("Tabriz", *TABRIZ)],
+        (46.0, 56.0, 10.0, 24.0),
+        2.0,
+        catalog_cities(),
+        az_step=4 * DEG,
+        range_step=400e3,
+    )
+    assert ds["defended"].dims == ("lat", "lon")
+    assert ds["intercept_altitude"].attrs["units"] == "m"
+    assert ds["defended"].dtype == bool and ds["defended"].any()
+    assert np.all(ds["defended"].values <= ds["threatened"].values)
+    s = population_summary(ds)
+    assert 0.0 <= s["population_defended_fraction"] <= 1.0
+
+
+def catalog_cities():
+    from openbmd.geodata import load_cities
+
+    return load_cities()
