@@ -118,6 +118,7 @@ def solve_one(tables: tuple[Any, ...], i: int, opts: dict[str, Any]) -> tuple[fl
     """Fly body ``i`` with solve_ivp on the kernel's dynamics; (impact t, ECI state, nfev)."""
     r0, v0, t0, F, ST, CD, mach_grid, breaks, P, lnrho, sound = tables
     f, st, cd = F[i], ST[i], CD[i]
+    ctx = (f, st, cd, mach_grid, P, lnrho, sound)
     sphere = bool(P[kern.P_SPHERE] > 0.0)
     arm, stop = float(f[kern.ARM]), float(f[kern.STOP_ALT])
     accel, alt_of = kern._accel, kern._altitude
@@ -129,8 +130,7 @@ def solve_one(tables: tuple[Any, ...], i: int, opts: dict[str, Any]) -> tuple[fl
         tseg = 0.5 * (a + b)  # strictly inside this smooth segment: fixes stage / steering law
 
         def rhs(t: float, s: np.ndarray, tseg: float = tseg) -> np.ndarray:
-            ax, ay, az = accel(t, tseg, s[0], s[1], s[2], s[3], s[4], s[5],
-                               f, st, cd, mach_grid, P, lnrho, sound)  # fmt: skip
+            ax, ay, az = accel(t, tseg, s[0], s[1], s[2], s[3], s[4], s[5], ctx)
             return np.array([s[3], s[4], s[5], ax, ay, az])
 
         def impact(t: float, s: np.ndarray) -> float:

@@ -100,14 +100,14 @@ def _accel(
     vx: float,
     vy: float,
     vz: float,
-    f: FloatArray,
-    st: FloatArray,
-    cd: FloatArray,
-    mach_grid: FloatArray,
-    p: FloatArray,
-    lnrho: FloatArray,
-    sound: FloatArray,
+    ctx: tuple[FloatArray, ...],
 ) -> tuple[float, float, float]:
+    """Inertial acceleration [m/s²] of one body.
+
+    ``ctx`` = (f, st, cd, mach_grid, p, lnrho, sound): the body's forcing row, stage table and
+    drag table, the shared Mach grid, model parameters and atmosphere tables.
+    """
+    f, st, cd, mach_grid, p, lnrho, sound = ctx
     r2 = x * x + y * y + z * z
     kg = -GM_EARTH / (r2 * math.sqrt(r2))
     if p[P_J2] > 0.0 and p[P_SPHERE] == 0.0:
@@ -216,6 +216,7 @@ def integrate(
     sphere = P[P_SPHERE] > 0.0
     for i in numba.prange(n):
         f, st, cd = F[i], ST[i], CD[i]
+        ctx = (f, st, cd, mach_grid, P, lnrho, sound)
         r = r0[i].copy()
         v = v0[i].copy()
         rn, vn, rp, vp = np.empty(3), np.empty(3), np.empty(3), np.empty(3)
@@ -251,63 +252,19 @@ def integrate(
                     t_end = tb
             dt = t_end - t
             tm = t + 0.5 * dt
-            a1x, a1y, a1z = _accel(
-                t, tm, r[0], r[1], r[2], v[0], v[1], v[2], f, st, cd, mach_grid, P, lnrho, sound
-            )
+            a1x, a1y, a1z = _accel(t, tm, r[0], r[1], r[2], v[0], v[1], v[2], ctx)
             h2 = 0.5 * dt
             v2x, v2y, v2z = v[0] + h2 * a1x, v[1] + h2 * a1y, v[2] + h2 * a1z
             a2x, a2y, a2z = _accel(
-                t + h2,
-                tm,
-                r[0] + h2 * v[0],
-                r[1] + h2 * v[1],
-                r[2] + h2 * v[2],
-                v2x,
-                v2y,
-                v2z,
-                f,
-                st,
-                cd,
-                mach_grid,
-                P,
-                lnrho,
-                sound,
+                t + h2, tm, r[0] + h2 * v[0], r[1] + h2 * v[1], r[2] + h2 * v[2], v2x, v2y, v2z, ctx
             )
             v3x, v3y, v3z = v[0] + h2 * a2x, v[1] + h2 * a2y, v[2] + h2 * a2z
             a3x, a3y, a3z = _accel(
-                t + h2,
-                tm,
-                r[0] + h2 * v2x,
-                r[1] + h2 * v2y,
-                r[2] + h2 * v2z,
-                v3x,
-                v3y,
-                v3z,
-                f,
-                st,
-                cd,
-                mach_grid,
-                P,
-                lnrho,
-                sound,
+                t + h2, tm, r[0] + h2 * v2x, r[1] + h2 * v2y, r[2] + h2 * v2z, v3x, v3y, v3z, ctx
             )
             v4x, v4y, v4z = v[0] + dt * a3x, v[1] + dt * a3y, v[2] + dt * a3z
             a4x, a4y, a4z = _accel(
-                t + dt,
-                tm,
-                r[0] + dt * v3x,
-                r[1] + dt * v3y,
-                r[2] + dt * v3z,
-                v4x,
-                v4y,
-                v4z,
-                f,
-                st,
-                cd,
-                mach_grid,
-                P,
-                lnrho,
-                sound,
+                t + dt, tm, r[0] + dt * v3x, r[1] + dt * v3y, r[2] + dt * v3z, v4x, v4y, v4z, ctx
             )
             s6 = dt / 6.0
             rn[0] = r[0] + s6 * (v[0] + 2.0 * v2x + 2.0 * v3x + v4x)
