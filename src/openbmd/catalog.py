@@ -72,13 +72,25 @@ def load_sites() -> tuple[Site, ...]:
 
 
 def find_by_name(items: Any, name: str, kind: str, field: str) -> Any:
-    """Find ``name`` (case-insensitive) among objects with a ``name``; list valid ones if absent."""
+    """Find ``name`` (case-insensitive) among objects with a ``name`` and optional ``aliases``.
+
+    Raises :class:`UnknownNameError` naming ``field`` and listing the valid names.
+    """
     key = name.strip().casefold()
     for item in items:
-        if item.name.casefold() == key:
+        if key == item.name.casefold() or key in (
+            a.casefold() for a in getattr(item, "aliases", ())
+        ):
             return item
     valid = ", ".join(item.name for item in items)
     raise UnknownNameError(f"{field}: unknown {kind} {name!r}; valid: {valid}")
+
+
+def check_unique_names(items: Any, where: str, kind: str) -> None:
+    """Reject a catalogue whose names repeat (case-insensitive)."""
+    names = [item.name.casefold() for item in items]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"{where}: {kind} names must be unique")
 
 
 def site(name: str, field: str = "--site") -> Site:
@@ -138,14 +150,10 @@ def load_missiles() -> tuple[Any, ...]:
             )
         except InputError as exc:
             raise ScenarioError(f"{where}: {exc}") from exc
+    check_unique_names(out, "data/missiles.yaml", "missile")
     return tuple(out)
 
 
 def missile(name: str, field: str = "--missile") -> Any:
     """Look up a missile class by name or alias (case-insensitive)."""
-    key = name.strip().casefold()
-    for m in load_missiles():
-        if key == m.name.casefold() or key in (a.casefold() for a in m.aliases):
-            return m
-    valid = ", ".join(m.name for m in load_missiles())
-    raise UnknownNameError(f"{field}: unknown missile {name!r}; valid: {valid}")
+    return find_by_name(load_missiles(), name, "missile", field)

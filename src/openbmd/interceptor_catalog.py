@@ -13,8 +13,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from openbmd.catalog import _stage, read_data_yaml, require
-from openbmd.errors import InputError, ScenarioError, UnknownNameError
+from openbmd.catalog import _stage, check_unique_names, find_by_name, read_data_yaml, require
+from openbmd.errors import InputError, ScenarioError
 from openbmd.interceptors import Interceptor
 
 __all__ = ["CatalogInterceptor", "interceptor", "load_interceptors"]
@@ -118,17 +118,11 @@ def load_interceptors() -> tuple[CatalogInterceptor, ...]:
     out = [
         _entry(e, f"{FILE}: interceptors[{i}]") for i, e in enumerate(doc.get("interceptors", []))
     ]
-    names = [x.name.casefold() for x in out]
-    if len(set(names)) != len(names):
-        raise ScenarioError(f"{FILE}: interceptor names must be unique")
+    check_unique_names(out, FILE, "interceptor")
     return tuple(out)
 
 
 def interceptor(name: str, field: str = "--interceptor") -> CatalogInterceptor:
     """Look up an interceptor by name or alias (case-insensitive); list valid names on a miss."""
-    key = name.strip().casefold()
-    for c in load_interceptors():
-        if key == c.name.casefold() or key in (a.casefold() for a in c.aliases):
-            return c
-    valid = ", ".join(c.name for c in load_interceptors())
-    raise UnknownNameError(f"{field}: unknown interceptor {name!r}; valid: {valid}")
+    found: CatalogInterceptor = find_by_name(load_interceptors(), name, "interceptor", field)
+    return found

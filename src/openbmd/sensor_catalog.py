@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from openbmd.catalog import find_by_name, read_data_yaml, require, site
+from openbmd.catalog import check_unique_names, find_by_name, read_data_yaml, require, site
 from openbmd.constants import DEG
 from openbmd.errors import InputError, ScenarioError, UnknownNameError
 from openbmd.sensors import Radar, SpaceIR
@@ -134,18 +134,12 @@ def load_sensors() -> tuple[CatalogSensor, ...]:
     doc = read_data_yaml("sensors.yaml")
     out = [_radar(e, f"{FILE}: radars[{i}]") for i, e in enumerate(doc.get("radars", []))]
     out += [_space_ir(e, f"{FILE}: space_ir[{i}]") for i, e in enumerate(doc.get("space_ir", []))]
-    names = [s.name.casefold() for s in out]
-    if len(set(names)) != len(names):
-        raise ScenarioError(f"{FILE}: sensor names must be unique")
+    check_unique_names(out, FILE, "sensor")
     return tuple(out)
 
 
 def sensor(name: str, field: str = "--sensors") -> CatalogSensor:
     """Look up one sensor by name or alias (case-insensitive); list the valid ones on a miss."""
-    key = name.strip().casefold()
-    for s in load_sensors():
-        if key == s.name.casefold() or key in (a.casefold() for a in s.aliases):
-            return s
     found: CatalogSensor = find_by_name(load_sensors(), name, "sensor", field)
     return found
 
