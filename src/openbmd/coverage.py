@@ -49,6 +49,7 @@ FloatArray = NDArray[np.float64]
 REGIONS: dict[str, tuple[float, float, float, float]] = {
     # lat_min, lat_max, lon_min, lon_max [deg]
     "europe": (35.0, 72.0, -12.0, 45.0),
+    "middle-east": (24.0, 42.0, 38.0, 64.0),  # Iranian and neighbouring launch areas
 }
 SLACK_FLOOR = -3600.0  # [s] stands for "no battle space" when interpolating the slack
 
@@ -102,12 +103,16 @@ def engage_batch(
 ) -> tuple[Any, Any]:
     """Fly a batch of threats, sample them at ``times``, detect and engage; (trajectory, result)."""
     traj = fly(missiles, launch_lat, launch_lon, guidance, model)
+    return traj, engage_trajectories(defence, traj, times)
+
+
+def engage_trajectories(defence: Defence, traj: Any, times: FloatArray) -> Any:
+    """Sample flown threats at ``times``, detect them and engage (an :class:`Engagement`)."""
     smp = traj.sample(times)
     det = detection_times(smp, defence.sensors, defence.rcs)
     fc = np.asarray(defence.fire_control, dtype=bool)
     l0 = launch_times(det[:, fc], det[:, ~fc], defence.cue, defence.fan.interceptor.decision_delay)
-    res = engage(smp, traj.events.burnout_time, defence.fan, l0, defence.kill_assessment)
-    return traj, res
+    return engage(smp, traj.events.burnout_time, defence.fan, l0, defence.kill_assessment)
 
 
 def threat_lattice(
@@ -314,160 +319,3 @@ def population_summary(ds: xr.Dataset) -> dict[str, Any]:
         else None,
         "population_total_in_region": float(pop.sum()),
     }
-
-
-def engageability(
-    defences: dict[str, Defence],
-    missile: Missile,
-    fields: Sequence[tuple[str, float, float]],
-    targets: Sequence[tuple[str, float, float]],
-    speeds: Sequence[float],
-    model: EarthModel | None = None,
-    dt: float = 2.0,
-) -> xr.Dataset:
-    """Fraction of field → target trajectories with a feasible intercept, per speed and cueing.
-
-    ``defences`` maps a cueing label to a :class:`Defence` (its fan built at the catalogue
-    speed); for each burnout speed [m/s] the fan is rebuilt with that speed. Every field ×
-    target pair is aimed once (minimum energy) as one batch.
-    """
-    from openbmd.interceptors import flyout_fan
-    from openbmd.targeting import aim
-
-    if not fields or not targets:
-        raise InputError("--fields/--targets: need at least one field and one target")
-    pairs = [(f, t) for f in fields for t in targets]
-    sol = aim(
-        missile,
-        [f[1] for f, _ in pairs],
-        [f[2] for f, _ in pairs],
-        [t[1] for _, t in pairs],
-        [t[2] for _, t in pairs],
-        model=model,
-    )
-    traj = sol.trajectory
-    smp = traj.sample(np.arange(0.0, float(np.nanmax(traj.events.impact_time)) + dt, dt))
-    cues = list(defences)
-    shape = (len(speeds), len(cues), len(fields), len(targets))
-    feas = np.zeros(shape, dtype=bool)
-    first_launch = np.full(shape, np.nan)
-    alt = np.full(shape, np.nan)
-    for i, v in enumerate(speeds):
-        for j, cue in enumerate(cues):
-            d = defences[cue]
-            base = d.fan
-            fan = flyout_fan(base.interceptor.with_burnout_speed(v), base.site_lat, base.site_lon)
-            det = detection_times(smp, d.sensors, d.rcs)
-            fc = np.asarray(d.fire_control, dtype=bool)
-            l0 = launch_times(det[:, fc], det[:, ~fc], d.cue, fan.interceptor.decision_delay)
-            res = engage(smp, traj.events.burnout_time, fan, l0, d.kill_assessment)
-            feas[i, j] = res.feasible.reshape(len(fields), len(targets))
-            first_launch[i, j] = res.first_launch.reshape(len(fields), len(targets))
-            alt[i, j] = res.first.altitude.reshape(len(fields), len(targets))
-    ds = xr.Dataset(
-        {
-            "feasible": (("speed", "cueing", "field", "target"), feas),
-            "first_launch": (("speed", "cueing", "field", "target"), first_launch),
-            "intercept_altitude": (("speed", "cueing", "field", "target"), alt),
-            "fraction": (("speed", "cueing"), feas.reshape(len(speeds), len(cues), -1).mean(-1)),
-        },
-        coords={
-            "speed": np.asarray(speeds, dtype=float),
-            "cueing": cues,
-            "field": [f[0] for f in fields],
-            "target": [t[0] for t in targets],
-        },
-    )
-    for name, unit in (
-        ("speed", "m/s"),
-        ("feasible", "1"),
-        ("first_launch", "s"),
-        ("intercept_altitude", "m"),
-        ("fraction", "1"),
-    ):
-        ds[name].attrs["units"] = unit
-    return ds
-
-
-def plot_footprint(
-    ds: xr.Dataset,
-    path: str,
-    title: str,
-    site: tuple[str, float, float],
-    areas: Sequence[tuple[str, float, float]],
-) -> None:
-    """PNG map of a footprint over the offline Natural Earth base map (degrees in the tuples)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-
-    from openbmd.basemap import draw_basemap
-
-    lat, lon = ds["lat"].values, ds["lon"].values
-    step_lat = float(lat[1] - lat[0]) if lat.size > 1 else 1.0
-    step_lon = float(lon[1] - lon[0]) if lon.size > 1 else 1.0
-    lon0, lon1 = float(lon[0] - step_lon / 2), float(lon[-1] + step_lon / 2)
-    lat0, lat1 = float(lat[0] - step_lat / 2), float(lat[-1] + step_lat / 2)
-    state = np.where(ds["defended"].values, 2, np.where(ds["threatened"].values, 1, 0))
-    fig, ax = plt.subplots(figsize=(10, 8), dpi=110)
-    try:
-        draw_basemap(ax, (lon0, lon1, lat0, lat1))
-        cmap = ListedColormap([(0, 0, 0, 0), (0.84, 0.15, 0.16, 0.35), (0.12, 0.47, 0.71, 0.45)])
-        ax.pcolormesh(
-            np.append(lon - step_lon / 2, lon1),
-            np.append(lat - step_lat / 2, lat1),
-            state,
-            cmap=cmap,
-            vmin=-0.5,
-            vmax=2.5,
-            zorder=2,
-            shading="flat",
-        )
-        if "city" in ds.coords:
-            from openbmd.geodata import load_cities
-
-            where = {c.name: (c.lon_deg, c.lat_deg) for c in load_cities()}
-            for name, dfd, thr in zip(
-                ds["city"].values,
-                ds["city_defended"].values,
-                ds["city_threatened"].values,
-                strict=True,
-            ):
-                x, y = where[str(name)]
-                colour = "#1f3b73" if dfd else ("#d62728" if thr else "#777777")
-                ax.plot(x, y, "o", ms=2.5, color=colour, zorder=4)
-        ax.plot(site[2], site[1], "*", ms=14, color="gold", mec="k", zorder=6)
-        ax.annotate(
-            site[0],
-            (site[2], site[1]),
-            xytext=(5, 5),
-            textcoords="offset points",
-            fontsize=8,
-            zorder=6,
-        )
-        for name, a_lat, a_lon in areas:
-            if lon0 <= a_lon <= lon1 and lat0 <= a_lat <= lat1:
-                ax.plot(a_lon, a_lat, "^", ms=8, color="#d62728", mec="k", zorder=6)
-                ax.annotate(
-                    name,
-                    (a_lon, a_lat),
-                    xytext=(4, -10),
-                    textcoords="offset points",
-                    fontsize=7,
-                    zorder=6,
-                )
-        ax.set_title(title, fontsize=9)
-        ax.text(
-            0.01,
-            0.01,
-            "blue: defended (>= 1 feasible intercept); red: threatened, not "
-            "defended. Base map: Natural Earth (public domain)",
-            transform=ax.transAxes,
-            fontsize=6,
-            color="#333333",
-        )
-        fig.savefig(path, bbox_inches="tight")
-    finally:
-        plt.close(fig)

@@ -125,6 +125,7 @@ class Intercepts:
     r_ecef: FloatArray  # (N, 3) intercept point [m]
     pitch: FloatArray  # interceptor final pitch angle (fly-out fan) [rad]
     azimuth: FloatArray  # interceptor launch azimuth [rad]
+    cutoff: FloatArray  # interceptor thrust cut-off (energy level of the fan) [s after launch]
 
 
 @dataclass(frozen=True)
@@ -262,4 +263,5 @@ def _intercept_at(
         r_ecef=m(r),
         pitch=m(q.pitch),
         azimuth=m(q.azimuth),
+        cutoff=m(q.cutoff),
     )

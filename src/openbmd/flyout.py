@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openbmd import earth
+from openbmd import flyout_kernel as fk
 from openbmd.constants import DEG, R_EARTH_MEAN
 from openbmd.missiles import stack
 from openbmd.trajectory import EarthModel, altitude, surface_point
@@ -46,12 +47,13 @@ if TYPE_CHECKING:
 FloatArray = NDArray[np.float64]
 
 PITCH_MIN, PITCH_MAX = -15.0 * DEG, 89.5 * DEG
+PITCH_FLAT = (-2.0 * DEG, 22.0 * DEG)
 TURN_FRACTION = 0.25  # share of the burn after the vertical rise spent pitching over
 BOOST_CD = 0.3  # axial drag coefficient of the boosting stack (generic)
 # Fan table columns: earliest time, final pitch, arrival velocity (along the great circle away
 # from the site, up, cross-track to the right), azimuth drift (point azimuth - launch azimuth).
-C_TIME, C_PITCH, C_VHOR, C_VUP, C_VCROSS, C_DRIFT = range(6)
-N_COL = 6
+C_TIME, C_PITCH, C_VHOR, C_VUP, C_VCROSS, C_DRIFT, C_CUTOFF = range(7)
+N_COL = 7
 _ATM_DH = 100.0
 _ATM_H = np.arange(0.0, 200e3 + _ATM_DH, _ATM_DH)
 _ATM_RHO = np.asarray(earth.density_and_sound_speed(_ATM_H)[0], dtype=float)
@@ -71,12 +73,16 @@ def pitch_program_flight(
     dt_boost: float = 0.5,
     dt_coast: float = 5.0,
     model: EarthModel | None = None,
+    cutoff: ArrayLike = np.inf,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Fly N interceptors from the site with the linear pitch program (module docstring).
 
-    ``azimuth``, ``final_pitch`` [rad], shape (N,). Returns ``(t (K,), r_ecef (N, K, 3),
-    v_ecef (N, K, 3))`` with NaN after ground impact. Steps land on the end of the vertical rise,
-    every staging and burnout, so RK4 keeps its order through the thrust discontinuities.
+    ``azimuth``, ``final_pitch`` [rad], shape (N,); ``cutoff`` [s] the thrust cut-off time of
+    each (energy management; ``inf`` burns to depletion): the kill vehicle then separates and
+    coasts. Returns ``(t (K,), r_ecef (N, K, 3), v_ecef (N, K, 3))`` with NaN after ground
+    impact. Steps land on the end of the vertical rise, every staging, cut-off and burnout, so
+    RK4 keeps its order through the thrust discontinuities. This NumPy version is the reference
+    the compiled fan kernel (:mod:`openbmd.flyout_kernel`) is validated against.
     """
     from openbmd.interceptors import vehicle
 
@@ -88,11 +94,10 @@ def pitch_program_flight(
     t_burn, t_v = float(b.total_burn[0]), float(m.pitch_vertical_time)
     az = np.atleast_1d(np.asarray(azimuth, dtype=float))
     pf = np.broadcast_to(np.asarray(final_pitch, dtype=float), az.shape)
+    cut = np.broadcast_to(np.asarray(cutoff, dtype=float), az.shape)
     n = az.size
     wz = np.array([0.0, 0.0, model.omega])
-    t_boost = np.unique(np.concatenate([np.arange(0.0, t_burn, dt_boost), s1, [t_v, t_burn]]))
-    t_coast = np.arange(t_burn + dt_coast, t_end + dt_coast, dt_coast)
-    t = np.concatenate([t_boost[t_boost <= t_burn], t_coast])
+    t = time_grid(t_burn, t_v, s1, cut, t_end, dt_boost, dt_coast)
     basis = earth.enu_basis(lat, lon)
     hor0 = np.sin(az)[:, None] * basis[0] + np.cos(az)[:, None] * basis[1]
     normal = np.cross(basis[2], hor0)  # launch-plane normal, fixed in the inertial frame
@@ -102,7 +107,8 @@ def pitch_program_flight(
         v_rel = v - np.cross(wz, r)
         rho = _density(altitude(r, model)) if model.atmosphere else np.zeros(n)
         k_drag = 0.5 * rho * np.linalg.norm(v_rel, axis=-1)
-        if tseg < t_burn:
+        burning = tseg < np.minimum(cut, t_burn)
+        if burning.any():
             live = tseg < s1
             on = live & (tseg >= s0)
             mass = m.rv_mass + float(
@@ -113,8 +119,10 @@ def pitch_program_flight(
             fwd /= np.linalg.norm(fwd, axis=-1, keepdims=True)
             frac = min(max((tt - t_v) / max(TURN_FRACTION * (t_burn - t_v), 1e-9), 0.0), 1.0)
             ang = (0.5 * np.pi + (pf - 0.5 * np.pi) * frac)[:, None]
-            a = a + float(np.sum(thrust[on])) / mass * (np.cos(ang) * fwd + np.sin(ang) * up)
-            k_drag = k_drag * BOOST_CD * float(np.max(area[on], initial=area[0])) / mass
+            acc = np.where(burning, float(np.sum(thrust[on])) / mass, 0.0)[:, None]
+            a = a + acc * (np.cos(ang) * fwd + np.sin(ang) * up)
+            boost_k = k_drag * BOOST_CD * float(np.max(area[on], initial=area[0])) / mass
+            k_drag = np.where(burning, boost_k, k_drag / m.rv_beta)
         else:
             k_drag = k_drag / m.rv_beta
         return np.asarray(a - k_drag[:, None] * v_rel)
@@ -137,6 +145,29 @@ def pitch_program_flight(
     down = np.cumsum((altitude(r_e, model) < 0.0) & (t > t_v + 1.0), axis=1) > 0
     r_e[down], v_e[down] = np.nan, np.nan
     return t, r_e, v_e
+
+
+def time_grid(
+    t_burn: float,
+    t_vert: float,
+    stage_ends: ArrayLike,
+    cutoff: ArrayLike,
+    t_end: float,
+    dt_boost: float,
+    dt_coast: float,
+) -> FloatArray:
+    """Integration times [s]: ``dt_boost`` steps through the burn landing on every thrust
+    discontinuity (end of the vertical rise, stagings, finite cut-offs, burnout), then
+    ``dt_coast`` steps to ``t_end``."""
+    cuts = np.asarray(cutoff, dtype=float).ravel()
+    cuts = cuts[np.isfinite(cuts) & (cuts < t_burn)]
+    t_boost = np.unique(
+        np.concatenate(
+            [np.arange(0.0, t_burn, dt_boost), np.asarray(stage_ends), cuts, [t_vert, t_burn]]
+        )
+    )
+    t_coast = np.arange(t_burn + dt_coast, t_end + dt_coast, dt_coast)
+    return np.concatenate([t_boost[t_boost <= t_burn], t_coast])
 
 
 # --------------------------------------------------------------------------- geometry
@@ -174,6 +205,7 @@ class Flyout:
     v_ecef: FloatArray  # (..., 3) interceptor Earth-relative velocity on arrival [m/s]
     ground_range: FloatArray  # [m]
     altitude: FloatArray  # [m]
+    cutoff: FloatArray  # thrust cut-off time of the energy level achieving it [s after launch]
 
 
 @dataclass(frozen=True)
@@ -186,7 +218,7 @@ class FlyoutFan:
     az_grid: FloatArray  # (A,) launch azimuths [rad], uniform over [0, 2π)
     d_grid: FloatArray  # (J,) ground ranges [m], uniform from 0
     h_grid: FloatArray  # (I,) altitudes [m], uniform from 0
-    table: FloatArray  # (A, J, I, 5) columns C_TIME ... C_DRIFT
+    table: FloatArray  # (A, J, I, N_COL) columns C_TIME ... C_CUTOFF
     model: EarthModel
 
     def _lookup(self, az: FloatArray, d: FloatArray, h: FloatArray) -> FloatArray:
@@ -221,7 +253,7 @@ class FlyoutFan:
                 + row[..., C_VUP, None] * u
                 + row[..., C_VCROSS, None] * right
             )
-        return Flyout(row[..., C_TIME], row[..., C_PITCH], az_launch, v, d, h)
+        return Flyout(row[..., C_TIME], row[..., C_PITCH], az_launch, v, d, h, row[..., C_CUTOFF])
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
@@ -271,19 +303,106 @@ def _plane_axes(r: FloatArray, u_s: FloatArray) -> tuple[FloatArray, FloatArray,
     return u, away, np.cross(away, u)
 
 
-def _curves(d: FloatArray, fields: FloatArray, d_grid: FloatArray) -> FloatArray:
-    """Per trajectory, resample ``fields`` (N, T, F) versus monotone ground range onto d_grid."""
-    n, _, f = fields.shape
-    out = np.full((n, d_grid.size, f), np.nan)
-    for k in range(n):  # loop over fan trajectories (build time only, not a hot path)
-        ok = np.isfinite(d[k]) & np.all(np.isfinite(fields[k]), axis=-1)
-        if ok.sum() < 2:
-            continue
-        dk = np.maximum.accumulate(d[k][ok])
-        inside = d_grid <= dk[-1]
-        for c in range(f):
-            out[k, inside, c] = np.interp(d_grid[inside], dk, fields[k][ok][:, c])
-    return out
+def _fly_family(
+    icp: Interceptor,
+    site_lat: float,
+    site_lon: float,
+    az: FloatArray,
+    pitch: FloatArray,
+    cutoff: float,
+    dt: float,
+    model: EarthModel,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """One energy level of the fan, compiled (:func:`openbmd.flyout_kernel.fly_pitch_program`):
+    ``(t (K,), r_ecef (N, K, 3), v_ecef (N, K, 3))`` as :func:`pitch_program_flight` returns."""
+    from openbmd.interceptors import vehicle
+
+    m = vehicle(icp)
+    b = stack([m])
+    s0 = b.stage_start[0]
+    s1 = s0 + b.burn_time[0]
+    st = np.stack(
+        [s0, s1, b.thrust[0], b.mass_flow[0], b.gross_mass[0], b.area[0]], axis=-1
+    ).astype(float)
+    t_burn, t_v = float(b.total_burn[0]), float(m.pitch_vertical_time)
+    t = time_grid(t_burn, t_v, s1, cutoff, icp.max_flyout_time, 0.5, dt)
+    p = np.zeros(fk.NP)
+    p[fk.P_RV_MASS], p[fk.P_RV_BETA] = m.rv_mass, m.rv_beta
+    p[fk.P_T_VERT] = t_v
+    p[fk.P_T_TURN] = t_v + TURN_FRACTION * (t_burn - t_v)
+    p[fk.P_T_BURN], p[fk.P_OMEGA] = t_burn, model.omega
+    p[fk.P_J2], p[fk.P_ATMOS] = float(model.use_j2), float(model.atmosphere)
+    p[fk.P_SPHERE], p[fk.P_CD], p[fk.P_DH] = float(model.shape == "sphere"), BOOST_CD, _ATM_DH
+    p[fk.P_T_GROUND] = t_v + 1.0
+    basis = earth.enu_basis(site_lat, site_lon)
+    hor0 = np.sin(az)[:, None] * basis[0] + np.cos(az)[:, None] * basis[1]
+    normal = np.ascontiguousarray(np.cross(basis[2], hor0))
+    r0 = surface_point(site_lat, site_lon, 0.0, model)
+    state0 = np.concatenate([r0, np.cross([0.0, 0.0, model.omega], r0)])
+    out = np.empty((az.size, t.size, 6))
+    fk.fly_pitch_program(
+        t,
+        state0,
+        normal,
+        np.ascontiguousarray(pitch, dtype=float),
+        np.full(az.size, float(cutoff)),
+        np.ascontiguousarray(st),
+        p,
+        _ATM_RHO,
+        out,
+    )
+    tt = np.broadcast_to(t, out.shape[:-1])
+    r_e, v_e = earth.eci2ecef_state(out[..., :3], out[..., 3:], tt, omega=model.omega)
+    return t, r_e, v_e
+
+
+def _family_curves(
+    fan_axes: tuple[FloatArray, FloatArray, FloatArray],
+    flight: tuple[FloatArray, FloatArray, FloatArray],
+    cutoff: float,
+    site: tuple[float, float],
+    d_grid: FloatArray,
+    model: EarthModel,
+) -> FloatArray:
+    """Altitude and the table columns of one flown family versus ground range, (A, K, J, 8)."""
+    az, pitches, aa = fan_axes
+    t, r_ecef, v_ecef = flight
+    u_s, east, north = site_frame(*site)
+    with np.errstate(invalid="ignore"):
+        d, paz, h = polar(r_ecef, u_s, east, north, model)
+        u, away, right = _plane_axes(r_ecef, u_s)
+        v_up = np.einsum("ntc,ntc->nt", v_ecef, u)
+        v_hor = np.einsum("ntc,ntc->nt", v_ecef, away)
+        v_cross = np.einsum("ntc,ntc->nt", v_ecef, right)
+        drift = np.mod(paz - aa[:, None] + np.pi, 2.0 * np.pi) - np.pi
+    drift = np.where(d < 20e3, 0.0, drift)  # azimuth undefined just above the site
+    pp = np.tile(pitches, az.size)
+    fields = np.stack(
+        [
+            h,
+            np.broadcast_to(t, d.shape),
+            np.broadcast_to(pp[:, None], d.shape),
+            v_hor,
+            v_up,
+            v_cross,
+            drift,
+            np.full(d.shape, cutoff),
+        ],
+        -1,
+    )
+    out = np.empty((d.shape[0], d_grid.size, N_COL + 1))
+    fk.resample_by_range(np.ascontiguousarray(d), np.ascontiguousarray(fields), d_grid, out)
+    return out.reshape(az.size, pitches.size, d_grid.size, N_COL + 1)
+
+
+def pitch_grid(n: int) -> FloatArray:
+    """``n`` final pitches [rad] from PITCH_MIN to PITCH_MAX, three times denser in the flat
+    band PITCH_FLAT (where near-circular fly-outs change apogee fastest with pitch) than
+    elsewhere."""
+    lo, hi = PITCH_FLAT
+    w = np.array([lo - PITCH_MIN, 3.0 * (hi - lo), PITCH_MAX - hi])  # weighted band widths
+    u = np.linspace(0.0, 1.0, n) * w.sum()
+    return np.interp(u, np.concatenate([[0.0], np.cumsum(w)]), [PITCH_MIN, lo, hi, PITCH_MAX])
 
 
 @functools.lru_cache(maxsize=32)
@@ -300,38 +419,34 @@ def flyout_fan(
 ) -> FlyoutFan:
     """Build the fly-out fan of ``icp`` launched from ``(site_lat, site_lon)`` [rad].
 
-    ``n_az`` launch azimuths x ``n_pitch`` final pitch angles (PITCH_MIN..PITCH_MAX) are flown
-    for ``max_flyout_time`` with :func:`pitch_program_flight` (coast steps ``dt``); the table
-    spans ground range 0 .. 1.05 x the largest reached (≤ 1.05 ``max_range``) and altitude
+    For every energy level of :func:`openbmd.interceptors.energy_levels` (full burn, and thrust
+    cut-offs at the ladder of lower burnout speeds), ``n_az`` launch azimuths x ``n_pitch``
+    final pitch angles (PITCH_MIN..PITCH_MAX) are flown for ``max_flyout_time`` (compiled
+    kernel, coast steps ``dt``); the table keeps the earliest arrival over all of them. It spans
+    ground range 0 .. 1.05 x the full burn's reach (≤ 1.05 ``max_range``) and altitude
     0 .. 1.05 x ``max_altitude``.
     """
+    from openbmd.interceptors import energy_levels
+
     model = model or EarthModel()
     az = np.asarray(np.arange(n_az) * (2.0 * np.pi / n_az), dtype=np.float64)
-    pitches = np.linspace(PITCH_MIN, PITCH_MAX, n_pitch)
+    pitches = pitch_grid(n_pitch)
     aa, pp = np.repeat(az, n_pitch), np.tile(pitches, n_az)
-    t, r_ecef, v_ecef = pitch_program_flight(
-        icp, site_lat, site_lon, aa, pp, icp.max_flyout_time, dt_coast=dt, model=model
-    )
-    u_s, east, north = site_frame(site_lat, site_lon)
-    with np.errstate(invalid="ignore"):
-        d, paz, h = polar(r_ecef, u_s, east, north, model)
-        u, away, right = _plane_axes(r_ecef, u_s)
-        v_up = np.einsum("ntc,ntc->nt", v_ecef, u)
-        v_hor = np.einsum("ntc,ntc->nt", v_ecef, away)
-        v_cross = np.einsum("ntc,ntc->nt", v_ecef, right)
-        drift = np.mod(paz - aa[:, None] + np.pi, 2.0 * np.pi) - np.pi
-    drift = np.where(d < 20e3, 0.0, drift)  # azimuth undefined just above the site
-    tt = np.broadcast_to(t, d.shape)
-    fields = np.stack(
-        [h, tt, np.broadcast_to(pp[:, None], d.shape), v_hor, v_up, v_cross, drift], -1
-    )
-    reach = float(np.nanmax(np.where(np.isfinite(h) & (h >= 0), d, np.nan)))
-    d_top = 1.05 * min(reach, icp.max_range * 1.05)
-    d_grid = np.linspace(0.0, d_top, n_range)
     h_grid = np.linspace(0.0, 1.05 * icp.max_altitude, n_alt)
-    curves = _curves(d, fields, d_grid).reshape(n_az, n_pitch, n_range, N_COL + 1)
-    table = np.empty((n_az, n_range, n_alt, N_COL))
-    _earliest(np.ascontiguousarray(curves), h_grid, table)
+    table = np.full((n_az, n_range, n_alt, N_COL), np.nan)
+    d_grid: FloatArray | None = None
+    for _speed, cutoff in zip(*energy_levels(icp), strict=True):  # full burn first
+        flight = _fly_family(icp, site_lat, site_lon, aa, pp, float(cutoff), dt, model)
+        if d_grid is None:
+            d, _, h = polar(flight[1], *site_frame(site_lat, site_lon), model)
+            with np.errstate(invalid="ignore"):
+                reach = float(np.nanmax(np.where(np.isfinite(h) & (h >= 0), d, np.nan)))
+            d_grid = np.linspace(0.0, 1.05 * min(reach, icp.max_range * 1.05), n_range)
+        curves = _family_curves(
+            (az, pitches, aa), flight, float(cutoff), (site_lat, site_lon), d_grid, model
+        )
+        _earliest(np.ascontiguousarray(curves), h_grid, table)
+    assert d_grid is not None
     return FlyoutFan(icp, float(site_lat), float(site_lon), az, d_grid, h_grid, table, model)
 
 
@@ -341,16 +456,14 @@ def _earliest(curves: FloatArray, h_grid: FloatArray, out: FloatArray) -> None: 
 
     ``curves`` (A, K, J, 7) — altitude, then the table columns, versus ground range per
     azimuth and final pitch; fills ``out`` (A, J, I, 6) with the fields of the earliest crossing
-    (linear between neighbouring pitches), NaN where no pitch reaches the node.
+    (linear between neighbouring pitches) where it is earlier than what ``out`` holds (NaN =
+    not reached yet), so several families merge by calling it once for each.
     """
     n_a, n_k, n_j, _ = curves.shape
     n_i = h_grid.size
     dh = h_grid[1] - h_grid[0]
     for a in numba.prange(n_a):
         for j in range(n_j):
-            for i in range(n_i):
-                for c in range(N_COL):
-                    out[a, j, i, c] = np.nan
             for k in range(n_k - 1):
                 h0, h1 = curves[a, k, j, 0], curves[a, k + 1, j, 0]
                 if not (np.isfinite(h0) and np.isfinite(h1)) or h0 == h1:

@@ -32,6 +32,12 @@ from openbmd.trajectory import EarthModel, Guidance, StepSizes, fly
 FloatArray = NDArray[np.float64]
 
 REFERENCE_KICK = 20.0 * DEG  # reference fly-out that defines the quoted burnout speed
+# Energy management of the fly-out fan: besides the full burn, thrust cut-offs at the burnout
+# speeds of this ladder (multiples of the step, from the floor up to just below the vehicle's own
+# speed), each defined on the reference fly-out. A faster interceptor's ladder contains every
+# rung of a slower one's, which is what keeps reachable sets nested in burnout speed.
+LADDER_STEP = 500.0  # [m/s]
+LADDER_FLOOR = 2000.0  # [m/s]
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,36 @@ def reference_burnout_speed(missiles: list[Missile]) -> FloatArray:
 
 
 @functools.lru_cache(maxsize=64)
+def energy_levels(icp: Interceptor) -> tuple[FloatArray, FloatArray]:
+    """The fan's energy levels: ``(burnout speeds [m/s], thrust cut-off times [s])``.
+
+    First the full burn (the catalogue speed; cut-off = total burn time), then the ladder rungs
+    ``LADDER_FLOOR + k * LADDER_STEP`` below it, each with the cut-off time at which the
+    vehicle reaches that Earth-relative speed on the reference fly-out (flights with 96 cut-off
+    times between the end of the pitch-over and burnout, interpolated).
+    """
+    m = vehicle(icp)
+    t_burn = float(m.burn_time)
+    rungs = np.arange(LADDER_FLOOR, icp.burnout_speed - 0.5 * LADDER_STEP, LADDER_STEP)
+    cut = np.linspace(m.pitch_vertical_time + m.pitch_kick_time, t_burn, 96)
+    batch = stack([m] * cut.size)
+    traj = fly(
+        batch,
+        0.0,
+        0.0,
+        Guidance.of(cut.size, np.pi / 2, REFERENCE_KICK, cut),
+        EarthModel(rotation=False),
+        StepSizes(boost=0.5, max_time=t_burn + 5.0),
+        record=False,
+    )
+    v = np.maximum.accumulate(np.linalg.norm(traj.events.burnout_v_eci, axis=-1))
+    rungs = rungs[rungs > v[0]]
+    cuts = np.interp(rungs, v, cut)
+    speeds = np.concatenate([[icp.burnout_speed], rungs[::-1]])
+    return speeds, np.concatenate([[t_burn], cuts[::-1]])
+
+
+@functools.lru_cache(maxsize=64)
 def vehicle(icp: Interceptor) -> Missile:
     """The interceptor as a :class:`Missile` whose burnout speed matches the parameter.
 
@@ -185,6 +221,7 @@ __all__ = [
     "Flyout",
     "FlyoutFan",
     "Interceptor",
+    "energy_levels",
     "flyout_fan",
     "pitch_program_flight",
     "reference_burnout_speed",

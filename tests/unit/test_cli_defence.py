@@ -199,6 +199,48 @@ BAD = [
         ],
         "--region",
     ),
+    (
+        [
+            "deny",
+            "--site",
+            "Redzikowo",
+            "--interceptor",
+            "GBI-2",
+            "--missile",
+            "IRBM",
+            "--region",
+            "atlantis",
+        ],
+        "--region",
+    ),
+    (
+        [
+            "deny",
+            "--site",
+            "Redzikowo",
+            "--interceptor",
+            "GBI-2",
+            "--missile",
+            "IRBM",
+            "--grid-deg",
+            "-1",
+        ],
+        "--grid-deg",
+    ),
+    (
+        [
+            "deny",
+            "--site",
+            "Redzikowo",
+            "--interceptor",
+            "GBI-2",
+            "--missile",
+            "IRBM",
+            "--cueing",
+            "psychic",
+        ],
+        "--cueing",
+    ),
 ]
 
 

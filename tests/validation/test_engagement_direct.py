@@ -2,10 +2,11 @@
 
 The threat (an aimed trajectory of the compiled propagator) is engaged from Redzikowo; the
 interceptor is then flown directly (openbmd.flyout.pitch_program_flight, 0.1 s boost / 0.5 s
-coast steps) with the launch azimuth and final pitch the fan gives, from the computed launch
-time. Stated tolerance: at the computed intercept instant the interceptor is within 25 km of the
-threat (≈ 0.5 % of the fly-out range, well inside a kill vehicle's divert: 1 km/s over the last
-minute of homing covers 60 km), and it passes the intercept point within 5 s of the computed time.
+coast steps) with the launch azimuth, final pitch and thrust cut-off the fan gives, from the
+computed launch time. Stated tolerance: at the computed intercept instant the interceptor is
+within 25 km of the threat (≈ 0.5 % of the fly-out range, well inside a kill vehicle's divert:
+1 km/s over the last minute of homing covers 60 km), and it passes the intercept point within
+5 s of the computed time.
 """
 
 from __future__ import annotations
@@ -45,7 +46,15 @@ def test_intercept_confirmed_by_direct_flight(missile, launch, target, speed):
     for shot in (res.first, res.last):
         t_i, t_l = float(shot.time[0]), float(shot.launch_time[0])
         t, r, _ = pitch_program_flight(
-            icp, lat, lon, shot.azimuth, shot.pitch, t_i - t_l + 30.0, dt_boost=0.1, dt_coast=0.5
+            icp,
+            lat,
+            lon,
+            shot.azimuth,
+            shot.pitch,
+            t_i - t_l + 30.0,
+            dt_boost=0.1,
+            dt_coast=0.5,
+            cutoff=shot.cutoff,
         )
         threat = tr.sample(np.array([t_i])).r_ecef[0, 0]
         at = np.array([np.interp(t_i - t_l, t, r[0, :, c]) for c in range(3)])

@@ -4,12 +4,16 @@ Reference: the same pitch-program dynamics (openbmd.flyout.pitch_program_flight)
 directly at 10x finer steps (0.05 s boost, 0.5 s coast) for trajectories whose azimuth and final
 pitch lie *between* the fan's nodes; every sampled point above 100 km is looked up in the fan.
 
+The fan is built by the compiled kernel (openbmd.flyout_kernel) over every energy level (full
+burn and thrust cut-offs); the reference here is the NumPy integrator, full burn.
+
 Tolerances (stated): earliest-arrival time within 1 s + 1.5 % of the fly-out time (median error
 0.1 s); near the interceptor's apogee (|v_up| < 0.3 km/s) or above 75 % of the maximum altitude,
 where neighbouring pitches barely separate in altitude and the crossing is ill-conditioned,
-within 2 s + 3 %. Away from those: final pitch within 0.6 deg; arrival velocity within
-250 m/s (cross-track Coriolis included); launch azimuth
-within 1 deg beyond 300 km ground range.
+within 2 s + 3 %. Away from those, where the fan's answer is the full-burn family: final
+pitch within 0.8 deg (the pitch grid is 3x denser in the flat band -2..22 deg than above
+it); arrival velocity within 250 m/s (cross-track Coriolis included); launch azimuth within
+1 deg beyond 300 km ground range.
 """
 
 from __future__ import annotations
@@ -47,8 +51,12 @@ def test_fan_matches_direct_integration(speed):
     assert np.all(np.abs(dt[body]) <= 1.0 + 0.015 * tt[body])
     assert np.all(np.abs(dt[same & apogee]) <= 2.0 + 0.03 * tt[same & apogee])
     assert np.all(dt[ok] <= 2.0 + 0.03 * tt[ok])  # the fan is never much later than a real path
-    assert np.all(np.abs(q.pitch - pitch[:, None])[body] < 0.6 * DEG)
-    assert np.all(np.linalg.norm(q.v_ecef - v[:, sel], axis=-1)[body] < 250.0)
-    far = body & (q.ground_range > 300e3)
+    # Where the fan's answer comes from the full-burn family (the one flown directly here; a
+    # thrust cut-off rung can reach the same point as early with another pitch):
+    full = body & (np.abs(q.cutoff - icp.burn_time) < 0.5)
+    assert full.sum() > 0.5 * body.sum()
+    assert np.all(np.abs(q.pitch - pitch[:, None])[full] < 0.8 * DEG)
+    assert np.all(np.linalg.norm(q.v_ecef - v[:, sel], axis=-1)[full] < 250.0)
+    far = full & (q.ground_range > 300e3)
     daz = np.abs((q.azimuth - az[:, None] + np.pi) % (2 * np.pi) - np.pi)
     assert np.all(daz[far] < 1.0 * DEG)

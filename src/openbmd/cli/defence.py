@@ -1,4 +1,5 @@
-"""Defence commands: ``openbmd interceptors``, ``engage``, ``coverage`` and ``engageability``."""
+"""Defence commands: ``openbmd interceptors`` and ``engage``, and the helpers that build a defence
+(site + interceptor fan + sensors) from the options, shared with :mod:`openbmd.cli.coverage`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import numpy as np
 import typer
 
-from openbmd.cli._common import app, check_lat_lon, emit, fail, parse_float_list, parse_place
+from openbmd.cli._common import app, check_lat_lon, emit, fail, parse_place
 from openbmd.constants import DEG
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -20,7 +21,7 @@ KILL_ASSESSMENT_S = 60.0
 ENGAGEABILITY_MISSILE = "Topol-M"
 
 
-def _speed_ms(value_kms: float | None, option: str = "--burnout-speed-kms") -> float | None:
+def speed_ms(value_kms: float | None, option: str = "--burnout-speed-kms") -> float | None:
     if value_kms is None:
         return None
     if not (math.isfinite(value_kms) and value_kms > 0.0):
@@ -30,7 +31,7 @@ def _speed_ms(value_kms: float | None, option: str = "--burnout-speed-kms") -> f
     return value_kms * 1e3
 
 
-def _places(text: str, field: str) -> list[tuple[str, float, float]]:
+def parse_places(text: str, field: str) -> list[tuple[str, float, float]]:
     """``NAME[,NAME…]`` or ``LAT,LON[;LAT,LON…]`` → (label, lat_deg, lon_deg)."""
     tokens = [t.strip() for part in text.split(";") for t in part.split(",") if t.strip()]
     if not tokens:
@@ -53,7 +54,7 @@ def _places(text: str, field: str) -> list[tuple[str, float, float]]:
     return out
 
 
-def _defence(
+def make_defence(
     site: str,
     interceptor: str,
     speed_kms: float | None,
@@ -70,7 +71,7 @@ def _defence(
     place = parse_place(site, "--site")
     entry = lookup(interceptor)
     icp = entry.model
-    speed = _speed_ms(speed_kms)
+    speed = speed_ms(speed_kms)
     if speed is not None:
         icp = icp.with_burnout_speed(speed)
     sens = sensors_by_names(sensors or DEFAULT_SENSORS)
@@ -86,7 +87,7 @@ def _defence(
     return d, entry, place
 
 
-def _assumptions(d: Any) -> dict[str, Any]:
+def assumptions(d: Any) -> dict[str, Any]:
     icp = d.fan.interceptor
     return {
         "cueing": d.cue.mode,
@@ -187,7 +188,7 @@ def engage_cmd(
     from openbmd.engagement import detection_times, engage, launch_times
     from openbmd.targeting import aim
 
-    d, entry, place = _defence(site, interceptor, burnout_speed_kms, sensors)
+    d, entry, place = make_defence(site, interceptor, burnout_speed_kms, sensors)
     m = catalog.missile(missile)
     l_name, l_lat, l_lon = parse_place(launch, "--launch")
     t_name, t_lat, t_lon = parse_place(target, "--target")
@@ -229,7 +230,7 @@ def engage_cmd(
             "apogee_km": float(traj.events.apogee_alt[0]) / 1e3,
             "range_km": float(traj.ground_range()[0]) / 1e3,
         },
-        "assumptions": _assumptions(d),
+        "assumptions": assumptions(d),
     }
 
     def render(x: dict[str, Any]) -> None:
@@ -254,183 +255,5 @@ def engage_cmd(
             typer.echo(
                 f"  {s['name']:<12} {s['role']:<13} first detection {s['first_detection_s']}"
             )
-
-    emit(data, as_json, render)
-
-
-@app.command("coverage")
-def coverage_cmd(
-    site: str = typer.Option(..., "--site", help="Interceptor site (name or LAT,LON)."),
-    interceptor: str = typer.Option(..., "--interceptor", help="Interceptor name."),
-    missile: str = typer.Option(..., "--missile", help="Threat missile class."),
-    launch_area: str = typer.Option(
-        ..., "--launch-area", help="Launch area(s): NAME[,NAME…] or LAT,LON[;LAT,LON…]."
-    ),
-    sensors: str | None = typer.Option(None, "--sensors", help=SENSOR_HELP),
-    region: str = typer.Option("europe", "--region", help="Region name (europe)."),
-    grid_deg: float = typer.Option(0.5, "--grid-deg", help="Grid step [deg] (> 0)."),
-    as_json: bool = JSON,
-    netcdf: str | None = typer.Option(None, "--netcdf", help="Write the Dataset (h5netcdf)."),
-    png: str | None = typer.Option(None, "--png", help="Write a map (offline base map)."),
-) -> None:
-    """Defended footprint over a region: defended cities and population share."""
-    from openbmd import catalog
-    from openbmd.coverage import REGIONS, footprint, grid_axes, plot_footprint, population_summary
-    from openbmd.geodata import load_cities
-
-    key = region.strip().casefold()
-    if key not in REGIONS:
-        fail(f"--region: unknown region {region!r}; valid: {', '.join(REGIONS)}")
-    bounds = REGIONS[key]
-    grid_axes(bounds, grid_deg)  # validate the grid before any heavy work
-    m = catalog.missile(missile)
-    areas = _places(launch_area, "--launch-area")
-    d, entry, place = _defence(site, interceptor, None, sensors)
-    ds = footprint(
-        d, m, [(a[0], a[1] * DEG, a[2] * DEG) for a in areas], bounds, grid_deg, load_cities()
-    )
-    ds.attrs.update(
-        {
-            "site": place[0],
-            "interceptor": entry.name,
-            "missile": m.name,
-            "launch_areas": ", ".join(a[0] for a in areas),
-            "region": key,
-            "grid_deg": grid_deg,
-            "sensors": ", ".join(s.name for s in d.sensors),
-        }
-    )
-    summary = population_summary(ds)
-    thr = ds["threatened"].values
-    data = {
-        "site": place[0],
-        "interceptor": entry.name,
-        "missile": m.name,
-        "launch_areas": [a[0] for a in areas],
-        "region": key,
-        "grid_deg": grid_deg,
-        "grid_points": int(ds["defended"].size),
-        "threatened_fraction_of_grid": float(thr.mean()),
-        "defended_fraction_of_threatened_grid": float(ds["defended"].values[thr].mean())
-        if thr.any()
-        else None,
-        **summary,
-        "assumptions": _assumptions(d),
-    }
-    if netcdf:
-        ds.to_netcdf(netcdf, engine="h5netcdf")
-        data["netcdf"] = netcdf
-    if png:
-        title = (
-            f"{entry.name} at {place[0]} ({d.fan.interceptor.burnout_speed / 1e3:g} km/s) vs "
-            f"{m.name} from {', '.join(a[0] for a in areas)}"
-        )
-        plot_footprint(ds, png, title, place, areas)
-        data["png"] = png
-
-    def render(x: dict[str, Any]) -> None:
-        typer.echo(
-            f"{x['interceptor']} at {x['site']} vs {x['missile']} from "
-            f"{', '.join(x['launch_areas'])} over {x['region']} ({x['grid_points']} points)"
-        )
-        frac = x["population_defended_fraction"]
-        typer.echo(
-            f"  defended cities: {len(x['defended_cities'])}; population defended: "
-            f"{'n/a' if frac is None else f'{100 * frac:.1f} %'} of threatened"
-        )
-        if x.get("undefended_threatened_cities"):
-            typer.echo(
-                f"  threatened, not defended: {', '.join(x['undefended_threatened_cities'])}"
-            )
-
-    emit(data, as_json, render)
-
-
-@app.command("engageability")
-def engageability_cmd(
-    site: str = typer.Option(..., "--site", help="Interceptor site (name or LAT,LON)."),
-    interceptor: str = typer.Option(..., "--interceptor", help="Interceptor name."),
-    speeds_kms: str = typer.Option(..., "--speeds-kms", help="Burnout speeds [km/s], e.g. 5.4,9."),
-    fields: str = typer.Option(FIELDS, "--fields", help="ICBM fields (names or LAT,LON;…)."),
-    targets: str = typer.Option(TARGETS, "--targets", help="Targets (names or LAT,LON;…)."),
-    cueing: str | None = typer.Option(
-        None, "--cueing", help="early-warning | own-radar (default: both)."
-    ),
-    as_json: bool = JSON,
-) -> None:
-    """Russian ICBM engageability: share of field→target trajectories with a feasible intercept."""
-    from openbmd import catalog
-    from openbmd.coverage import engageability
-    from openbmd.engagement import CUE_RULES
-
-    speeds = [_speed_ms(v, "--speeds-kms") for v in parse_float_list(speeds_kms, "--speeds-kms")]
-    if cueing is not None and cueing.strip().lower() not in CUE_RULES:
-        fail(f"--cueing: {cueing!r} is not one of {', '.join(CUE_RULES)}")
-    cues = [cueing.strip().lower()] if cueing else list(CUE_RULES)
-    f_pts = _places(fields, "--fields")
-    t_pts = _places(targets, "--targets")
-    defences = {c: _defence(site, interceptor, None, None, c)[0] for c in cues}
-    _, entry, place = _defence(site, interceptor, None, None, cues[0])
-    m = catalog.missile(ENGAGEABILITY_MISSILE)
-    ds = engageability(
-        defences,
-        m,
-        [(a, b * DEG, c * DEG) for a, b, c in f_pts],
-        [(a, b * DEG, c * DEG) for a, b, c in t_pts],
-        [float(s) for s in speeds if s is not None],
-    )
-    rows = []
-    for i, v in enumerate(ds["speed"].values):
-        for j, c in enumerate(cues):
-            feas = ds["feasible"].values[i, j]
-            rows.append(
-                {
-                    "burnout_speed_kms": float(v) / 1e3,
-                    "cueing": c,
-                    "fraction_feasible": float(ds["fraction"].values[i, j]),
-                    "feasible_pairs": [
-                        f"{f[0]}->{t[0]}"
-                        for a, f in enumerate(f_pts)
-                        for b, t in enumerate(t_pts)
-                        if feas[a, b]
-                    ],
-                }
-            )
-    own = defences[cues[0]]
-    data = {
-        "site": place[0],
-        "interceptor": entry.name,
-        "missile": m.name,
-        "fields": [f[0] for f in f_pts],
-        "targets": [t[0] for t in t_pts],
-        "results": rows,
-        "assumptions": {
-            **{
-                k: v
-                for k, v in _assumptions(own).items()
-                if k not in ("cueing", "burnout_speed_kms")
-            },
-            "trajectories": "minimum-energy, one per field x target (aimed, rotating WGS-84 Earth)",
-            "own-radar": "launch only on a fire-control-quality track from an X-band radar "
-            "(EMR at Brdy, forward TPY-2)",
-            "early-warning": "launch may also be cued by early-warning sensors (space IR, "
-            "Fylingdales, Thule) after the early-warning cue delay",
-            "sensors": [s.name for s in own.sensors],
-        },
-    }
-
-    def render(x: dict[str, Any]) -> None:
-        typer.echo(
-            f"{x['interceptor']} at {x['site']} vs {x['missile']} from "
-            f"{', '.join(x['fields'])} to {', '.join(x['targets'])}"
-        )
-        for r in x["results"]:
-            typer.echo(
-                f"  {r['burnout_speed_kms']:4.1f} km/s  {r['cueing']:<13} "
-                f"{100 * r['fraction_feasible']:5.1f} % feasible"
-            )
-        typer.echo("Assumptions:")
-        for k, v in x["assumptions"].items():
-            typer.echo(f"  {k}: {v}")
 
     emit(data, as_json, render)

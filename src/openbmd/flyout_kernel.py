@@ -1,0 +1,230 @@
+"""Compiled kernels behind the fly-out fan (:mod:`openbmd.flyout`).
+
+:func:`fly_pitch_program` integrates a batch of interceptors flying the linear pitch program
+with a per-trajectory thrust cut-off — the same dynamics as the NumPy reference
+:func:`openbmd.flyout.pitch_program_flight` (which the validation tests integrate at finer
+steps), one body per ``numba.prange`` iteration so a fan of several thousand trajectories costs
+about as much as the NumPy version's few hundred. :func:`resample_by_range` resamples each
+trajectory's fields versus its (monotone) ground range onto the fan's range grid.
+
+Why two implementations of one model: the compiled one builds the fan; the NumPy one is the
+independent, readable reference it is validated against (``tests/validation``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from openbmd.constants import GM_EARTH, J2_EARTH, R_EARTH_MEAN, WGS84_A, WGS84_B
+
+FloatArray = NDArray[np.float64]
+
+# Stage table columns (S, 6).
+S_START, S_END, S_THRUST, S_MDOT, S_GROSS, S_AREA = range(6)
+# Parameter vector: kill-vehicle mass, its ballistic coefficient, end of the vertical rise, end
+# of the pitch-over, total burn, Earth rate, J2 flag, atmosphere flag, sphere flag, boost C_D,
+# the density table step and the launch point's surface altitude check time.
+(P_RV_MASS, P_RV_BETA, P_T_VERT, P_T_TURN, P_T_BURN, P_OMEGA, P_J2, P_ATMOS, P_SPHERE, P_CD) = (
+    range(10)
+)
+P_DH, P_T_GROUND = 10, 11
+NP = 12
+_A2, _B2 = WGS84_A * WGS84_A, WGS84_B * WGS84_B
+
+_jit = numba.njit(cache=True, nogil=True, inline="always")
+
+
+@_jit
+def _altitude(x: float, y: float, z: float, sphere: bool) -> float:
+    r2 = x * x + y * y + z * z
+    rr = math.sqrt(r2)
+    if sphere:
+        return rr - R_EARTH_MEAN
+    return rr - 1.0 / math.sqrt(((x * x + y * y) / _A2 + z * z / _B2) / r2)
+
+
+@_jit
+def _accel(
+    t: float,
+    tseg: float,
+    s: FloatArray,
+    nrm: FloatArray,
+    pf: float,
+    cut: float,
+    st: FloatArray,
+    p: FloatArray,
+    rho_tab: FloatArray,
+) -> tuple[float, float, float]:
+    """Inertial acceleration of one interceptor at state ``s`` (x, y, z, vx, vy, vz)."""
+    x, y, z = s[0], s[1], s[2]
+    r2 = x * x + y * y + z * z
+    rr = math.sqrt(r2)
+    kg = -GM_EARTH / (r2 * rr)
+    if p[P_J2] > 0.0:
+        q = 1.5 * J2_EARTH * WGS84_A * WGS84_A / r2
+        zz = 5.0 * z * z / r2
+        kxy, kz = kg * (1.0 + q * (1.0 - zz)), kg * (1.0 + q * (3.0 - zz))
+    else:
+        kxy, kz = kg, kg
+    ax, ay, az = kxy * x, kxy * y, kz * z
+    om = p[P_OMEGA]
+    wx, wy, wz = s[3] + om * y, s[4] - om * x, s[5]
+    speed = math.sqrt(wx * wx + wy * wy + wz * wz)
+    rho = 0.0
+    if p[P_ATMOS] > 0.0:
+        u = _altitude(x, y, z, p[P_SPHERE] > 0.0) / p[P_DH]
+        if u <= 0.0:
+            rho = rho_tab[0]
+        elif u < rho_tab.size - 1:
+            k = int(u)
+            rho = rho_tab[k] + (u - k) * (rho_tab[k + 1] - rho_tab[k])
+    powered = tseg < min(cut, p[P_T_BURN])
+    if powered:
+        mass, thrust, area = p[P_RV_MASS], 0.0, st[0, S_AREA]
+        for j in range(st.shape[0]):
+            if tseg < st[j, S_END]:
+                mass += st[j, S_GROSS] - max(t - st[j, S_START], 0.0) * st[j, S_MDOT]
+                if tseg >= st[j, S_START]:
+                    thrust += st[j, S_THRUST]
+                    area = max(area, st[j, S_AREA])
+        kd = 0.5 * rho * speed * p[P_CD] * area / mass
+        # Steering: pitch above the local horizontal, linear in time from 90 deg to ``pf``.
+        span = max(p[P_T_TURN] - p[P_T_VERT], 1e-9)
+        frac = min(max((t - p[P_T_VERT]) / span, 0.0), 1.0)
+        ang = 0.5 * math.pi + (pf - 0.5 * math.pi) * frac
+        ux, uy, uz = x / rr, y / rr, z / rr
+        fx = nrm[1] * uz - nrm[2] * uy
+        fy = nrm[2] * ux - nrm[0] * uz
+        fz = nrm[0] * uy - nrm[1] * ux
+        fn = math.sqrt(fx * fx + fy * fy + fz * fz)
+        acc = thrust / mass
+        ca, sa = math.cos(ang) / fn, math.sin(ang)
+        ax += acc * (ca * fx + sa * ux)
+        ay += acc * (ca * fy + sa * uy)
+        az += acc * (ca * fz + sa * uz)
+    else:
+        kd = 0.5 * rho * speed / p[P_RV_BETA]
+    return ax - kd * wx, ay - kd * wy, az - kd * wz
+
+
+@_jit
+def _deriv(
+    t: float,
+    tseg: float,
+    s: FloatArray,
+    nrm: FloatArray,
+    pf: float,
+    cut: float,
+    st: FloatArray,
+    p: FloatArray,
+    rho_tab: FloatArray,
+    out: FloatArray,
+) -> None:
+    a = _accel(t, tseg, s, nrm, pf, cut, st, p, rho_tab)
+    out[0], out[1], out[2] = s[3], s[4], s[5]
+    out[3], out[4], out[5] = a[0], a[1], a[2]
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def fly_pitch_program(
+    t: FloatArray,
+    state0: FloatArray,
+    normal: FloatArray,
+    final_pitch: FloatArray,
+    cutoff: FloatArray,
+    st: FloatArray,
+    p: FloatArray,
+    rho_tab: FloatArray,
+    out: FloatArray,
+) -> None:  # pragma: no cover - compiled
+    """RK4 over the time grid ``t`` (K,) for N bodies; fills ``out`` (N, K, 6) with the inertial
+    state, NaN from the first sample below ground after ``P_T_GROUND``.
+
+    ``state0`` (6,) launch state; ``normal`` (N, 3) launch-plane normals; ``final_pitch``,
+    ``cutoff`` (N,). Steps must land on every thrust discontinuity (the caller's grid does).
+    """
+    n, nk = normal.shape[0], t.size
+    sphere = p[P_SPHERE] > 0.0
+    for i in numba.prange(n):
+        s = state0.copy()
+        nrm = normal[i]
+        pf, cut = final_pitch[i], cutoff[i]
+        k1, k2, k3, k4, tmp = np.empty(6), np.empty(6), np.empty(6), np.empty(6), np.empty(6)
+        out[i, 0] = s
+        dead = False
+        for k in range(nk - 1):
+            if dead:
+                out[i, k + 1] = np.nan
+                continue
+            t0, h = t[k], t[k + 1] - t[k]
+            tm = t0 + 0.5 * h
+            _deriv(t0, tm, s, nrm, pf, cut, st, p, rho_tab, k1)
+            for j in range(6):
+                tmp[j] = s[j] + 0.5 * h * k1[j]
+            _deriv(tm, tm, tmp, nrm, pf, cut, st, p, rho_tab, k2)
+            for j in range(6):
+                tmp[j] = s[j] + 0.5 * h * k2[j]
+            _deriv(tm, tm, tmp, nrm, pf, cut, st, p, rho_tab, k3)
+            for j in range(6):
+                tmp[j] = s[j] + h * k3[j]
+            _deriv(t0 + h, tm, tmp, nrm, pf, cut, st, p, rho_tab, k4)
+            for j in range(6):
+                s[j] += h * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]) / 6.0
+            if t[k + 1] > p[P_T_GROUND] and _altitude(s[0], s[1], s[2], sphere) < 0.0:
+                dead = True
+                out[i, k + 1] = np.nan
+            else:
+                out[i, k + 1] = s
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def resample_by_range(
+    d: FloatArray, fields: FloatArray, d_grid: FloatArray, out: FloatArray
+) -> None:  # pragma: no cover - compiled
+    """Per trajectory ``n``, linear interpolation of ``fields[n]`` (T, F) versus the running
+    maximum of the ground range ``d[n]`` (T,) onto ``d_grid`` (J,) → ``out`` (N, J, F); NaN
+    beyond the last finite sample (rows with a NaN field are skipped)."""
+    n, nt, nf = fields.shape
+    nj = d_grid.size
+    for i in numba.prange(n):
+        for j in range(nj):
+            for c in range(nf):
+                out[i, j, c] = np.nan
+        dk = np.empty(nt)
+        idx = np.empty(nt, dtype=np.int64)
+        m = 0
+        run = -np.inf
+        for k in range(nt):
+            ok = np.isfinite(d[i, k])
+            for c in range(nf):
+                ok = ok and np.isfinite(fields[i, k, c])
+            if ok:
+                run = max(run, d[i, k])
+                dk[m] = run
+                idx[m] = k
+                m += 1
+        if m < 2:
+            continue
+        q = 0
+        for j in range(nj):
+            x = d_grid[j]
+            if x > dk[m - 1]:
+                break
+            if x <= dk[0]:  # np.interp clamps on the left
+                for c in range(nf):
+                    out[i, j, c] = fields[i, idx[0], c]
+                continue
+            while q < m - 2 and dk[q + 1] < x:
+                q += 1
+            # np.interp semantics on ties: the right-most equal abscissa
+            while q < m - 2 and dk[q + 1] == x:
+                q += 1
+            lo, hi = idx[q], idx[q + 1]
+            span = dk[q + 1] - dk[q]
+            w = (x - dk[q]) / span if span > 0.0 else 1.0
+            for c in range(nf):
+                out[i, j, c] = fields[i, lo, c] + w * (fields[i, hi, c] - fields[i, lo, c])
