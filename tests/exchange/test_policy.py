@@ -154,7 +154,8 @@ json_values = st.recursive(
 @settings(max_examples=400, deadline=None)
 @given(json_values)
 def test_fast_canonical_json_equals_rfc8785(value: Any) -> None:
-    from openbmd.exchange.policy import canonical_json
-    from openbmd.exchange.signing import canonical_json as reference
+    import rfc8785
 
-    assert canonical_json(value) == reference(value)
+    from openbmd.exchange.policy import canonical_json
+
+    assert canonical_json(value) == rfc8785.dumps(value)

@@ -15,8 +15,12 @@ import struct
 from pathlib import Path
 
 import pytest
+import rfc8785
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from openbmd.errors import InputError
 from openbmd.exchange import signing
@@ -215,3 +219,30 @@ def test_next_sequence(tmp_path: Path) -> None:
     seq_file.write_text("not a number\n")
     with pytest.raises(InputError, match="integer"):
         signing.next_sequence(seq_file)
+
+
+_json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([0.1, -0.0, 1e-7, 1e-6, 1e-5, 1e15, 1e16, 1e20, 1e21, 123.456, 2.0**53])
+    | st.text()
+)
+_json_values = st.recursive(
+    _json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(), inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["a", "b", "é", "\u20ac", "\U0001f600", "\ufb33"]), inner)
+    ),
+    max_leaves=25,
+)
+
+
+@hyp_settings(max_examples=600, deadline=None)
+@given(_json_values)
+def test_canonical_json_equals_rfc8785_package(value: object) -> None:
+    """The fast path (C ``json``) and the fallback give exactly the reference's bytes."""
+    assert canonical_json(value) == rfc8785.dumps(value)
+    assert canonical_json(value) == signing.canonical_json_reference(value)

@@ -16,13 +16,12 @@ module does not know is L3 only (fail closed). ``seq``, ``nonce`` and ``recipien
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
 from openbmd.exchange.domain import THRESHOLD_TYPES, Agreement, Level
-from openbmd.exchange.signing import canonical_json as _reference_canonical_json
+from openbmd.exchange.signing import canonical_json
 
 __all__ = [
     "FIELD_KIND",
@@ -34,52 +33,6 @@ __all__ = [
     "projection_hash",
     "route",
 ]
-
-_dumps = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-).encode
-
-
-class _Fallback(Exception):
-    pass
-
-
-def _plain(obj: Any) -> Any:
-    """Floats made JCS-exact for ``json``: integral ones below 2^53 as ints; others must
-    print without an exponent (then Python's shortest repr equals ECMAScript's); anything
-    else raises :class:`_Fallback`."""
-    if isinstance(obj, float):
-        if obj.is_integer():
-            if abs(obj) < 2**53:
-                return int(obj)
-            raise _Fallback
-        if "e" in repr(obj) or not math.isfinite(obj):
-            raise _Fallback
-        return obj
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if not isinstance(k, str) or not k.isascii():
-                raise _Fallback  # JCS sorts by UTF-16 units; leave rare keys to the reference
-            out[k] = _plain(v)
-        return out
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, int) and not isinstance(obj, bool) and abs(obj) >= 2**53:
-        raise _Fallback
-    return obj
-
-
-def canonical_json(obj: Any) -> bytes:
-    """RFC 8785 bytes of *obj*, identical to :func:`openbmd.exchange.signing.canonical_json`
-    but several times faster on ordinary messages (C ``json`` encoder; anything it could
-    print differently — exponent floats, non-ASCII keys, huge integers — goes to the
-    reference implementation). A property test pins the equality."""
-    try:
-        return _dumps(_plain(obj)).encode("utf-8")
-    except (_Fallback, ValueError, TypeError):
-        return _reference_canonical_json(obj)
-
 
 ENVELOPE_L0 = ("message_id", "sender", "sent_at", "type", "status", "msg_type")
 

@@ -18,7 +18,8 @@ class Settings:
     ± this many seconds of the centre's clock. ``batch_max``: most messages committed in one
     group-commit transaction. ``origin``: the first line of every checkpoint (C2SP
     tlog-checkpoint), a schema-less URL naming this log. ``key_name``: the signed-note key name
-    of the centre (defaults to the origin).
+    of the centre (defaults to the origin). ``verify_workers``: processes that check the
+    signatures of ``POST /v1/messages:batch`` (started on the first large batch; 0: inline).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -28,6 +29,7 @@ class Settings:
     key_name: str | None = None
     page_max: int = 1000
     verify_in_threadpool: bool = False
+    verify_workers: int = 2
 
     @property
     def note_key_name(self) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import threading
 import time
@@ -29,6 +30,7 @@ __all__ = [
     "Ed25519PrivateKey",
     "Ed25519PublicKey",
     "canonical_json",
+    "canonical_json_reference",
     "generate_keypair",
     "key_fingerprint",
     "load_private_key",
@@ -44,12 +46,80 @@ __all__ = [
 ]
 
 
+_dumps = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+_EXACT = 2**53
+
+
+class _Fallback(Exception):
+    """A value the C ``json`` encoder might print differently from RFC 8785."""
+
+
+def _float(x: float) -> float | int:
+    """A float as JCS prints it through ``json``: integral ones below 2^53 as ints (JCS prints
+    ``1.0`` as ``1``); others only where Python's shortest round-trip ``repr`` has no exponent
+    (1e-4 ≤ |x| < 1e16), where it equals ECMAScript's ``Number.prototype.toString``."""
+    if x.is_integer():
+        if -_EXACT < x < _EXACT:
+            return int(x)
+        raise _Fallback
+    if 1e-4 <= abs(x) < 1e16:
+        return x
+    raise _Fallback  # exponent notation, NaN, infinities: the reference decides
+
+
+def _plain(obj: Any) -> Any:
+    """*obj* made JCS-exact for the C ``json`` encoder (see :func:`_float`); integers at or beyond
+    2^53, non-ASCII or non-string keys and non-JSON types raise :class:`_Fallback`."""
+    t = type(obj)
+    if t is dict:
+        out = {}
+        for k, v in obj.items():
+            if type(k) is not str or not k.isascii():
+                raise _Fallback  # JCS sorts by UTF-16 code units; leave rare keys to rfc8785
+            tv = type(v)
+            if tv is str or tv is bool or v is None:
+                out[k] = v
+            elif tv is float:
+                out[k] = _float(v)
+            else:
+                out[k] = _plain(v)
+        return out
+    if t is list or t is tuple:
+        return [_plain(v) for v in obj]
+    if t is str or t is bool or obj is None:
+        return obj
+    if t is float:
+        return _float(obj)
+    if t is int:
+        if -_EXACT < obj < _EXACT:
+            return obj
+        raise _Fallback
+    raise _Fallback  # subclasses and other objects: the reference decides
+
+
 def canonical_json(obj: Any) -> bytes:
     """RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value.
 
-    Raises :class:`InputError` for values JSON cannot carry exactly (NaN, infinities, integers
-    beyond ±2^53 that a float cannot represent, non-string keys, other Python objects).
+    Ordinary messages (ASCII keys, integers below 2^53, floats without an exponent) go through
+    the C ``json`` encoder, which prints them exactly as JCS does; anything else goes to the
+    reference implementation (the ``rfc8785`` package). A property test pins the two to the same
+    bytes. Raises :class:`InputError` for values JSON cannot carry exactly (NaN, infinities,
+    integers beyond ±2^53 that a float cannot represent, non-string keys, other objects).
     """
+    try:
+        return _dumps(_plain(obj)).encode("utf-8")
+    except (_Fallback, ValueError, TypeError, RecursionError):
+        pass
+    try:
+        return rfc8785.dumps(obj)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise InputError(f"value cannot be canonicalised as RFC 8785 JSON: {exc}") from exc
+
+
+def canonical_json_reference(obj: Any) -> bytes:
+    """RFC 8785 bytes by the ``rfc8785`` package alone (what :func:`canonical_json` must equal)."""
     try:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:

@@ -1,0 +1,585 @@
+"""Joint Data Exchange Centre: sustained signed, durably logged messages per second.
+
+What is measured. The real server (``openbmd exchange serve``, a subprocess on 127.0.0.1 and a
+free port) on a fresh database — a SQLite file (WAL, ``synchronous=FULL``: every acknowledged
+message is fsync'ed) or a fresh PostgreSQL database (default ``synchronous_commit=on``). N
+partners are registered, each with an agreement to its neighbour (L2 by default, L3 for track
+updates, L1/L0 with the 500 km threshold for launch events), so every accepted message carries a
+projection and a log leaf. Load generators in separate processes (``multiprocessing``) keep one
+request in flight per sender connection (closed loop, HTTP/1.1 keep-alive, raw sockets) for a
+bounded duration; the seven message types are sent in turn.
+
+The messages are **pre-signed** before the clock starts (Ed25519 over RFC 8785 JSON, envelope
+filled, ``sent_at`` within the skew window): on this 2-core machine the load generator shares the
+CPU with the server, and signing on the fly would measure the client. The server does all of its
+work per message: parse and validate, canonicalise, verify the signature, check nonce, sequence,
+idempotency and agreement, project, build the leaf, extend the Merkle tree, commit (fsync), and
+only then answer with the log index.
+
+Reported per backend and mode: acknowledged (201) messages per second over the measurement
+window (after a warm-up), p50/p99 acknowledgement latency (send → 201 read by the client), and
+with 50 WebSocket subscribers (``WS /v1/feed``, signed query) p99 feed latency = time the
+subscriber received the message − time its sender received the 201 (same monotonic clock; it can
+be slightly negative). Modes: ``single`` (``POST /v1/messages``, one message per request) and,
+with ``--batch K``, ``batch`` (``POST /v1/messages:batch``, K individually signed messages per
+request, one answer per message). Medians of ``--runs`` runs (fresh database and server each).
+
+Anchors (writes/s): Tessera ≈ 2,900 on local disk, Sectigo's CT logs ≈ 3,000 on PostgreSQL,
+Trillian ≈ 60 reported. Target ≥ 3,000 messages/s on SQLite.
+
+Run:  eval "$(scripts/postgres-up)"   # optional, for the PostgreSQL rows
+      python benchmarks/bench_exchange.py [--duration 20 --runs 3 --backend both --batch 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ANCHORS = {"Tessera": 2900.0, "Sectigo CT": 3000.0, "Trillian": 60.0}
+TYPES = (
+    "free_text",
+    "track_update",
+    "pre_launch_notification",
+    "post_launch_notification",
+    "launch_event",
+    "space_event",
+    "ack",
+)
+PG_ENV = "OPENBMD_TEST_POSTGRES_URL"
+
+
+def partner_name(i: int) -> str:
+    return f"p{i:03d}"
+
+
+def partner_key(i: int) -> Any:
+    from openbmd.exchange.signing import private_key_from_seed
+
+    return private_key_from_seed(i.to_bytes(4, "big") * 8)
+
+
+# ------------------------------------------------------------------------------ databases
+@contextlib.contextmanager
+def fresh_database(backend: str, workdir: Path) -> Any:
+    """A URL of an empty database (a new SQLite file, or a new PostgreSQL database)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    import sqlalchemy as sa
+
+    base = os.environ[PG_ENV]
+    name = f"openbmd_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def setup_partners(url: str, n: int) -> None:
+    """Register p000..p(n-1) and agreements p_i → p_(i+1 mod n)."""
+    from openbmd.cli.exchange import example_agreement
+    from openbmd.exchange.domain import Agreement
+    from openbmd.exchange.signing import public_key_pem
+    from openbmd.exchange.store import Store
+
+    store = Store(url)
+    store.migrate()
+    for i in range(n):
+        store.add_partner(partner_name(i), public_key_pem(partner_key(i)))
+    for i in range(n):
+        a, b = partner_name(i), partner_name((i + 1) % n)
+        store.put_agreement(Agreement.from_dict(example_agreement(a, b)["agreements"][0]))
+    store.close()
+
+
+# ------------------------------------------------------------------------------ server
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_get(port: int, path: str, timeout: float = 2.0) -> bytes:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as resp:
+        return bytes(resp.read())
+
+
+@contextlib.contextmanager
+def server(url: str, log_path: Path, extra: list[str]) -> Any:
+    """``openbmd exchange serve`` on a free loopback port; yields ``(port, pid)``."""
+    port = free_port()
+    exe = shutil.which("openbmd")
+    cmd = [exe] if exe else [sys.executable, "-c", "from openbmd.cli import main; main()"]
+    cmd += ["exchange", "serve", "--database-url", url, "--host", "127.0.0.1", "--port", str(port)]
+    cmd += extra
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60.0
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}; see {log_path}")
+            try:
+                http_get(port, "/v1/log/checkpoint", timeout=1.0)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start in 60 s; see {log_path}") from None
+                time.sleep(0.1)
+        yield port, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def tree_size(port: int) -> int:
+    return int(http_get(port, "/v1/log/checkpoint").decode().split("\n")[1])
+
+
+# ------------------------------------------------------------------------------ load generator
+def presign(senders: list[int], n_partners: int, per_sender: int) -> dict[int, list[Any]]:
+    """Per sender, *per_sender* signed messages: (message_id, POST body bytes)."""
+    from openbmd.cli.exchange import example_payload
+    from openbmd.exchange.signing import canonical_json, sign
+
+    out: dict[int, list[Any]] = {}
+    sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    seq0 = time.time_ns() // 1000  # above every earlier run's sequence numbers
+    templates = {
+        (i, t): example_payload(t, partner_name(i), partner_name((i + 1) % n_partners))
+        for i in senders
+        for t in TYPES
+    }
+    for i in senders:
+        key = partner_key(i)
+        msgs = []
+        for k in range(per_sender):
+            m = dict(templates[(i, TYPES[(i + k) % len(TYPES)])])
+            m.update(
+                message_id=str(uuid.uuid4()),
+                sent_at=sent_at,
+                nonce=secrets.token_urlsafe(16),
+                seq=seq0 + k,
+            )
+            sig = base64.b64encode(sign(key, canonical_json(m))).decode()
+            msgs.append((m["message_id"], {"message": m, "signature": sig}))
+        out[i] = msgs
+    return out
+
+
+def _request(port: int, path: str, partner: str, payload: Any) -> bytes:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nX-OpenBMD-Partner: {partner}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return status, await reader.readexactly(length)
+
+
+async def _sender(
+    port: int,
+    i: int,
+    msgs: list[Any],
+    batch: int,
+    start: float,
+    stop: float,
+    acks: dict[str, float],
+    lat: list[tuple[float, float]],
+    errors: dict[str, int],
+) -> None:
+    """One connection, one request in flight, until *stop* or the messages run out."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    partner = partner_name(i)
+    if batch:
+        path = "/v1/messages:batch"
+        reqs = [
+            (
+                [mid for mid, _ in msgs[j : j + batch]],
+                _request(port, path, partner, {"items": [b for _, b in msgs[j : j + batch]]}),
+            )
+            for j in range(0, len(msgs), batch)
+        ]
+    else:
+        reqs = [([mid], _request(port, "/v1/messages", partner, b)) for mid, b in msgs]
+    await asyncio.sleep(max(0.0, start - time.monotonic()))
+    try:
+        for mids, req in reqs:
+            t0 = time.monotonic()
+            if t0 >= stop:
+                break
+            writer.write(req)
+            status, data = await _read_response(reader)
+            t1 = time.monotonic()
+            if batch and status == 200:
+                results = json.loads(data)["results"]
+                for mid, r in zip(mids, results, strict=True):
+                    if r.get("status") == 201:
+                        acks[mid] = t1
+                        lat.append((t1, t1 - t0))
+                    else:
+                        key = str(r.get("status"))
+                        errors[key] = errors.get(key, 0) + 1
+            elif status == 201:
+                acks[mids[0]] = t1
+                lat.append((t1, t1 - t0))
+            else:
+                errors[str(status)] = errors.get(str(status), 0) + len(mids)
+                if errors[str(status)] <= 3:
+                    print(f"  [{partner}] HTTP {status}: {data[:300]!r}", file=sys.stderr)
+        else:
+            errors["exhausted"] = errors.get("exhausted", 0) + 1
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+def loader_main(
+    port: int,
+    senders: list[int],
+    n_partners: int,
+    per_sender: int,
+    batch: int,
+    ready: Any,
+    go: Any,
+    times: Any,
+    out: Any,
+) -> None:
+    """A load-generator process: pre-sign, report ready, wait for the start time, run."""
+    msgs = presign(senders, n_partners, per_sender)
+    ready.put(len(senders))
+    go.wait()
+    start, stop = times[0], times[1]
+    acks: dict[str, float] = {}
+    lat: list[tuple[float, float]] = []
+    errors: dict[str, int] = {}
+
+    async def run() -> None:
+        await asyncio.gather(
+            *(_sender(port, i, msgs[i], batch, start, stop, acks, lat, errors) for i in senders)
+        )
+
+    asyncio.run(run())
+    out.put((acks, lat, errors))
+
+
+def subscriber_main(
+    port: int, subscribers: list[int], after: int, ready: Any, times: Any, go: Any, out: Any
+) -> None:
+    """50 WebSocket subscribers in one process; records (message_id, receive time)."""
+    from websockets.asyncio.client import connect
+
+    from openbmd.exchange.auth import signed_query
+
+    received: list[tuple[str, float]] = []
+
+    async def one(i: int, connected: asyncio.Event, count: list[int]) -> None:
+        q = signed_query(partner_key(i), partner_name(i), "/v1/feed", {"after": after})
+        query = "&".join(f"{k}={urllib.parse.quote(str(v), safe='')}" for k, v in q.items())
+        async with connect(f"ws://127.0.0.1:{port}/v1/feed?{query}", max_queue=None) as ws:
+            count[0] += 1
+            if count[0] == len(subscribers):
+                connected.set()
+            while True:
+                remaining = times[1] + 3.0 - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    frame = await asyncio.wait_for(ws.recv(), remaining)
+                except TimeoutError:
+                    break
+                t = time.monotonic()
+                j = frame.find('"message_id":"')
+                mid = frame[j + 14 : frame.index('"', j + 14)]
+                received.append((mid, t))
+
+    async def run() -> None:
+        connected = asyncio.Event()
+        count = [0]
+        tasks = [asyncio.create_task(one(i, connected, count)) for i in subscribers]
+        await asyncio.wait_for(connected.wait(), 30.0)
+        ready.put(-len(subscribers))
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    go.wait()  # wait for the loaders' pre-signing to be done before connecting
+    asyncio.run(run())
+    out.put(received)
+
+
+# ------------------------------------------------------------------------------ one run
+@dataclass
+class Result:
+    backend: str
+    mode: str
+    subscribers: int
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    feed_p99_ms: float | None
+    errors: dict[str, int] = field(default_factory=dict)
+    load: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds per second of the server processes
+    client_cpu: float = 0.0  # same, load generators
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of *pids* and their threads (Linux ``/proc``; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(pid: int) -> list[int]:
+    """*pid* and its descendants (uvicorn workers, a writer process)."""
+    out = [pid]
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            kids = (task / "children").read_text().split()
+            for k in kids:
+                out.extend(server_pids(int(k)))
+    return sorted(set(out))
+
+
+def run_load(
+    server_pid: int,
+    port: int,
+    args: argparse.Namespace,
+    n_subscribers: int,
+    backend: str,
+    mode: str,
+) -> Result:
+    ctx = mp.get_context("spawn")
+    senders = list(range(args.senders))
+    groups = [senders[k :: args.procs] for k in range(args.procs)]
+    batch = args.batch if mode == "batch" else 0
+    rate = args.max_rate_batch if batch else args.max_rate
+    expect = rate * (args.warmup + args.duration)
+    per_sender = int(expect / len(senders)) + 1
+    if batch:
+        per_sender = (per_sender // batch + 1) * batch
+    ready, out, sub_out = ctx.Queue(), ctx.Queue(), ctx.Queue()
+    go = ctx.Event()
+    sub_go = ctx.Event()
+    times = ctx.Array("d", 2)
+    procs = [
+        ctx.Process(
+            target=loader_main,
+            args=(port, g, args.partners, per_sender, batch, ready, go, times, out),
+        )
+        for g in groups
+    ]
+    sub_proc = None
+    if n_subscribers:
+        after = tree_size(port) - 1
+        subs = list(range(min(n_subscribers, args.partners)))
+        sub_proc = ctx.Process(
+            target=subscriber_main, args=(port, subs, after, ready, times, sub_go, sub_out)
+        )
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get(timeout=600)
+    if sub_proc is not None:
+        times[1] = time.monotonic() + 3600.0  # provisional; reset below
+        sub_proc.start()
+        sub_go.set()
+        ready.get(timeout=120)
+    t0 = time.monotonic() + 1.0
+    times[0], times[1] = t0, t0 + args.warmup + args.duration
+    go.set()
+    load_before = os.getloadavg()[0]
+    time.sleep(max(0.0, t0 + args.warmup - time.monotonic()))
+    pids = server_pids(server_pid)
+    cpu0, loaders0 = cpu_seconds(pids), cpu_seconds([p.pid for p in procs if p.pid])
+    time.sleep(max(0.0, t0 + args.warmup + args.duration - time.monotonic()))
+    cpu1, loaders1 = cpu_seconds(pids), cpu_seconds([p.pid for p in procs if p.pid])
+    results = [out.get(timeout=args.warmup + args.duration + 600) for _ in procs]
+    received: list[tuple[str, float]] = []
+    if sub_proc is not None:
+        received = sub_out.get(timeout=120)
+    for p in [*procs, *([sub_proc] if sub_proc else [])]:
+        p.join(timeout=30)
+    lo, hi = t0 + args.warmup, t0 + args.warmup + args.duration
+    acks: dict[str, float] = {}
+    lats: list[float] = []
+    errors: dict[str, int] = {}
+    for a, lat, err in results:
+        acks.update(a)
+        lats.extend(d for t, d in lat if lo <= t < hi)
+        for k, v in err.items():
+            errors[k] = errors.get(k, 0) + v
+    n = sum(1 for t in acks.values() if lo <= t < hi)
+    feed = [t - acks[m] for m, t in received if m in acks and lo <= acks[m] < hi]
+    return Result(
+        backend,
+        mode,
+        n_subscribers,
+        n / args.duration,
+        pct(lats, 0.5) * 1e3,
+        pct(lats, 0.99) * 1e3,
+        pct(feed, 0.99) * 1e3 if n_subscribers else None,
+        errors,
+        max(load_before, os.getloadavg()[0]),
+        (cpu1 - cpu0) / args.duration,
+        (loaders1 - loaders0) / args.duration,
+    )
+
+
+def median_result(rs: list[Result]) -> Result:
+    r0 = rs[0]
+    feeds = [r.feed_p99_ms for r in rs if r.feed_p99_ms is not None]
+    errors: dict[str, int] = {}
+    for r in rs:
+        for k, v in r.errors.items():
+            errors[k] = errors.get(k, 0) + v
+    return Result(
+        r0.backend,
+        r0.mode,
+        r0.subscribers,
+        statistics.median(r.rate for r in rs),
+        statistics.median(r.p50_ms for r in rs),
+        statistics.median(r.p99_ms for r in rs),
+        statistics.median(feeds) if feeds else None,
+        errors,
+        statistics.median(r.load for r in rs),
+        statistics.median(r.server_cpu for r in rs),
+        statistics.median(r.client_cpu for r in rs),
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    ap.add_argument("--duration", type=float, default=20.0, help="measured seconds per phase")
+    ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--runs", type=int, default=3, help="fresh database + server per run")
+    ap.add_argument("--partners", type=int, default=64)
+    ap.add_argument("--senders", type=int, default=64, help="concurrent connections")
+    ap.add_argument("--procs", type=int, default=2, help="load-generator processes")
+    ap.add_argument("--subscribers", type=int, default=50)
+    ap.add_argument("--batch", type=int, default=0, help="also run POST /v1/messages:batch")
+    ap.add_argument("--skip-single", action="store_true", help="only the batch endpoint")
+    ap.add_argument("--max-rate", type=int, default=1500, help="pre-signed messages/s, single")
+    ap.add_argument("--max-rate-batch", type=int, default=4000, help="same, batch endpoint")
+    ap.add_argument("--server-arg", action="append", default=[], help="extra serve option")
+    ap.add_argument("--json", type=Path, help="also write the results as JSON")
+    args = ap.parse_args()
+    if args.senders > args.partners:
+        ap.error("--senders must not exceed --partners (one connection per sender)")
+
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if "postgres" in backends and not os.environ.get(PG_ENV):
+        print(f"{PG_ENV} is not set: skipping PostgreSQL", file=sys.stderr)
+        backends.remove("postgres")
+    modes = [*([] if args.skip_single else ["single"]), *(["batch"] if args.batch else [])]
+    phases = [(m, 0) for m in modes] + [(m, args.subscribers) for m in modes if args.subscribers]
+
+    medians: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="openbmd-bench-") as tmp:
+        work = Path(tmp)
+        for backend in backends:
+            per_phase: dict[tuple[str, int], list[Result]] = {p: [] for p in phases}
+            for run in range(args.runs):
+                with fresh_database(backend, work) as url:
+                    setup_partners(url, args.partners)
+                    with server(url, work / "server.log", args.server_arg) as (port, pid):
+                        for mode, subs in phases:
+                            r = run_load(pid, port, args, subs, backend, mode)
+                            per_phase[(mode, subs)].append(r)
+                            feed = f", feed p99 {r.feed_p99_ms:.1f} ms" if subs else ""
+                            print(
+                                f"{backend} run {run + 1} {mode} subs={subs}: "
+                                f"{r.rate:,.0f} msg/s, ack p50 {r.p50_ms:.1f} ms "
+                                f"p99 {r.p99_ms:.1f} ms{feed}, load {r.load:.2f}, CPU server "
+                                f"{r.server_cpu:.2f} client {r.client_cpu:.2f}, "
+                                f"errors {r.errors or 0}",
+                                flush=True,
+                            )
+            medians.extend(median_result(rs) for rs in per_phase.values())
+        if (work / "server.log").exists():
+            tail = (work / "server.log").read_text(errors="replace").splitlines()
+            bad = [ln for ln in tail if "Traceback" in ln or "ERROR" in ln]
+            if bad:
+                print("server log had errors:", *bad[:5], sep="\n  ", file=sys.stderr)
+
+    print()
+    print(
+        f"Exchange centre, {os.cpu_count()} CPUs, server + load generator on loopback, "
+        f"{args.senders} connections, {args.duration:g} s measured after {args.warmup:g} s "
+        f"warm-up, median of {args.runs} runs; messages pre-signed."
+    )
+    print()
+    head = (
+        "| backend | endpoint | subscribers | ack msg/s | ack p50 ms | ack p99 ms | feed p99 ms |"
+    )
+    head += "".join(f" ÷ {a} |" for a in ANCHORS) + " load avg |"
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for r in medians:
+        feed = f"{r.feed_p99_ms:.1f}" if r.feed_p99_ms is not None else "–"
+        ratios = "".join(f" {r.rate / v:.2f} |" for v in ANCHORS.values())
+        endpoint = "POST /v1/messages" if r.mode == "single" else f"…:batch ({args.batch}/req)"
+        print(
+            f"| {r.backend} | {endpoint} | {r.subscribers} | {r.rate:,.0f} | {r.p50_ms:.1f} | "
+            f"{r.p99_ms:.1f} | {feed} |{ratios} {r.load:.2f} |"
+        )
+    print()
+    print("Anchors (writes/s): " + ", ".join(f"{k} ≈ {v:,.0f}" for k, v in ANCHORS.items()))
+    print("Command: python benchmarks/bench_exchange.py " + " ".join(sys.argv[1:]))
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in medians], indent=2))
+
+
+if __name__ == "__main__":
+    main()
