@@ -19,7 +19,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from openbmd.constants import GM_EARTH, J2_EARTH, R_EARTH_MEAN, WGS84_A, WGS84_B
+from openbmd.propagator import _altitude, gravity
 
 FloatArray = NDArray[np.float64]
 
@@ -33,18 +33,8 @@ S_START, S_END, S_THRUST, S_MDOT, S_GROSS, S_AREA = range(6)
 )
 P_DH, P_T_GROUND = 10, 11
 NP = 12
-_A2, _B2 = WGS84_A * WGS84_A, WGS84_B * WGS84_B
 
 _jit = numba.njit(cache=True, nogil=True, inline="always")
-
-
-@_jit
-def _altitude(x: float, y: float, z: float, sphere: bool) -> float:
-    r2 = x * x + y * y + z * z
-    rr = math.sqrt(r2)
-    if sphere:
-        return rr - R_EARTH_MEAN
-    return rr - 1.0 / math.sqrt(((x * x + y * y) / _A2 + z * z / _B2) / r2)
 
 
 @_jit
@@ -61,16 +51,7 @@ def _accel(
 ) -> tuple[float, float, float]:
     """Inertial acceleration of one interceptor at state ``s`` (x, y, z, vx, vy, vz)."""
     x, y, z = s[0], s[1], s[2]
-    r2 = x * x + y * y + z * z
-    rr = math.sqrt(r2)
-    kg = -GM_EARTH / (r2 * rr)
-    if p[P_J2] > 0.0:
-        q = 1.5 * J2_EARTH * WGS84_A * WGS84_A / r2
-        zz = 5.0 * z * z / r2
-        kxy, kz = kg * (1.0 + q * (1.0 - zz)), kg * (1.0 + q * (3.0 - zz))
-    else:
-        kxy, kz = kg, kg
-    ax, ay, az = kxy * x, kxy * y, kz * z
+    ax, ay, az = gravity(x, y, z, p[P_J2] > 0.0)
     om = p[P_OMEGA]
     wx, wy, wz = s[3] + om * y, s[4] - om * x, s[5]
     speed = math.sqrt(wx * wx + wy * wy + wz * wz)
@@ -96,6 +77,7 @@ def _accel(
         span = max(p[P_T_TURN] - p[P_T_VERT], 1e-9)
         frac = min(max((t - p[P_T_VERT]) / span, 0.0), 1.0)
         ang = 0.5 * math.pi + (pf - 0.5 * math.pi) * frac
+        rr = math.sqrt(x * x + y * y + z * z)
         ux, uy, uz = x / rr, y / rr, z / rr
         fx = nrm[1] * uz - nrm[2] * uy
         fy = nrm[2] * ux - nrm[0] * uz

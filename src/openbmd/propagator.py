@@ -67,12 +67,26 @@ _jit = numba.njit(cache=True, nogil=True, inline="always")
 
 @_jit
 def _altitude(x: float, y: float, z: float, sphere: bool) -> float:
+    """Height above the model surface [m] (see :func:`openbmd.trajectory.altitude`)."""
     r2 = x * x + y * y + z * z
     rr = math.sqrt(r2)
     if sphere:
         return rr - R_EARTH_MEAN
     inv = ((x * x + y * y) / _A2 + z * z / _B2) / r2
     return rr - 1.0 / math.sqrt(inv)
+
+
+@_jit
+def gravity(x: float, y: float, z: float, j2: bool) -> tuple[float, float, float]:
+    """Point-mass (+ J2) gravitational acceleration [m/s²] at an Earth-centred position [m]."""
+    r2 = x * x + y * y + z * z
+    kg = -GM_EARTH / (r2 * math.sqrt(r2))
+    if j2:
+        q = 1.5 * J2_EARTH * WGS84_A * WGS84_A / r2
+        zz = 5.0 * z * z / r2
+        kxy, kz = kg * (1.0 + q * (1.0 - zz)), kg * (1.0 + q * (3.0 - zz))
+        return kxy * x, kxy * y, kz * z
+    return kg * x, kg * y, kg * z
 
 
 @_jit
@@ -109,14 +123,7 @@ def _accel(
     """
     f, st, cd, mach_grid, p, lnrho, sound = ctx
     r2 = x * x + y * y + z * z
-    kg = -GM_EARTH / (r2 * math.sqrt(r2))
-    if p[P_J2] > 0.0 and p[P_SPHERE] == 0.0:
-        q = 1.5 * J2_EARTH * WGS84_A * WGS84_A / r2
-        zz = 5.0 * z * z / r2
-        kxy, kz = kg * (1.0 + q * (1.0 - zz)), kg * (1.0 + q * (3.0 - zz))
-    else:
-        kxy, kz = kg, kg
-    ax, ay, az = kxy * x, kxy * y, kz * z
+    ax, ay, az = gravity(x, y, z, p[P_J2] > 0.0 and p[P_SPHERE] == 0.0)
     om = p[P_OMEGA]
     wx, wy, wz = vx + om * y, vy - om * x, vz  # velocity relative to the rotating air
     speed = math.sqrt(wx * wx + wy * wy + wz * wz)
