@@ -124,8 +124,8 @@ def test_bmw_example_burnout_angle() -> None:
 
     psi = sphere_inverse(30 * DEG, 60 * DEG, -30 * DEG, -60 * DEG, radius=1.0)[0]
     assert np.cos(psi) == pytest.approx(-0.625, abs=1e-12)
-    assert 1.0817**2 * 1.025 == pytest.approx(1.2, abs=1e-3)
-    # The book works with Q rounded to 1.2 (Ψ is sensitive to Q here: 0.1° per 0.001).
+    # Q = 1.0817² × 1.025 = 1.1993; the book works with Q rounded to 1.2
+    # (Ψ is sensitive to Q here: 0.1° per 0.001).
     ff = kepler_free_flight(1.025, np.sqrt(1.2 / 1.025), 39.36 * DEG, mu=1.0)
     # Its γ is printed to 0.01°, so Ψ agrees to ~0.01°.
     assert np.degrees(ff.range_angle) == pytest.approx(np.degrees(psi), abs=0.02)
