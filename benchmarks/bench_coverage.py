@@ -17,12 +17,12 @@ import statistics
 import time
 
 from openbmd import catalog
+from openbmd.analysis.footprint import REGIONS, Defence, footprint, population_summary
+from openbmd.catalog.interceptors import interceptor
+from openbmd.catalog.places import load_cities
+from openbmd.catalog.sensors import rcs_for, sensors_by_names
 from openbmd.constants import DEG
-from openbmd.coverage import REGIONS, Defence, footprint, population_summary
-from openbmd.geodata import load_cities
-from openbmd.interceptor_catalog import interceptor
 from openbmd.interceptors import flyout_fan
-from openbmd.sensor_catalog import rcs_for, sensors_by_names
 
 
 def main() -> None:

@@ -29,12 +29,12 @@ import time
 import numpy as np
 
 from openbmd import earth
-from openbmd.fusion import gnn_associate
 from openbmd.tracking import (
     BallisticModel,
     RadarModel,
     TrackBatch,
     eci2ecef_matrix,
+    gnn_associate,
     predict,
     process_noise,
     propagate,

@@ -5,7 +5,7 @@
     median wall time of ``--repeats`` calls after one untimed warm-up call (numba compilation and
     cache loading excluded). Against a per-trajectory ``scipy.integrate.solve_ivp`` loop on the
     *same dynamics*: a Python right-hand side calling the kernel's own acceleration
-    ``openbmd.propagator._accel`` on the tables ``trajectory.propagate`` builds, integrated
+    ``openbmd.trajectory_kernel._accel`` on the tables ``trajectory.propagate`` builds, integrated
     piecewise between the forcing discontinuities, with a terminal event at the descending
     altitude-0 crossing (armed after ``ARM``). RK45, rtol 1e-6, atol 1e-3, timed on a subset and
     scaled to N.
@@ -40,8 +40,8 @@ import numpy as np
 from pytrajlib_peer import run_pytrajlib
 from scipy.integrate import solve_ivp
 
-from openbmd import catalog, earth, missiles, trajectory
-from openbmd import propagator as kern
+from openbmd import catalog, earth, earth_jit, missiles, trajectory
+from openbmd import trajectory_kernel as kern
 
 MISSILE = "ICBM-liquid"
 TYPICAL = {"method": "RK45", "rtol": 1e-6, "atol": 1e-3}
@@ -121,7 +121,7 @@ def solve_one(tables: tuple[Any, ...], i: int, opts: dict[str, Any]) -> tuple[fl
     ctx = (f, st, cd, mach_grid, P, lnrho, sound)
     sphere = bool(P[kern.P_SPHERE] > 0.0)
     arm, stop = float(f[kern.ARM]), float(f[kern.STOP_ALT])
-    accel, alt_of = kern._accel, kern._altitude
+    accel, alt_of = kern._accel, earth_jit.altitude
     bk = sorted({float(b) for b in breaks[i] if math.isfinite(b) and b > t0[i]})
     edges = [float(t0[i]), *bk, float(P[kern.P_TMAX])]
     y = np.concatenate([r0[i], v0[i]])

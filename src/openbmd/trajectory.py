@@ -26,8 +26,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from openbmd import earth
-from openbmd import propagator as kern
+from openbmd import trajectory_kernel as kern
 from openbmd.constants import OMEGA_EARTH, R_EARTH_MEAN, WGS84_A, WGS84_B
+from openbmd.earth_jit import ATM_LNRHO, ATM_SOUND
 from openbmd.missiles import MACH_GRID, MissileBatch
 
 FloatArray = NDArray[np.float64]
@@ -514,7 +515,7 @@ def propagate(
 
     ``breaks`` (N, B) are forcing discontinuities that steps land on exactly; the last step of
     each body ends at its crossing of ``stop_alt`` on the way down (Hermite-interpolated
-    inside the step). The work is done by :func:`openbmd.propagator.integrate`.
+    inside the step). The work is done by :func:`openbmd.trajectory_kernel.integrate`.
     """
     n = r0.shape[0]
     f = forcing
@@ -557,8 +558,8 @@ def propagate(
         MACH_GRID,
         np.ascontiguousarray(breaks, dtype=float),
         params,
-        kern.ATM_LNRHO,
-        kern.ATM_SOUND,
+        ATM_LNRHO,
+        ATM_SOUND,
     )
     ev = np.empty((n, kern.NE))
     count = np.zeros(n, dtype=np.int64)

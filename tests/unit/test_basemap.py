@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from openbmd import basemap
 from openbmd.errors import InputError
+from openbmd.report import basemap
 
 
 @pytest.mark.parametrize(("resolution", "count"), [("110m", 177), ("50m", 241)])

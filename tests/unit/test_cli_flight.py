@@ -7,7 +7,7 @@ import json
 import pytest
 
 from openbmd.cli import main
-from openbmd.targeting import free_flight
+from openbmd.freeflight import free_flight
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

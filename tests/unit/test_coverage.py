@@ -8,12 +8,18 @@ import numpy as np
 import pytest
 
 from openbmd import catalog
+from openbmd.analysis.footprint import (
+    Defence,
+    footprint,
+    grid_axes,
+    population_summary,
+    threat_lattice,
+)
+from openbmd.catalog.interceptors import interceptor
+from openbmd.catalog.sensors import rcs_for, sensors_by_names
 from openbmd.constants import DEG
-from openbmd.coverage import Defence, footprint, grid_axes, population_summary, threat_lattice
 from openbmd.errors import InputError
-from openbmd.interceptor_catalog import interceptor
 from openbmd.interceptors import flyout_fan
-from openbmd.sensor_catalog import rcs_for, sensors_by_names
 
 SITE = (54.48 * DEG, 17.10 * DEG)
 TABRIZ = (38.08 * DEG, 46.29 * DEG)
@@ -100,7 +106,7 @@ def test_footprint_dataset():
 
 
 def catalog_cities():
-    from openbmd.geodata import load_cities
+    from openbmd.catalog.places import load_cities
 
     return load_cities()
 

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from openbmd import catalog
+from openbmd.analysis.denial import deny_map, deny_summary
+from openbmd.analysis.footprint import Defence
+from openbmd.catalog.interceptors import interceptor
+from openbmd.catalog.sensors import rcs_for, sensors_by_names
 from openbmd.constants import DEG
-from openbmd.coverage import Defence
-from openbmd.denial import deny_map, deny_summary
 from openbmd.engagement import CueRule
 from openbmd.errors import InputError
-from openbmd.interceptor_catalog import interceptor
 from openbmd.interceptors import flyout_fan
-from openbmd.sensor_catalog import rcs_for, sensors_by_names
 
 TARGETS = tuple(
     (n, catalog.site(n).lat_deg * DEG, catalog.site(n).lon_deg * DEG) for n in ("Berlin", "Warsaw")

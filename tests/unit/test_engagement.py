@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from openbmd import catalog
+from openbmd.catalog.interceptors import interceptor
 from openbmd.constants import DEG
 from openbmd.engagement import CueRule, engage, launch_times
 from openbmd.errors import InputError
-from openbmd.interceptor_catalog import interceptor
 from openbmd.interceptors import flyout_fan
 from openbmd.targeting import aim
 

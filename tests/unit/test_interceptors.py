@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from openbmd.catalog.interceptors import interceptor, load_interceptors
 from openbmd.constants import DEG
 from openbmd.errors import InputError, UnknownNameError
-from openbmd.interceptor_catalog import interceptor, load_interceptors
 from openbmd.interceptors import flyout_fan, reference_burnout_speed, vehicle
 
 SITE = (54.48 * DEG, 17.10 * DEG)

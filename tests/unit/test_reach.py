@@ -62,7 +62,7 @@ def test_bad_range(bad):
 
 def test_city_table():
     from openbmd.catalog import load_sites
-    from openbmd.geodata import load_cities
+    from openbmd.catalog.places import load_cities
 
     cities = {c.name: c for c in load_cities()}
     assert len(cities) >= 60

@@ -7,9 +7,9 @@ import pytest
 
 from openbmd import earth
 from openbmd import radar as req
+from openbmd.catalog.sensors import load_sensors, sensor, sensors_by_names
 from openbmd.constants import R_EARTH_MEAN
 from openbmd.errors import InputError, UnknownNameError
-from openbmd.sensor_catalog import load_sensors, sensor, sensors_by_names
 from openbmd.sensors import Radar, SpaceIR
 
 DEG = np.pi / 180.0

@@ -1,4 +1,4 @@
-"""Unit tests of openbmd.tracking and openbmd.fusion: shapes, Jacobians, gating, GNN, life cycle."""
+"""Unit tests of openbmd.tracking: shapes, Jacobians, gating, GNN, life cycle."""
 
 from __future__ import annotations
 
@@ -10,31 +10,29 @@ from scipy.stats import chi2
 
 from openbmd import earth
 from openbmd.errors import InputError
-from openbmd.fusion import (
-    StackedModel,
-    Tracker,
-    covariance_intersection,
-    fuse_measurements,
-    gate_pairs,
-    gnn_associate,
-    initiate_two_point,
-    solve_sparse_assignment,
-)
 from openbmd.tracking import (
     BallisticModel,
     InfraredLOSModel,
     MerweParams,
     RadarModel,
+    StackedModel,
     TrackBatch,
+    Tracker,
+    covariance_intersection,
     eci2ecef_matrix,
     ekf_predict,
     ekf_update,
     fire_control_quality,
+    fuse_measurements,
+    gate_pairs,
+    gnn_associate,
     gravity_jacobian,
+    initiate_two_point,
     predict,
     propagate,
     propagate_stm,
     sigma_points,
+    solve_sparse_assignment,
     state_ecef2eci,
     state_eci2ecef,
     ukf_predict,

@@ -8,8 +8,11 @@ import pytest
 
 import openbmd.tracking as tracking
 
-# The API as it was when ``tracking`` was a single module; the sub-package must keep all of it.
+# The API as it was when ``tracking`` was a single module, plus association, track management
+# and fusion (formerly ``openbmd.fusion``); the sub-package must keep all of it.
 PUBLIC = {
+    "Association", "StackedModel", "Tracker", "covariance_intersection", "fuse_measurements",
+    "gate_pairs", "gnn_associate", "initiate_two_point", "solve_sparse_assignment",
     "BallisticModel", "ImpactPrediction", "InfraredLOSModel", "MeasurementModel", "MerweParams",
     "RadarModel", "TrackBatch", "eci2ecef_matrix", "ekf_predict", "ekf_update",
     "fire_control_quality", "gravity_jacobian", "nees", "nis", "position_sigma", "predict",

@@ -1,7 +1,8 @@
 """A feasible engagement is confirmed by flying the interceptor to the computed point.
 
 The threat (an aimed trajectory of the compiled propagator) is engaged from Redzikowo; the
-interceptor is then flown directly (openbmd.flyout.pitch_program_flight, 0.1 s boost / 0.5 s
+interceptor is then flown directly (openbmd.interceptors.fan.pitch_program_flight,
+0.1 s boost / 0.5 s
 coast steps) with the launch azimuth, final pitch and thrust cut-off the fan gives, from the
 computed launch time. Stated tolerance: at the computed intercept instant the interceptor is
 within 25 km of the threat (≈ 0.5 % of the fly-out range, well inside a kill vehicle's divert:
@@ -15,9 +16,9 @@ import numpy as np
 import pytest
 
 from openbmd import catalog
+from openbmd.catalog.interceptors import interceptor
 from openbmd.constants import DEG
 from openbmd.engagement import engage
-from openbmd.interceptor_catalog import interceptor
 from openbmd.interceptors import flyout_fan, pitch_program_flight
 from openbmd.targeting import aim
 

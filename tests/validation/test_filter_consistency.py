@@ -19,11 +19,11 @@ import pytest
 from scipy.stats import binomtest, chi2
 
 from openbmd import earth
-from openbmd.fusion import fuse_measurements
 from openbmd.tracking import (
     BallisticModel,
     RadarModel,
     TrackBatch,
+    fuse_measurements,
     nees,
     nis,
     predict,

@@ -1,10 +1,12 @@
 """Fly-out fan against direct integration of the interceptor's boost and coast.
 
-Reference: the same pitch-program dynamics (openbmd.flyout.pitch_program_flight) integrated
+Reference: the same pitch-program dynamics (openbmd.interceptors.fan.pitch_program_flight)
+integrated
 directly at 10x finer steps (0.05 s boost, 0.5 s coast) for trajectories whose azimuth and final
 pitch lie *between* the fan's nodes; every sampled point above 100 km is looked up in the fan.
 
-The fan is built by the compiled kernel (openbmd.flyout_kernel) over every energy level (full
+The fan is built by the compiled kernel (openbmd.interceptors._kernels) over every energy level
+(full
 burn and thrust cut-offs); the reference here is the NumPy integrator, full burn.
 
 Tolerances (stated): earliest-arrival time within 1 s + 1.5 % of the fly-out time (median error
@@ -21,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from openbmd.catalog.interceptors import interceptor
 from openbmd.constants import DEG
-from openbmd.interceptor_catalog import interceptor
 from openbmd.interceptors import flyout_fan, pitch_program_flight
 
 SITE = (54.48 * DEG, 17.10 * DEG)

@@ -14,8 +14,13 @@ import numpy as np
 import pytest
 
 from openbmd.constants import DEG, GM_EARTH, R_EARTH_MEAN
-from openbmd.freeflight import numeric_free_flight
-from openbmd.targeting import free_flight, kepler_free_flight, min_energy_gamma, min_energy_q
+from openbmd.freeflight import (
+    free_flight,
+    kepler_free_flight,
+    min_energy_gamma,
+    min_energy_q,
+    numeric_free_flight,
+)
 from openbmd.trajectory import VACUUM, EarthModel
 
 RANGES_KM = np.array([300.0, 1000.0, 2000.0, 4000.0, 7000.0, 10000.0, 13000.0])

@@ -145,7 +145,7 @@ def parse_launch_points(text: str) -> list[tuple[str, float, float]]:
 def candidate_places() -> list[dict[str, Any]]:
     """Catalogue sites, then the cities of the city table not already named there."""
     from openbmd.catalog import load_sites
-    from openbmd.geodata import load_cities
+    from openbmd.catalog.places import load_cities
 
     places: dict[str, dict[str, Any]] = {}
     for s in load_sites():
@@ -194,7 +194,7 @@ def _draw_reach_png(path: str, data: dict[str, Any]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from openbmd.basemap import draw_basemap
+    from openbmd.report.basemap import draw_basemap
 
     rings = [np.asarray(poly[0]) for poly in data["ring"]["coordinates"]]
     pts = np.vstack([*rings, [[f["lon_deg"], f["lat_deg"]] for f in data["from"]]])

@@ -39,9 +39,9 @@ def coverage_cmd(
 ) -> None:
     """Defended footprint over a region: defended cities and population share."""
     from openbmd import catalog
-    from openbmd.coverage import REGIONS, footprint, grid_axes, population_summary
-    from openbmd.coverage_maps import plot_footprint
-    from openbmd.geodata import load_cities
+    from openbmd.analysis.footprint import REGIONS, footprint, grid_axes, population_summary
+    from openbmd.catalog.places import load_cities
+    from openbmd.report.maps import plot_footprint
 
     key = region.strip().casefold()
     if key not in REGIONS:
@@ -125,7 +125,7 @@ def engageability_cmd(
 ) -> None:
     """Russian ICBM engageability: share of field→target trajectories with a feasible intercept."""
     from openbmd import catalog
-    from openbmd.engageability import engageability
+    from openbmd.analysis.engageability import engageability
     from openbmd.engagement import CUE_RULES
 
     speeds = [speed_ms(v, "--speeds-kms") for v in parse_float_list(speeds_kms, "--speeds-kms")]
@@ -230,8 +230,8 @@ def deny_cmd(
     denied fraction; --netcdf keeps the per-cell, per-target Dataset.
     """
     from openbmd import catalog
-    from openbmd.coverage import REGIONS, grid_axes
-    from openbmd.denial import deny_map, deny_summary
+    from openbmd.analysis.denial import deny_map, deny_summary
+    from openbmd.analysis.footprint import REGIONS, grid_axes
     from openbmd.engagement import CUE_RULES
 
     key = region.strip().casefold()
@@ -270,7 +270,7 @@ def deny_cmd(
         ds.to_netcdf(netcdf, engine="h5netcdf")
         data["netcdf"] = netcdf
     if png:
-        from openbmd.coverage_maps import plot_denial
+        from openbmd.report.maps import plot_denial
 
         title = (
             f"{entry.name} at {place[0]} ({d.fan.interceptor.burnout_speed / 1e3:g} km/s) vs "

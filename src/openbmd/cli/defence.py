@@ -62,11 +62,11 @@ def make_defence(
     cueing: str = "early-warning",
 ) -> tuple[Any, Any, tuple[str, float, float]]:
     """(Defence, catalogue interceptor entry, site) for the options given."""
-    from openbmd.coverage import Defence
+    from openbmd.analysis.footprint import Defence
+    from openbmd.catalog.interceptors import interceptor as lookup
+    from openbmd.catalog.sensors import rcs_for, sensors_by_names
     from openbmd.engagement import CueRule
-    from openbmd.interceptor_catalog import interceptor as lookup
     from openbmd.interceptors import flyout_fan
-    from openbmd.sensor_catalog import rcs_for, sensors_by_names
 
     place = parse_place(site, "--site")
     entry = lookup(interceptor)
@@ -110,7 +110,7 @@ def assumptions(d: Any) -> dict[str, Any]:
 @app.command("interceptors")
 def interceptors_cmd(as_json: bool = JSON) -> None:
     """List the interceptor catalogue: stages, burnout speed and its documented range, limits."""
-    from openbmd.interceptor_catalog import load_interceptors
+    from openbmd.catalog.interceptors import load_interceptors
 
     rows = []
     for c in load_interceptors():

@@ -211,7 +211,7 @@ def sensors_cmd(
 ) -> None:
     """Who sees a missile when: detection, visibility and measurements per sensor."""
     from openbmd import catalog, targeting
-    from openbmd.sensor_catalog import rcs_for, sensors_by_names
+    from openbmd.catalog.sensors import rcs_for, sensors_by_names
     from openbmd.sensors import SpaceIR
 
     if rcs_m2 is not None:

@@ -1,4 +1,4 @@
-"""Batch tracking of ballistic objects: EKF/UKF, gating, GNN association, track management.
+"""Batch tracking of ballistic objects: EKF/UKF, gating, GNN association, tracks and fusion.
 
 Every kernel is batch-first: a batch of N tracks is a state array ``(..., 6)`` and a covariance
 array ``(..., 6, 6)``; leading dimensions broadcast and no Python loop runs over tracks.
@@ -31,7 +31,6 @@ EKF (Bar-Shalom et al. 2001, §10.3) with the Joseph-form covariance update; UKF
 sigma points (van der Merwe 2004, *Sigma-Point Kalman Filters*, α, β, κ). Consistency is measured by
 NEES and NIS (Bar-Shalom et al. 2001, §5.4): :func:`nees`, :func:`nis`.
 
-Association, track management and multi-sensor fusion live in :mod:`openbmd.fusion`.
 
 Sub-modules (this package re-exports their public names)
 ---------------------------------------------------------
@@ -39,12 +38,21 @@ Sub-modules (this package re-exports their public names)
 - :mod:`~openbmd.tracking.motion` — ballistic model, RK4 propagation, transition matrix, ``Q``;
 - :mod:`~openbmd.tracking.measurements` — radar and IR measurement models, Jacobians;
 - :mod:`~openbmd.tracking.filters` — EKF/UKF predict and update kernels;
-- :mod:`~openbmd.tracking.kernels` — the numba-compiled EKF kernels;
+- :mod:`~openbmd.tracking._kernels` — the numba-compiled EKF kernels;
 - :mod:`~openbmd.tracking.batch` — :class:`TrackBatch`, scan-level :func:`predict`/:func:`update`;
 - :mod:`~openbmd.tracking.quality` — NEES/NIS, fire-control quality;
+- :mod:`~openbmd.tracking.association` — χ² gating, GNN association;
+- :mod:`~openbmd.tracking.tracker` — two-point initiation, M-of-N confirmation, deletion;
+- :mod:`~openbmd.tracking.fusion` — measurement fusion, covariance intersection;
 - :mod:`~openbmd.tracking.impact` — impact point and error ellipse.
 """
 
+from openbmd.tracking.association import (
+    Association,
+    gate_pairs,
+    gnn_associate,
+    solve_sparse_assignment,
+)
 from openbmd.tracking.batch import FilterKind as FilterKind
 from openbmd.tracking.batch import TrackBatch, predict, update
 from openbmd.tracking.filters import Backend as Backend
@@ -58,6 +66,7 @@ from openbmd.tracking.filters import (
 )
 from openbmd.tracking.frames import Array as Array
 from openbmd.tracking.frames import eci2ecef_matrix, state_ecef2eci, state_eci2ecef, wrap_angle
+from openbmd.tracking.fusion import StackedModel, covariance_intersection, fuse_measurements
 from openbmd.tracking.impact import ImpactPrediction, predict_impact
 from openbmd.tracking.measurements import InfraredLOSModel, MeasurementModel, RadarModel
 from openbmd.tracking.motion import (
@@ -68,20 +77,29 @@ from openbmd.tracking.motion import (
     propagate_stm,
 )
 from openbmd.tracking.quality import fire_control_quality, nees, nis, position_sigma
+from openbmd.tracking.tracker import Tracker, initiate_two_point
 
 __all__ = [
+    "Association",
     "BallisticModel",
     "ImpactPrediction",
     "InfraredLOSModel",
     "MeasurementModel",
     "MerweParams",
     "RadarModel",
+    "StackedModel",
     "TrackBatch",
+    "Tracker",
+    "covariance_intersection",
     "eci2ecef_matrix",
     "ekf_predict",
     "ekf_update",
     "fire_control_quality",
+    "fuse_measurements",
+    "gate_pairs",
+    "gnn_associate",
     "gravity_jacobian",
+    "initiate_two_point",
     "nees",
     "nis",
     "position_sigma",
@@ -91,6 +109,7 @@ __all__ = [
     "propagate",
     "propagate_stm",
     "sigma_points",
+    "solve_sparse_assignment",
     "state_ecef2eci",
     "state_eci2ecef",
     "ukf_predict",

@@ -14,8 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openbmd.errors import InputError
+from openbmd.tracking._kernels import _nb_ekf_predict, _nb_ekf_update, _nb_innovation_cov
 from openbmd.tracking.frames import Array, _f, eci2ecef_matrix
-from openbmd.tracking.kernels import _nb_ekf_predict, _nb_ekf_update, _nb_innovation_cov
 from openbmd.tracking.measurements import InfraredLOSModel, MeasurementModel, RadarModel, _residual
 from openbmd.tracking.motion import (
     BallisticModel,

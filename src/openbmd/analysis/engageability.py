@@ -1,6 +1,6 @@
 """Russian ICBM engageability: ICBM fields x target cities x interceptor burnout speeds.
 
-For each burnout speed and each cueing assumption (a :class:`openbmd.coverage.Defence` per
+For each burnout speed and each cueing assumption (a :class:`openbmd.analysis.footprint.Defence` per
 cueing label), every field -> target pair is aimed once (minimum energy, one batch), detected by
 the defence's sensors and engaged; the result is the fraction of trajectories with at least one
 feasible intercept (``xarray.Dataset``, units in attrs).
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from openbmd.coverage import Defence
+from openbmd.analysis.footprint import Defence
 from openbmd.engagement import detection_times, engage, launch_times
 from openbmd.errors import InputError
 from openbmd.missiles import Missile

@@ -19,7 +19,8 @@ Results do not depend on chunking: every trajectory is flown, sampled on the sam
 grid and engaged independently.
 
 Several launch areas: a point is defended if it is defended against every area that threatens
-it. Cities (``openbmd.geodata.load_cities``) inside the region are evaluated as extra aimpoints;
+it. Cities (``openbmd.catalog.places.load_cities``) inside the region are evaluated as extra
+aimpoints;
 the defended share of their population is reported.
 """
 

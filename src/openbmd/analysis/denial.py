@@ -6,7 +6,8 @@ every aimpoint. A pair is **in reach** when the aimpoint lies within the missile
 from the launch point in that direction (:func:`openbmd.targeting.max_range`, one batch for all
 pairs); pairs in reach are aimed (minimum energy, :func:`openbmd.targeting.aim`) in chunks of
 ``chunk`` trajectories, sampled on one global time grid, detected and engaged
-(:func:`openbmd.coverage.engage_trajectories`). A pair is **denied** when its trajectory has at
+(:func:`openbmd.analysis.footprint.engage_trajectories`). A pair is **denied** when its
+trajectory has at
 least one feasible intercept.
 
 Per launch point the result gives the number of aimpoints in reach, the number denied, the
@@ -28,8 +29,8 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from openbmd.analysis.footprint import Defence, engage_trajectories, grid_axes
 from openbmd.constants import DEG
-from openbmd.coverage import Defence, engage_trajectories, grid_axes
 from openbmd.errors import InputError
 from openbmd.missiles import Missile
 from openbmd.targeting import aim, max_range

@@ -1,8 +1,8 @@
-"""Compiled kernels behind the fly-out fan (:mod:`openbmd.flyout`).
+"""Compiled kernels behind the fly-out fan (openbmd.interceptors.fan).
 
 :func:`fly_pitch_program` integrates a batch of interceptors flying the linear pitch program
 with a per-trajectory thrust cut-off — the same dynamics as the NumPy reference
-:func:`openbmd.flyout.pitch_program_flight` (which the validation tests integrate at finer
+:func:`openbmd.interceptors.fan.pitch_program_flight` (which the validation tests integrate at finer
 steps), one body per ``numba.prange`` iteration so a fan of several thousand trajectories costs
 about as much as the NumPy version's few hundred. :func:`resample_by_range` resamples each
 trajectory's fields versus its (monotone) ground range onto the fan's range grid.
@@ -19,20 +19,20 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from openbmd.propagator import _altitude, gravity
+from openbmd.earth_jit import air, altitude, gravity
 
 FloatArray = NDArray[np.float64]
 
 # Stage table columns (S, 6).
 S_START, S_END, S_THRUST, S_MDOT, S_GROSS, S_AREA = range(6)
 # Parameter vector: kill-vehicle mass, its ballistic coefficient, end of the vertical rise, end
-# of the pitch-over, total burn, Earth rate, J2 flag, atmosphere flag, sphere flag, boost C_D,
-# the density table step and the launch point's surface altitude check time.
+# of the pitch-over, total burn, Earth rate, J2 flag, atmosphere flag, sphere flag, boost C_D and
+# the launch point's surface altitude check time.
 (P_RV_MASS, P_RV_BETA, P_T_VERT, P_T_TURN, P_T_BURN, P_OMEGA, P_J2, P_ATMOS, P_SPHERE, P_CD) = (
     range(10)
 )
-P_DH, P_T_GROUND = 10, 11
-NP = 12
+P_T_GROUND = 10
+NP = 11
 
 _jit = numba.njit(cache=True, nogil=True, inline="always")
 
@@ -47,7 +47,8 @@ def _accel(
     cut: float,
     st: FloatArray,
     p: FloatArray,
-    rho_tab: FloatArray,
+    lnrho: FloatArray,
+    sound: FloatArray,
 ) -> tuple[float, float, float]:
     """Inertial acceleration of one interceptor at state ``s`` (x, y, z, vx, vy, vz)."""
     x, y, z = s[0], s[1], s[2]
@@ -57,12 +58,7 @@ def _accel(
     speed = math.sqrt(wx * wx + wy * wy + wz * wz)
     rho = 0.0
     if p[P_ATMOS] > 0.0:
-        u = _altitude(x, y, z, p[P_SPHERE] > 0.0) / p[P_DH]
-        if u <= 0.0:
-            rho = rho_tab[0]
-        elif u < rho_tab.size - 1:
-            k = int(u)
-            rho = rho_tab[k] + (u - k) * (rho_tab[k + 1] - rho_tab[k])
+        rho = air(altitude(x, y, z, p[P_SPHERE] > 0.0), lnrho, sound)[0]
     powered = tseg < min(cut, p[P_T_BURN])
     if powered:
         mass, thrust, area = p[P_RV_MASS], 0.0, st[0, S_AREA]
@@ -103,10 +99,11 @@ def _deriv(
     cut: float,
     st: FloatArray,
     p: FloatArray,
-    rho_tab: FloatArray,
+    lnrho: FloatArray,
+    sound: FloatArray,
     out: FloatArray,
 ) -> None:
-    a = _accel(t, tseg, s, nrm, pf, cut, st, p, rho_tab)
+    a = _accel(t, tseg, s, nrm, pf, cut, st, p, lnrho, sound)
     out[0], out[1], out[2] = s[3], s[4], s[5]
     out[3], out[4], out[5] = a[0], a[1], a[2]
 
@@ -120,7 +117,8 @@ def fly_pitch_program(
     cutoff: FloatArray,
     st: FloatArray,
     p: FloatArray,
-    rho_tab: FloatArray,
+    lnrho: FloatArray,
+    sound: FloatArray,
     out: FloatArray,
 ) -> None:  # pragma: no cover - compiled
     """RK4 over the time grid ``t`` (K,) for N bodies; fills ``out`` (N, K, 6) with the inertial
@@ -144,19 +142,19 @@ def fly_pitch_program(
                 continue
             t0, h = t[k], t[k + 1] - t[k]
             tm = t0 + 0.5 * h
-            _deriv(t0, tm, s, nrm, pf, cut, st, p, rho_tab, k1)
+            _deriv(t0, tm, s, nrm, pf, cut, st, p, lnrho, sound, k1)
             for j in range(6):
                 tmp[j] = s[j] + 0.5 * h * k1[j]
-            _deriv(tm, tm, tmp, nrm, pf, cut, st, p, rho_tab, k2)
+            _deriv(tm, tm, tmp, nrm, pf, cut, st, p, lnrho, sound, k2)
             for j in range(6):
                 tmp[j] = s[j] + 0.5 * h * k2[j]
-            _deriv(tm, tm, tmp, nrm, pf, cut, st, p, rho_tab, k3)
+            _deriv(tm, tm, tmp, nrm, pf, cut, st, p, lnrho, sound, k3)
             for j in range(6):
                 tmp[j] = s[j] + h * k3[j]
-            _deriv(t0 + h, tm, tmp, nrm, pf, cut, st, p, rho_tab, k4)
+            _deriv(t0 + h, tm, tmp, nrm, pf, cut, st, p, lnrho, sound, k4)
             for j in range(6):
                 s[j] += h * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]) / 6.0
-            if t[k + 1] > p[P_T_GROUND] and _altitude(s[0], s[1], s[2], sphere) < 0.0:
+            if t[k + 1] > p[P_T_GROUND] and altitude(s[0], s[1], s[2], sphere) < 0.0:
                 dead = True
                 out[i, k + 1] = np.nan
             else:

@@ -29,20 +29,18 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openbmd import earth
-from openbmd import flyout_kernel as fk
 from openbmd.constants import DEG, R_EARTH_MEAN
+from openbmd.earth_jit import ATM_H, ATM_LNRHO, ATM_SOUND
+from openbmd.interceptors import _kernels as fk
+from openbmd.interceptors.vehicle import Interceptor, energy_levels, vehicle
 from openbmd.missiles import stack
 from openbmd.trajectory import EarthModel, altitude, surface_point
-
-if TYPE_CHECKING:
-    from openbmd.interceptors import Interceptor
 
 FloatArray = NDArray[np.float64]
 
@@ -54,13 +52,11 @@ BOOST_CD = 0.3  # axial drag coefficient of the boosting stack (generic)
 # from the site, up, cross-track to the right), azimuth drift (point azimuth - launch azimuth).
 C_TIME, C_PITCH, C_VHOR, C_VUP, C_VCROSS, C_DRIFT, C_CUTOFF = range(7)
 N_COL = 7
-_ATM_DH = 100.0
-_ATM_H = np.arange(0.0, 200e3 + _ATM_DH, _ATM_DH)
-_ATM_RHO = np.asarray(earth.density_and_sound_speed(_ATM_H)[0], dtype=float)
+_ATM_RHO = np.exp(ATM_LNRHO)  # the compiled kernels' table (openbmd.earth_jit), linear in density
 
 
 def _density(h: FloatArray) -> FloatArray:
-    return np.asarray(np.interp(h, _ATM_H, _ATM_RHO, left=_ATM_RHO[0], right=0.0))
+    return np.asarray(np.interp(h, ATM_H, _ATM_RHO, left=_ATM_RHO[0], right=0.0))
 
 
 def pitch_program_flight(
@@ -82,9 +78,8 @@ def pitch_program_flight(
     coasts. Returns ``(t (K,), r_ecef (N, K, 3), v_ecef (N, K, 3))`` with NaN after ground
     impact. Steps land on the end of the vertical rise, every staging, cut-off and burnout, so
     RK4 keeps its order through the thrust discontinuities. This NumPy version is the reference
-    the compiled fan kernel (:mod:`openbmd.flyout_kernel`) is validated against.
+    the compiled fan kernel (:mod:`openbmd.interceptors._kernels`) is validated against.
     """
-    from openbmd.interceptors import vehicle
 
     model = model or EarthModel()
     m = vehicle(icp)
@@ -313,9 +308,9 @@ def _fly_family(
     dt: float,
     model: EarthModel,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """One energy level of the fan, compiled (:func:`openbmd.flyout_kernel.fly_pitch_program`):
+    """One energy level of the fan, compiled
+    (:func:`openbmd.interceptors._kernels.fly_pitch_program`):
     ``(t (K,), r_ecef (N, K, 3), v_ecef (N, K, 3))`` as :func:`pitch_program_flight` returns."""
-    from openbmd.interceptors import vehicle
 
     m = vehicle(icp)
     b = stack([m])
@@ -332,7 +327,7 @@ def _fly_family(
     p[fk.P_T_TURN] = t_v + TURN_FRACTION * (t_burn - t_v)
     p[fk.P_T_BURN], p[fk.P_OMEGA] = t_burn, model.omega
     p[fk.P_J2], p[fk.P_ATMOS] = float(model.use_j2), float(model.atmosphere)
-    p[fk.P_SPHERE], p[fk.P_CD], p[fk.P_DH] = float(model.shape == "sphere"), BOOST_CD, _ATM_DH
+    p[fk.P_SPHERE], p[fk.P_CD] = float(model.shape == "sphere"), BOOST_CD
     p[fk.P_T_GROUND] = t_v + 1.0
     basis = earth.enu_basis(site_lat, site_lon)
     hor0 = np.sin(az)[:, None] * basis[0] + np.cos(az)[:, None] * basis[1]
@@ -348,7 +343,8 @@ def _fly_family(
         np.full(az.size, float(cutoff)),
         np.ascontiguousarray(st),
         p,
-        _ATM_RHO,
+        ATM_LNRHO,
+        ATM_SOUND,
         out,
     )
     tt = np.broadcast_to(t, out.shape[:-1])
@@ -426,7 +422,6 @@ def flyout_fan(
     ground range 0 .. 1.05 x the full burn's reach (≤ 1.05 ``max_range``) and altitude
     0 .. 1.05 x ``max_altitude``.
     """
-    from openbmd.interceptors import energy_levels
 
     model = model or EarthModel()
     az = np.asarray(np.arange(n_az) * (2.0 * np.pi / n_az), dtype=np.float64)

@@ -24,7 +24,7 @@ def plot_footprint(
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
-    from openbmd.basemap import draw_basemap
+    from openbmd.report.basemap import draw_basemap
 
     lat, lon = ds["lat"].values, ds["lon"].values
     step_lat = float(lat[1] - lat[0]) if lat.size > 1 else 1.0
@@ -47,7 +47,7 @@ def plot_footprint(
             shading="flat",
         )
         if "city" in ds.coords:
-            from openbmd.geodata import load_cities
+            from openbmd.catalog.places import load_cities
 
             where = {c.name: (c.lon_deg, c.lat_deg) for c in load_cities()}
             for name, dfd, thr in zip(
@@ -101,7 +101,7 @@ def plot_denial(ds: xr.Dataset, path: str, title: str, site: tuple[str, float, f
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from openbmd.basemap import draw_basemap
+    from openbmd.report.basemap import draw_basemap
 
     lat, lon = ds["lat"].values, ds["lon"].values
     step_lat = float(lat[1] - lat[0]) if lat.size > 1 else 1.0

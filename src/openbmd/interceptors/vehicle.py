@@ -1,4 +1,4 @@
-"""Interceptors and their fly-out fan: the earliest time an interceptor can reach any point.
+"""The interceptor vehicle: stages, kill vehicle, limits, and its burnout speed as a parameter.
 
 An :class:`Interceptor` is a stack of rocket stages (:class:`openbmd.missiles.Stage`) under a
 kill vehicle, with its engagement limits (intercept altitudes, ground range, fly-out time), the
@@ -10,8 +10,7 @@ vertical rise, a pitch-over to :data:`REFERENCE_KICK` from the vertical and a gr
 a non-rotating WGS-84 Earth with the US-76 atmosphere. This keeps the disputed GBI figures of the
 2007 debate (5.4 / 6.3 / 7.7-8.3 / ~9 km/s) directly sweepable.
 
-The fly-out fan (earliest arrival time at any point, batched) lives in :mod:`openbmd.flyout`
-and is re-exported here: :func:`flyout_fan`, :class:`FlyoutFan`, :class:`Flyout`.
+The fly-out fan (earliest arrival time at any point, batched) is :mod:`openbmd.interceptors.fan`.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from numpy.typing import NDArray
 
 from openbmd.constants import DEG
 from openbmd.errors import InputError
-from openbmd.flyout import Flyout, FlyoutFan, flyout_fan, pitch_program_flight
 from openbmd.missiles import Missile, Stage, stack
 from openbmd.trajectory import EarthModel, Guidance, StepSizes, fly
 
@@ -218,12 +216,8 @@ def vehicle(icp: Interceptor) -> Missile:
 
 
 __all__ = [
-    "Flyout",
-    "FlyoutFan",
     "Interceptor",
     "energy_levels",
-    "flyout_fan",
-    "pitch_program_flight",
     "reference_burnout_speed",
     "vehicle",
 ]

@@ -13,7 +13,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from openbmd.catalog import _stage, check_unique_names, find_by_name, read_data_yaml, require
+from openbmd.catalog._yaml import check_unique_names, find_by_name, read_data_yaml, require
+from openbmd.catalog.missiles import _stage
 from openbmd.errors import InputError, ScenarioError
 from openbmd.interceptors import Interceptor
 

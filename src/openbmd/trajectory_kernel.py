@@ -9,9 +9,8 @@ Why compiled: NumPy over the batch spends most of its time allocating temporarie
 small array operations per force evaluation; a per-body compiled loop does the same
 arithmetic in registers (measured in ``benchmarks/bench_trajectory.py``).
 
-The atmosphere enters as a table of ln(density) and speed of sound sampled from
-:func:`openbmd.earth.density_and_sound_speed` every 50 m up to 300 km (linear interpolation;
-< 1e-4 relative error), so the US-76 model has a single implementation.
+Gravity, altitude and the atmosphere table come from :mod:`openbmd.earth_jit`, the one compiled
+copy that every kernel shares.
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from openbmd import earth
-from openbmd.constants import GM_EARTH, J2_EARTH, R_EARTH_MEAN, WGS84_A, WGS84_B
+from openbmd.constants import WGS84_A
+from openbmd.earth_jit import ATM_TOP, air, altitude, gravity
 
 FloatArray = NDArray[np.float64]
 
@@ -51,57 +50,9 @@ NP = 11
 E_BO_T, E_BO_R, E_BO_V, E_AP_T, E_AP_H, E_IM_T, E_IM_R, E_IM_V = 0, 1, 4, 7, 8, 9, 10, 13
 NE = 16
 
-ATM_H0, ATM_DH = -5000.0, 50.0
-# Drag is neglected above 300 km: US-76 density there is ~2e-11 kg/m³, a deceleration below
-# 1e-7 m/s² on a reentry vehicle; skipping the lookup speeds up the long vacuum coast.
-ATM_TOP = 300e3
 _R_ATM2 = (WGS84_A + ATM_TOP) ** 2
-_atm_h = np.arange(ATM_H0, ATM_TOP + ATM_DH, ATM_DH)
-_rho, _sound = earth.density_and_sound_speed(_atm_h)
-ATM_LNRHO = np.log(np.maximum(_rho, 1e-300))
-ATM_SOUND = np.asarray(_sound, dtype=float)
-_A2, _B2 = WGS84_A * WGS84_A, WGS84_B * WGS84_B
 
 _jit = numba.njit(cache=True, nogil=True, inline="always")
-
-
-@_jit
-def _altitude(x: float, y: float, z: float, sphere: bool) -> float:
-    """Height above the model surface [m] (see :func:`openbmd.trajectory.altitude`)."""
-    r2 = x * x + y * y + z * z
-    rr = math.sqrt(r2)
-    if sphere:
-        return rr - R_EARTH_MEAN
-    inv = ((x * x + y * y) / _A2 + z * z / _B2) / r2
-    return rr - 1.0 / math.sqrt(inv)
-
-
-@_jit
-def gravity(x: float, y: float, z: float, j2: bool) -> tuple[float, float, float]:
-    """Point-mass (+ J2) gravitational acceleration [m/s²] at an Earth-centred position [m]."""
-    r2 = x * x + y * y + z * z
-    kg = -GM_EARTH / (r2 * math.sqrt(r2))
-    if j2:
-        q = 1.5 * J2_EARTH * WGS84_A * WGS84_A / r2
-        zz = 5.0 * z * z / r2
-        kxy, kz = kg * (1.0 + q * (1.0 - zz)), kg * (1.0 + q * (3.0 - zz))
-        return kxy * x, kxy * y, kz * z
-    return kg * x, kg * y, kg * z
-
-
-@_jit
-def _air(h: float, lnrho: FloatArray, sound: FloatArray) -> tuple[float, float]:
-    u = (h - ATM_H0) / ATM_DH
-    if u <= 0.0:
-        return math.exp(lnrho[0]), sound[0]
-    k = int(u)
-    if k >= lnrho.size - 1:
-        return 0.0, sound[-1]
-    w = u - k
-    return (
-        math.exp(lnrho[k] * (1.0 - w) + lnrho[k + 1] * w),
-        sound[k] * (1.0 - w) + sound[k + 1] * w,
-    )
 
 
 @_jit
@@ -140,7 +91,7 @@ def _accel(
                     thrust += st[j, S_THRUST]
                     area += st[j, S_AREA]
     if p[P_ATMOS] > 0.0 and r2 < _R_ATM2:
-        rho, a_snd = _air(_altitude(x, y, z, p[P_SPHERE] > 0.0), lnrho, sound)
+        rho, a_snd = air(altitude(x, y, z, p[P_SPHERE] > 0.0), lnrho, sound)
         if rho > 0.0:
             if powered:
                 mach = speed / a_snd
@@ -238,7 +189,7 @@ def integrate(
             hist_r[i, 0] = r
             hist_v[i, 0] = v
         k = 1
-        alt = _altitude(r[0], r[1], r[2], sphere)
+        alt = altitude(r[0], r[1], r[2], sphere)
         rv = r[0] * v[0] + r[1] * v[1] + r[2] * v[2]
         while True:
             powered = t < f[T_OFF]
@@ -296,8 +247,8 @@ def integrate(
                         s = min(max(s - g / dg, 0.0), 1.0)
                 _hermite(r, v, rn, vn, dt, s, rp, vp)
                 E[i, E_AP_T] = t + s * dt
-                E[i, E_AP_H] = _altitude(rp[0], rp[1], rp[2], sphere)
-            altn = _altitude(rn[0], rn[1], rn[2], sphere)
+                E[i, E_AP_H] = altitude(rp[0], rp[1], rp[2], sphere)
+            altn = altitude(rn[0], rn[1], rn[2], sphere)
             done = False
             target = f[STOP_ALT]
             if altn < target and tn > f[ARM] and rvn < 0.0 and alt >= target:
@@ -305,7 +256,7 @@ def integrate(
                 s = flo / (flo - fhi)
                 for _ in range(40):  # Illinois regula falsi on the Hermite arc
                     _hermite(r, v, rn, vn, dt, s, rp, vp)
-                    fm = _altitude(rp[0], rp[1], rp[2], sphere) - target
+                    fm = altitude(rp[0], rp[1], rp[2], sphere) - target
                     if abs(fm) < 1e-4:
                         break
                     if fm >= 0.0:

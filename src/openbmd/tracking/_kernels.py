@@ -8,6 +8,7 @@ import numba
 import numpy as np
 
 from openbmd.constants import GM_EARTH, J2_EARTH, WGS84_A
+from openbmd.earth_jit import gravity
 from openbmd.tracking.frames import Array
 
 # The NumPy kernels allocate a temporary per operation on (N, 6, 6) stacks; these loops keep one
@@ -69,17 +70,7 @@ def _nb_inv_spd(s: Array, a: Array, inv: Array) -> None:  # pragma: no cover - c
 
 @numba.njit(cache=True)
 def _nb_acc(x: Array, j2: bool, out: Array) -> None:  # pragma: no cover - compiled
-    r2 = x[0] * x[0] + x[1] * x[1] + x[2] * x[2]
-    k = -_MU / (r2 * math.sqrt(r2))
-    if j2:
-        q = _J2K / r2
-        zz = 5.0 * x[2] * x[2] / r2
-        kxy = k * (1.0 + q * (1.0 - zz))
-        kz = k * (1.0 + q * (3.0 - zz))
-    else:
-        kxy = k
-        kz = k
-    out[0], out[1], out[2] = kxy * x[0], kxy * x[1], kz * x[2]
+    out[0], out[1], out[2] = gravity(x[0], x[1], x[2], j2)
 
 
 @numba.njit(cache=True)

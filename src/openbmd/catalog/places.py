@@ -1,4 +1,6 @@
-"""Public geographic tables shipped with openbmd (user layer): the European city table.
+"""Named places: the sites of ``data/sites.yaml`` and the European city table.
+
+Sites are launch areas, defence sites and radars (``data/sites.yaml``, each with its source).
 
 ``data/cities.csv`` lists European capitals and large cities with approximate centre
 coordinates (degrees) and a population from a public statistics office, one source and year per
@@ -16,7 +18,45 @@ import math
 from dataclasses import dataclass
 from importlib import resources
 
+from openbmd.catalog._yaml import find_by_name, read_data_yaml, require
 from openbmd.errors import ScenarioError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class Site:
+    """A named place: a launch area, a defence site, a radar or a city (degrees at the edge)."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    role: str
+    country: str = ""
+
+
+@functools.cache
+def load_sites() -> tuple[Site, ...]:
+    """The named places of ``data/sites.yaml``."""
+    doc = read_data_yaml("sites.yaml")
+    out = []
+    for i, entry in enumerate(doc.get("sites", [])):
+        where = f"data/sites.yaml: sites[{i}]"
+        site = Site(
+            name=require(entry, "name", where, str),
+            lat_deg=require(entry, "lat_deg", where),
+            lon_deg=require(entry, "lon_deg", where),
+            role=require(entry, "role", where, str),
+            country=str(entry.get("country", "")),
+        )
+        if not -90.0 <= site.lat_deg <= 90.0:
+            raise ScenarioError(f"{where}.lat_deg: {site.lat_deg} is outside [-90, 90]")
+        out.append(site)
+    return tuple(out)
+
+
+def site(name: str, field: str = "--site") -> Site:
+    """Look up one named place."""
+    return find_by_name(load_sites(), name, "site", field)
+
 
 CITY_COLUMNS = ("name", "country", "lat_deg", "lon_deg", "population", "source")
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from openbmd.catalog import check_unique_names, find_by_name, read_data_yaml, require, site
+from openbmd.catalog._yaml import check_unique_names, find_by_name, read_data_yaml, require
+from openbmd.catalog.places import site
 from openbmd.constants import DEG
 from openbmd.errors import InputError, ScenarioError, UnknownNameError
 from openbmd.sensors import Radar, SpaceIR

@@ -1,0 +1,66 @@
+"""The missile classes of ``data/missiles.yaml`` as :class:`openbmd.missiles.Missile`."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from openbmd.catalog._yaml import check_unique_names, find_by_name, read_data_yaml, require
+from openbmd.errors import InputError, ScenarioError
+from openbmd.missiles import Missile, Stage
+
+
+def _stage(entry: dict[str, Any], where: str) -> Any:
+    isp = entry.get("isp_s")
+    thrust = entry.get("thrust_n")
+    return Stage(
+        gross_mass=require(entry, "gross_mass_kg", where),
+        propellant_mass=require(entry, "propellant_mass_kg", where),
+        burn_time=require(entry, "burn_time_s", where),
+        diameter=require(entry, "diameter_m", where),
+        isp=None if isp is None else float(isp),
+        thrust=None if thrust is None else float(thrust),
+    )
+
+
+@functools.cache
+def load_missiles() -> tuple[Any, ...]:
+    """The missile classes of ``data/missiles.yaml`` as :class:`openbmd.missiles.Missile`."""
+    doc = read_data_yaml("missiles.yaml")
+    out = []
+    for i, entry in enumerate(doc.get("missiles", [])):
+        where = f"data/missiles.yaml: missiles[{i}]"
+        try:
+            stages = tuple(
+                _stage(s, f"{where}.stages[{j}]") for j, s in enumerate(entry.get("stages", []))
+            )
+            drag = entry.get("drag", {})
+            kwargs: dict[str, Any] = {}
+            if drag:
+                kwargs["drag_mach"] = tuple(float(x) for x in drag["mach"])
+                kwargs["drag_cd"] = tuple(float(x) for x in drag["cd"])
+            out.append(
+                Missile(
+                    name=require(entry, "name", where, str),
+                    stages=stages,
+                    rv_mass=require(entry, "rv_mass_kg", where),
+                    rv_beta=require(entry, "rv_beta_kg_m2", where),
+                    nominal_range=require(entry, "nominal_range_km", where) * 1e3,
+                    pitch_vertical_time=float(entry.get("vertical_time_s", 10.0)),
+                    pitch_kick_time=float(entry.get("kick_time_s", 10.0)),
+                    klass=str(entry.get("class", "")),
+                    propellant=str(entry.get("propellant", "")),
+                    source=str(entry.get("source", "")),
+                    aliases=tuple(str(a) for a in entry.get("aliases", [])),
+                    **kwargs,
+                )
+            )
+        except InputError as exc:
+            raise ScenarioError(f"{where}: {exc}") from exc
+    check_unique_names(out, "data/missiles.yaml", "missile")
+    return tuple(out)
+
+
+def missile(name: str, field: str = "--missile") -> Any:
+    """Look up a missile class by name or alias (case-insensitive)."""
+    return find_by_name(load_missiles(), name, "missile", field)
