@@ -10,8 +10,8 @@ from typing import Any
 
 from tests.exchange.conftest import KEYS, message, post, problem_slug
 
-from openbmd.exchange import client as partner_client
 from openbmd.exchange import merkle, note
+from openbmd.exchange import verify as partner_verify
 from openbmd.exchange.signing import load_public_key
 
 SNAPSHOT = Path(__file__).with_name("openapi.json")
@@ -54,17 +54,17 @@ def test_checkpoint_entries_and_proofs_verify(client: Any) -> None:
 def test_verify_and_witness_with_partner_client(client: Any, tmp_path: Path) -> None:
     _fill(client, 3)
     url = str(client.base_url)
-    report = partner_client.verify_log(url, tmp_path / "v.json", client=client)
+    report = partner_verify.verify_log(url, tmp_path / "v.json", client=client)
     assert report.ok, report.reason
     key_file = tmp_path / "bravo.key"
     from openbmd.exchange.signing import write_keypair
 
     write_keypair(tmp_path / "bravo", KEYS["bravo"])
-    line = partner_client.run_witness(url, key_file, "bravo", tmp_path / "w.json", client=client)
+    line = partner_verify.run_witness(url, key_file, "bravo", tmp_path / "w.json", client=client)
     text = client.get("/v1/log/checkpoint").text
     assert text.endswith(line)
     _fill(client, 2)
-    assert partner_client.verify_log(url, tmp_path / "v.json", client=client).ok
+    assert partner_verify.verify_log(url, tmp_path / "v.json", client=client).ok
     assert "— bravo" not in client.get("/v1/log/checkpoint").text  # new size: not cosigned yet
 
 

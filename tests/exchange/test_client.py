@@ -25,6 +25,7 @@ from openbmd.cli.exchange import example_payload
 from openbmd.errors import InputError
 from openbmd.exchange import client as xc
 from openbmd.exchange import merkle, note
+from openbmd.exchange import verify as xv
 from openbmd.exchange.settings import Settings
 from openbmd.exchange.signing import (
     canonical_json,
@@ -158,11 +159,11 @@ def test_verify_log_honest_pins_the_key_and_follows_growth(
     tc = make_client()
     state = tmp_path / "state.json"
     fill(tc, 5)
-    first = xc.verify_log(URL, state, client=tc)
+    first = xv.verify_log(URL, state, client=tc)
     assert first.ok and first.key_source == "first-use" and first.tree_size == 5
     assert first.entries_checked == 5 and first.previous_size is None
     fill(tc, 6)
-    again = xc.verify_log(URL, state, client=tc)
+    again = xv.verify_log(URL, state, client=tc)
     assert again.ok and again.key_source == "pinned" and again.previous_size == 5
     assert again.tree_size == 11
     saved = json.loads(state.read_text())
@@ -184,7 +185,7 @@ def test_verify_log_detects_a_tampered_entry(make_client: Any, db_url: str) -> N
         return httpx.Response(200, json=doc)
 
     with proxy(tc, tamper) as http:
-        report = xc.verify_log(URL, client=http)
+        report = xv.verify_log(URL, client=http)
     assert not report.ok and "root recomputed" in (report.reason or "")
 
     def drop(request: httpx.Request, answer: httpx.Response) -> httpx.Response:
@@ -195,7 +196,7 @@ def test_verify_log_detects_a_tampered_entry(make_client: Any, db_url: str) -> N
         return httpx.Response(200, json=doc)
 
     with proxy(tc, drop) as http:
-        report = xc.verify_log(URL, client=http)
+        report = xv.verify_log(URL, client=http)
     assert not report.ok and "out of order" in (report.reason or "")
 
 
@@ -203,27 +204,27 @@ def test_verify_log_detects_a_forked_root(make_client: Any, db_url: str, tmp_pat
     tc = make_client()
     state = tmp_path / "state.json"
     fill(tc, 6)
-    assert xc.verify_log(URL, state, client=tc).ok
+    assert xv.verify_log(URL, state, client=tc).ok
     saved = state.read_text()
     # same size, another root, validly signed by the centre: a fork
     forged = signed_checkpoint(db_url, 6, b"\x42" * 32)
     with proxy(tc, serve_checkpoint(forged)) as http:
-        report = xc.verify_log(URL, state, client=http)
+        report = xv.verify_log(URL, state, client=http)
     assert not report.ok and "fork" in (report.reason or "")
     assert state.read_text() == saved  # nothing saved on failure
     # a larger tree whose root does not extend the saved one
     fill(tc, 3)
     forged = signed_checkpoint(db_url, 9, b"\x43" * 32)
     with proxy(tc, serve_checkpoint(forged)) as http:
-        report = xc.verify_log(URL, state, client=http)
+        report = xv.verify_log(URL, state, client=http)
     assert not report.ok and "not consistent" in (report.reason or "")
     # a shrunk tree, even with its true root
     forged = signed_checkpoint(db_url, 4, true_root(tc, 4))
     with proxy(tc, serve_checkpoint(forged)) as http:
-        report = xc.verify_log(URL, state, client=http)
+        report = xv.verify_log(URL, state, client=http)
     assert not report.ok and "shrank" in (report.reason or "")
     assert state.read_text() == saved
-    assert xc.verify_log(URL, state, client=tc).ok  # the honest log still verifies
+    assert xv.verify_log(URL, state, client=tc).ok  # the honest log still verifies
 
 
 def test_verify_log_detects_bad_signatures_and_a_swapped_key(
@@ -243,12 +244,12 @@ def test_verify_log_detects_bad_signatures_and_a_swapped_key(
         return httpx.Response(200, text=f"{body}\n\n{line}\n")
 
     with proxy(tc, flip_sig) as http:
-        report = xc.verify_log(URL, client=http)
+        report = xv.verify_log(URL, client=http)
     assert not report.ok and (report.reason or "").startswith("checkpoint:")
 
     # the checkpoint signed by an impostor key that the server also serves at /v1/log/key
     state = tmp_path / "state.json"
-    assert xc.verify_log(URL, state, client=tc).ok  # pins the real key
+    assert xv.verify_log(URL, state, client=tc).ok  # pins the real key
     impostor = private_key_from_seed(b"\x66" * 32)
     root = true_root(tc, 3)
     body = note.format_checkpoint(ORIGIN, 3, root)
@@ -262,8 +263,8 @@ def test_verify_log_detects_bad_signatures_and_a_swapped_key(
         return answer
 
     with proxy(tc, swap) as http:
-        pinned = xc.verify_log(URL, state, client=http)
-        given = xc.verify_log(URL, None, KEYS["alpha"].public_key(), client=http)
+        pinned = xv.verify_log(URL, state, client=http)
+        given = xv.verify_log(URL, None, KEYS["alpha"].public_key(), client=http)
     assert not pinned.ok and "different key" in (pinned.reason or "")
     assert not given.ok and (given.reason or "").startswith("checkpoint:")
 
@@ -276,13 +277,13 @@ def test_witness_cosigns_and_refuses_a_shrinking_tree(
     key_path, _ = write_keypair(tmp_path / "bravo", KEYS["bravo"])
     state = tmp_path / "witness.json"
     fill(tc, 5)
-    line = xc.run_witness(URL, key_path, "bravo", state, client=tc)
+    line = xv.run_witness(URL, key_path, "bravo", state, client=tc)
     assert line.startswith("\u2014 bravo ")
     assert tc.get("/v1/log/checkpoint").text.endswith(line)
-    report = xc.verify_log(URL, witness_keys={"bravo": KEYS["bravo"].public_key()}, client=tc)
+    report = xv.verify_log(URL, witness_keys={"bravo": KEYS["bravo"].public_key()}, client=tc)
     assert report.ok and report.cosigners == ["bravo"]
     fill(tc, 2)
-    assert xc.run_witness(URL, key_path, "bravo", state, client=tc)  # grew: cosigns again
+    assert xv.run_witness(URL, key_path, "bravo", state, client=tc)  # grew: cosigns again
     saved = state.read_text()
     assert json.loads(saved)["tree_size"] == 7
 
@@ -299,9 +300,9 @@ def test_witness_cosigns_and_refuses_a_shrinking_tree(
     shrunk = signed_checkpoint(db_url, 5, true_root(tc, 5))
     with proxy(tc, spy(serve_checkpoint(shrunk))) as http:
         with pytest.raises(xc.LogVerificationError, match="shrank"):
-            xc.run_witness(URL, key_path, "bravo", state, client=http)
+            xv.run_witness(URL, key_path, "bravo", state, client=http)
     forked = signed_checkpoint(db_url, 7, b"\x01" * 32)
     with proxy(tc, spy(serve_checkpoint(forked))) as http:
         with pytest.raises(xc.LogVerificationError, match="fork"):
-            xc.run_witness(URL, key_path, "bravo", state, client=http)
+            xv.run_witness(URL, key_path, "bravo", state, client=http)
     assert not posted and state.read_text() == saved  # nothing cosigned, nothing recorded

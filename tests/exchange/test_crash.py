@@ -13,7 +13,7 @@ Afterwards:
 * the final log is consistent with every checkpoint handed out during the run (the root of its
   first *size* entries is the checkpoint's root, the served consistency proof verifies), and
   checkpoints never went backwards across restarts;
-* ``client.verify_log`` passes after every restart, against the state it saved before the crash.
+* ``verify.verify_log`` passes after every restart, against the state it saved before the crash.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from tests.exchange.live import LiveServer
 from openbmd.cli.exchange import example_payload
 from openbmd.exchange import client as xclient
 from openbmd.exchange import merkle, note
+from openbmd.exchange import verify as xverify
 from openbmd.exchange.auth import sign_request
 from openbmd.exchange.domain import Agreement, Rule
 from openbmd.exchange.signing import canonical_json, load_public_key
@@ -185,7 +186,7 @@ def test_sigkill_under_load_loses_no_acknowledged_message(db_url: str, tmp_path:
             t.start()
         for _ in range(KILLS):
             time.sleep(rnd.uniform(*RUN_BETWEEN_KILLS_S))
-            report = xclient.verify_log(url, state, key)
+            report = xverify.verify_log(url, state, key)
             assert report.ok, f"seed {seed}: {report.reason}"
             server.kill()
             time.sleep(rnd.uniform(0.0, 0.2))
@@ -254,5 +255,5 @@ def check_final_log(url: str, key: Any, rec: Record, state: Path, seed: int) -> 
             assert merkle.root_from_leaves(hashes[:size]) == root, f"{where}: size {size}"
             proof = xclient.fetch_consistency_proof(url, size, n, client=http)
             assert merkle.verify_consistency(size, n, root, final.root_hash, proof), where
-    report = xclient.verify_log(url, state, key)
+    report = xverify.verify_log(url, state, key)
     assert report.ok and report.tree_size == n, f"{where}: {report.reason}"

@@ -10,7 +10,7 @@ import pytest
 from tests.exchange.conftest import message, setup_db
 
 from openbmd.exchange import merkle
-from openbmd.exchange.app import Centre
+from openbmd.exchange.centre import Centre
 from openbmd.exchange.domain import Submission
 from openbmd.exchange.settings import Settings
 from openbmd.exchange.signing import canonical_json

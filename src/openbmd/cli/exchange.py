@@ -398,7 +398,7 @@ def verify_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Verify the log independently; exit 1 on any mismatch."""
-    from openbmd.exchange.client import verify_log
+    from openbmd.exchange.verify import verify_log
 
     report = verify_log(url, state, log_key)
 
@@ -424,7 +424,7 @@ def witness_cmd(
     state: Path | None = typer.Option(None, "--state", help="default: KEY_FILE.witness.json"),
 ) -> None:
     """Cosign the current checkpoint after checking consistency with the last one seen."""
-    from openbmd.exchange.client import run_witness
+    from openbmd.exchange.verify import run_witness
 
     wname = _name(name or key_file.stem, "--name")
     state_file = state or key_file.with_name(key_file.name + ".witness.json")

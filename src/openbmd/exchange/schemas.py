@@ -15,8 +15,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 __all__ = [
+    "BATCH_MAX",
     "MESSAGE_MODELS",
     "MESSAGE_TYPES",
+    "BatchAnswer",
+    "BatchRequest",
+    "ItemResult",
     "Message",
     "MessageAdapter",
     "SubmitRequest",
@@ -377,3 +381,38 @@ class CosignatureAccepted(BaseModel):
 
     witness: str
     tree_size: int
+
+
+BATCH_MAX = 1000
+"""Most items in one ``POST /v1/messages:batch``."""
+
+
+class BatchRequest(BaseModel):
+    """``POST /v1/messages:batch`` body: up to 1000 items, each a ``POST /v1/messages`` body
+    (``SubmitRequest``: the message and the sender's signature), checked one by one."""
+
+    items: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=BATCH_MAX,
+        description="each item a SubmitRequest: {message, signature}",
+    )
+
+
+class ItemResult(BaseModel):
+    """One item's answer: ``status`` 201 (accepted now) or 200 (idempotent resubmission) with
+    ``index`` and ``message_id``; otherwise the problem document (``type``, ``title``,
+    ``status``, ``detail``) of that item, with ``item`` its position in the request."""
+
+    status: int
+    index: int | None = None
+    message_id: str | None = None
+    type: str | None = None
+    title: str | None = None
+    detail: str | None = None
+    item: int | None = None
+
+
+class BatchAnswer(BaseModel):
+    """One result per item, in request order."""
+
+    results: list[ItemResult]

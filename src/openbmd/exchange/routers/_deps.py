@@ -12,7 +12,7 @@ from openbmd.exchange import auth
 from openbmd.exchange.errors import Problem
 
 if TYPE_CHECKING:
-    from openbmd.exchange.app import Centre
+    from openbmd.exchange.centre import Centre
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, bad or unknown-key request signature (problem+json)"},
@@ -22,7 +22,7 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def get_centre(request: Request) -> Centre:
-    """The :class:`~openbmd.exchange.app.Centre` of this app."""
+    """The :class:`~openbmd.exchange.centre.Centre` of this app."""
     centre: Centre = request.app.state.centre
     return centre
 

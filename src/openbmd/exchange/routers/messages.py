@@ -1,25 +1,22 @@
-"""``/v1/messages``: signed submissions (group-committed to the log) and the caller's view."""
+"""``/v1/messages``: signed submissions, alone or in a batch (both through
+:func:`openbmd.exchange.intake.accept`, group-committed to the log), and the caller's view."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import json
 import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from openbmd.errors import InputError
-from openbmd.exchange.domain import Submission
-from openbmd.exchange.errors import Problem
+from openbmd.exchange import intake
+from openbmd.exchange.errors import Problem, validation_problem
 from openbmd.exchange.feed import view_item
-from openbmd.exchange.policy import canonical_json
 from openbmd.exchange.routers._deps import AUTH_RESPONSES, SignedPartner, get_centre
-from openbmd.exchange.schemas import Accepted, SubmitRequest, ViewPage
-from openbmd.exchange.signing import verify
-from openbmd.exchange.store import now_iso
+from openbmd.exchange.schemas import Accepted, BatchAnswer, BatchRequest, SubmitRequest, ViewPage
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 
@@ -42,68 +39,15 @@ async def submit_message(
     """Submit a signed message; answered with its log index only once it is durably stored
     and integrated into the log. Resubmitting the same message is idempotent (200)."""
     centre = get_centre(request)
-    model = body.message
     if not x_openbmd_partner:
         raise Problem("missing-credentials", "header X-OpenBMD-Partner is required")
-    if x_openbmd_partner != model.sender:
-        raise Problem(
-            "sender-mismatch",
-            f"sender: {model.sender!r} is not the authenticated partner {x_openbmd_partner!r}",
-        )
     raw = (await request.json())["message"]
-    try:
-        canonical = canonical_json(raw)
-    except InputError as exc:
-        raise Problem("invalid-field", f"message: {exc}") from None
-    key = centre.cached_partner_key(model.sender)
-    if key is None:
-        key = await run_in_threadpool(centre.partner_key, model.sender)
-        if key is None:
-            raise Problem("unknown-partner", f"sender: partner {model.sender!r} is not registered")
-    signature = base64.b64decode(body.signature)
-    if centre.settings.verify_in_threadpool:
-        ok = await run_in_threadpool(verify, key, canonical, signature)
-    else:
-        ok = verify(key, canonical, signature)
-    if not ok:
-        raise Problem(
-            "bad-signature",
-            "signature: does not verify over the RFC 8785 form of "
-            "the message under the sender's registered key",
-        )
-    for recipient in model.recipients:
-        if centre.cached_partner_key(recipient) is None:
-            if await run_in_threadpool(centre.partner_key, recipient) is None:
-                raise Problem(
-                    "unknown-recipient", f"recipients: {recipient!r} is not a registered partner"
-                )
-    skew = centre.settings.skew_seconds
-    delta = model.sent_at.timestamp() - time.time()
-    skew_problem = None
-    if delta < -skew:
-        skew_problem = ("stale-timestamp", f"sent_at: more than {skew:g} s in the past")
-    elif delta > skew:
-        skew_problem = ("future-timestamp", f"sent_at: more than {skew:g} s in the future")
-    sub = Submission(
-        message=raw,
-        canonical=canonical,
-        body_hash=hashlib.sha256(canonical).digest(),
-        signature=signature,
-        sender=model.sender,
-        message_id=model.message_id,
-        seq=model.seq,
-        nonce=model.nonce,
-        type=model.type,
-        received_at=now_iso(),
-        skew_problem=skew_problem,
-    )
-    outcome = await centre.submit(sub)
-    if outcome.problem is not None:
-        raise Problem(*outcome.problem)
-    assert outcome.index is not None
+    (result,) = await intake.accept(centre, x_openbmd_partner, [(body, raw)], time.time())
+    if isinstance(result, Problem):
+        raise result
     return JSONResponse(
-        {"index": outcome.index, "message_id": model.message_id},
-        status_code=201 if outcome.created else 200,
+        {"index": result.index, "message_id": result.message_id},
+        status_code=201 if result.created else 200,
     )
 
 
@@ -120,3 +64,43 @@ async def my_view(
     records = await run_in_threadpool(centre.store.view, partner, after, limit)
     items = [view_item(r) for r in records]
     return {"items": items, "next_after": items[-1]["index"] if items else after}
+
+
+@router.post(
+    ":batch",
+    response_model=BatchAnswer,
+    responses={
+        401: {"description": "Missing X-OpenBMD-Partner (problem+json)"},
+        422: {"description": "Malformed batch (problem+json); items are judged one by one"},
+    },
+)
+async def submit_batch(
+    request: Request,
+    x_openbmd_partner: Annotated[str | None, Header(description="the sending partner")] = None,
+) -> JSONResponse:
+    """Submit many signed messages of one partner. Each item is checked, logged and answered
+    independently (all-or-nothing per message, not per batch); the answer comes once every
+    accepted item is durably stored and integrated into the log."""
+    centre = get_centre(request)
+    if not x_openbmd_partner:
+        raise Problem("missing-credentials", "header X-OpenBMD-Partner is required")
+    try:
+        doc = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        raise Problem("bad-request", "body: not JSON") from None
+    try:
+        items = BatchRequest.model_validate(doc).items
+    except ValidationError as exc:
+        raise validation_problem([dict(e) for e in exc.errors()]) from None
+    parsed = [intake.parse_item(item) for item in items]
+    answers = await intake.accept(centre, x_openbmd_partner, parsed, time.time())
+    results: list[dict[str, Any]] = []
+    for i, answer in enumerate(answers):
+        if isinstance(answer, Problem):
+            results.append(answer.body() | {"item": i})
+        else:
+            status = 201 if answer.created else 200
+            results.append(
+                {"status": status, "index": answer.index, "message_id": answer.message_id}
+            )
+    return JSONResponse({"results": results})
