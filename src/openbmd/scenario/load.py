@@ -211,8 +211,15 @@ def _message(err: Any) -> str:
     got = err.get("input")
     if kind.endswith(("_type", "_parsing")) or kind in ("literal_error", "enum"):
         return f"{msg[0].lower()}{msg[1:]} (got {got!r})"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"{got!r} is out of range: {msg[0].lower()}{msg[1:]}"
+    bounds = {
+        "greater_than_equal": "≥",
+        "less_than_equal": "≤",
+        "greater_than": ">",
+        "less_than": "<",
+    }
+    if kind in bounds:
+        limit = next(iter(err.get("ctx", {}).values()), "?")
+        return f"{got!r} is out of range (valid: {bounds[kind]} {limit})"
     return f"{msg[0].lower()}{msg[1:]}"
 
 
@@ -256,5 +263,8 @@ def parse_scenario(text: str, label: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        lines = sorted(_error_line(e, root, label) for e in exc.errors())
-        raise ScenarioError(" ".join(lines[0][2].split())) from None
+        # The earliest error in the file; a missing field only when nothing else is wrong,
+        # since a misspelt key also makes its correct spelling "missing".
+        errors = exc.errors()
+        first = min(errors, key=lambda e: (e["type"] == "missing", _error_line(e, root, label)))
+        raise ScenarioError(" ".join(_error_line(first, root, label)[2].split())) from None

@@ -32,6 +32,7 @@ from pydantic import (
 from openbmd.scenario import names
 
 __all__ = [
+    "TAGS",
     "Analyses",
     "ArchitectureRef",
     "Battery",
@@ -46,7 +47,6 @@ __all__ = [
     "SensorUse",
     "Stage",
     "Sweeps",
-    "TAGS",
     "Threat",
 ]
 
@@ -266,9 +266,9 @@ ArchitectureSpec = Annotated[
 class Sweeps(_Model):
     """Parameters to sweep; each list gives the values to try."""
 
-    burnout_speed_kms: list[BurnoutKms] | None = Field(None, min_length=1)
-    decision_delay_s: list[Seconds] | None = Field(None, min_length=1)
-    exchange_latency_s: list[Seconds] | None = Field(None, min_length=1)
+    burnout_speed_kms: list[BurnoutKms] | None = Field(default=None, min_length=1)
+    decision_delay_s: list[Seconds] | None = Field(default=None, min_length=1)
+    exchange_latency_s: list[Seconds] | None = Field(default=None, min_length=1)
 
 
 GridDeg = Annotated[float, Field(gt=0.0, le=10.0)]
