@@ -444,3 +444,28 @@ def test_errors_are_scenario_errors_in_python() -> None:
         parse_scenario(HEAD.replace("Shahab-3", "Nope") + ARCH, "x.yaml")
     assert isinstance(Scenario.model_json_schema(), dict)
     assert yaml.safe_load(HEAD) and os.sep
+
+
+def test_not_utf8_and_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"name: t\n\xff\xfe\n")
+    code, _, err = _run(capsys, "scenario", "check", str(bad))
+    assert code == 2
+    assert err == f"openbmd: error: {bad}:2:1: scenario: not UTF-8 text (byte 8; save as UTF-8)\n"
+    code, _, err = _run(capsys, "scenario", "check", str(tmp_path))
+    assert (code, err) == (2, f"openbmd: error: {tmp_path}: not a file\n")
+
+
+def test_bare_analysis_key_runs_with_defaults_and_anchors_work() -> None:
+    text = HEAD + "    targets: &east [Washington, Boston]\n" + ARCH
+    text += "defended:\n  targets: *east\nanalyses:\n  footprint:\n  reach: {}\n"
+    sc = parse_scenario(text, "a.yaml")
+    assert sc.analyses.selected() == ["footprint", "reach"]
+    assert sc.analyses.footprint is not None and sc.analyses.footprint.grid_deg == 1.0
+    assert sc.defended.targets == ["Washington", "Boston"]
+
+
+def test_the_column_points_at_the_bad_value() -> None:
+    text = HEAD + ARCH + "sweeps:\n  burnout_speed_kms: [5, 6]\n  decision_delay_s: [-1]\n"
+    with pytest.raises(ScenarioError, match=r"^a\.yaml:11:22: sweeps\.decision_delay_s\[0\]: "):
+        parse_scenario(text, "a.yaml")

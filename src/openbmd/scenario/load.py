@@ -77,8 +77,13 @@ def load_scenario(path: str | Path) -> Scenario:
         label = str(path)
         try:
             text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(f"{label}: cannot be read ({exc})") from exc
+        except UnicodeDecodeError as exc:
+            line = p.read_bytes()[: exc.start].count(b"\n") + 1
+            raise ScenarioError(
+                f"{label}:{line}:1: scenario: not UTF-8 text (byte {exc.start}; save as UTF-8)"
+            ) from exc
+        except OSError as exc:
+            raise ScenarioError(f"{label}: cannot be read ({exc.strerror})") from exc
         return parse_scenario(text, label)
     if p.exists():
         raise ScenarioError(f"{path}: not a file")

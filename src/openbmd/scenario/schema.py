@@ -292,13 +292,21 @@ class TimelineOptions(_Model):
 
 
 class Analyses(_Model):
-    """Which analyses to run; an absent key is not run, ``{}`` runs with defaults."""
+    """Which analyses to run; an absent key is not run, ``{}`` or nothing runs with defaults."""
 
     footprint: GridOptions | None = None
     denial: GridOptions | None = None
     engageability: EngageabilityOptions | None = None
     reach: ReachOptions | None = None
     timeline: TimelineOptions | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_key_runs_with_defaults(cls, value: Any) -> Any:
+        # ``footprint:`` with nothing after it means "run it with its defaults".
+        if isinstance(value, dict):
+            return {k: ({} if v is None else v) for k, v in value.items()}
+        return value
 
     def selected(self) -> list[str]:
         return [k for k in type(self).model_fields if getattr(self, k) is not None]
