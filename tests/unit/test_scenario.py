@@ -119,16 +119,17 @@ CASES: list[tuple[str, str, int, str, str]] = [
     ),
     (
         "unknown-sensor",
-        HEAD + "architectures:\n  - name: mine\n    sensors:\n"
+        HEAD + "architectures:\n  - name: mine\n    batteries: []\n    sensors:\n"
         "      - {name: EMRX, role: fire-control}\n",
-        10,
+        11,
         "architectures[0].sensors[0].name",
         "unknown sensor 'EMRX'",
     ),
     (
         "bad-role",
-        HEAD + "architectures:\n  - name: mine\n    sensors:\n      - {name: EMR, role: shooter}\n",
-        10,
+        HEAD + "architectures:\n  - name: mine\n    batteries: []\n    sensors:\n"
+        "      - {name: EMR, role: shooter}\n",
+        11,
         "architectures[0].sensors[0].role",
         "'early-warning', 'fire-control' or 'cue-only'",
     ),
@@ -176,9 +177,9 @@ CASES: list[tuple[str, str, int, str, str]] = [
     ),
     (
         "negative-sensor-latency",
-        HEAD + "architectures:\n  - name: mine\n    sensors:\n"
+        HEAD + "architectures:\n  - name: mine\n    batteries: []\n    sensors:\n"
         "      - {name: Gabala, role: early-warning, latency_s: -1}\n",
-        10,
+        11,
         "architectures[0].sensors[0].latency_s",
         "(valid: ≥ 0",
     ),
@@ -285,6 +286,27 @@ CASES: list[tuple[str, str, int, str, str]] = [
         10,
         "analyses.denial.grid_deg",
         "(valid: > 0",
+    ),
+    (
+        "sensors-outside-overrides",
+        HEAD + ARCH + "    sensors: [EMR]\n",
+        9,
+        "architectures[0].sensors",
+        "unknown key 'sensors'; valid: name, label, overrides",
+    ),
+    (
+        "duplicate-threat-name",
+        HEAD + "  - {name: a, missile: Sejjil, launch_areas: [Tabriz]}\n" + ARCH,
+        4,
+        "threats",
+        "'a' is used twice",
+    ),
+    (
+        "overrides-not-mapping",
+        HEAD + ARCH + "    overrides: [burnout_speed_kms]\n",
+        9,
+        "architectures[0].overrides",
+        "valid dictionary",
     ),
 ]
 
@@ -468,4 +490,11 @@ def test_bare_analysis_key_runs_with_defaults_and_anchors_work() -> None:
 def test_the_column_points_at_the_bad_value() -> None:
     text = HEAD + ARCH + "sweeps:\n  burnout_speed_kms: [5, 6]\n  decision_delay_s: [-1]\n"
     with pytest.raises(ScenarioError, match=r"^a\.yaml:11:22: sweeps\.decision_delay_s\[0\]: "):
+        parse_scenario(text, "a.yaml")
+
+
+def test_inline_architecture_may_not_reuse_a_bundled_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(names, "architecture_names", lambda: ("none", "third-site-2007"))
+    text = HEAD + "architectures:\n  - name: third-site-2007\n    batteries: []\n"
+    with pytest.raises(ScenarioError, match=r"^a\.yaml:8:11: architectures\[0\]\.name: .* bundled"):
         parse_scenario(text, "a.yaml")

@@ -240,19 +240,31 @@ class ArchitectureRef(_Model):
 
 
 class InlineArchitecture(_Model):
-    """An architecture defined in full in the scenario."""
+    """An architecture defined in full in the scenario (marked by its ``batteries`` key)."""
 
     name: Text
     description: str = ""
-    batteries: list[Battery] = Field(default_factory=list)
+    #: Required (``[]`` for none): its presence is what marks the definition as inline.
+    batteries: list[Battery]
     sensors: list[SensorUse] = Field(default_factory=list)
     rules: Rules = Field(default_factory=Rules)
+
+    @field_validator("name")
+    @classmethod
+    def _not_bundled(cls, value: str) -> str:
+        bundled = names.architecture_names() or ()
+        if value.casefold() in (b.casefold() for b in bundled):
+            raise ValueError(
+                f"{value!r} is a bundled architecture; give the inline one its own name "
+                "(or drop batteries/sensors/rules and use overrides)"
+            )
+        return value
 
 
 def _architecture_kind(value: Any) -> str:
     if isinstance(value, InlineArchitecture):
         return "inline"
-    if isinstance(value, dict) and ({"batteries", "sensors", "rules"} & set(value)):
+    if isinstance(value, dict) and "batteries" in value:
         return "inline"
     return "bundled"
 
@@ -323,6 +335,17 @@ class Scenario(_Model):
     architectures: list[ArchitectureSpec] = Field(min_length=1)
     sweeps: Sweeps = Field(default_factory=Sweeps)
     analyses: Analyses = Field(default_factory=Analyses)
+
+    @field_validator("threats", "architectures")
+    @classmethod
+    def _unique_names(cls, items: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for item in items:
+            key = item.name.casefold()
+            if key in seen:
+                raise ValueError(f"the name {item.name!r} is used twice (names must be unique)")
+            seen.add(key)
+        return items
 
     @field_validator("epoch", mode="before")
     @classmethod
