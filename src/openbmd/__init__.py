@@ -31,6 +31,7 @@ _API = {
     "site": "openbmd.catalog",
     "load_sites": "openbmd.catalog",
     "OpenBMDError": "openbmd.errors",
+    "load_scenario": "openbmd.scenario",
 }
 
 __all__ = ["__version__", *sorted(_API)]

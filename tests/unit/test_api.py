@@ -10,7 +10,7 @@ import openbmd
 EXPECTED = {
     "EarthModel", "Guidance", "Missile", "OpenBMDError", "Stage", "StepSizes", "Trajectory",
     "aim", "fly", "free_flight", "kepler_free_flight", "load_missiles", "load_sites",
-    "max_range", "missile", "site", "stack",
+    "load_scenario", "max_range", "missile", "site", "stack",
 }  # fmt: skip
 
 
