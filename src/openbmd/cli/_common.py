@@ -12,7 +12,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import numpy as np
@@ -57,13 +57,19 @@ _ABORT: tuple[type[BaseException], ...] = (*_exception_family("Abort"), typer.Ab
 _EXIT: tuple[type[BaseException], ...] = (*_exception_family("Exit"), typer.Exit)
 
 
-def fail(message: str, field: str | None = None) -> None:
+def fail(message: str, field: str | None = None) -> NoReturn:
     """Raise the one-line user error that :func:`main` turns into exit code 2.
 
     ``field`` is a field path or an option (``--site``); without it ``message`` must name
     the option itself, as older call sites do (``"--shape: …"``).
     """
     raise InputError(message, field=None if field is None else field_path(field))
+
+
+def positive(value: float, option: str, what: str = "") -> None:
+    """Reject a value that is not a finite positive number, naming ``option``."""
+    if not math.isfinite(value) or value <= 0.0:
+        fail(f"{value:g} is invalid; {what or 'it'} must be a positive number", option)
 
 
 def field_path(name: str) -> str:
