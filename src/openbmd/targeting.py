@@ -180,7 +180,7 @@ def aim(
             field="target",
             message=f"the aimpoint is {dist[i] / 1e3:.0f} km away, beyond the maximum range of "
             f"{ms[i].name} from this launch point in that direction "
-            f"({mr.range[i] / 1e3:.0f} km)"
+            f"({mr.range[i] / 1e3:.0f} km)",
         )
     batch = stack(ms)
     state = {"az": az0.copy()}
@@ -299,7 +299,7 @@ def _solve(
             field="target",
             message=f"the aimpoint is {scale[bad] / 1e3:.0f} km away, outside what this "
             f"trajectory shape reaches once the launch azimuth allows for the Earth's rotation "
-            f"({min(reach):.0f}-{max(reach):.0f} km)"
+            f"({min(reach):.0f}-{max(reach):.0f} km)",
         )
     x = lo - f_lo * (hi - lo) / (f_hi - f_lo)
     side = np.zeros(lo.shape, dtype=int)
@@ -405,6 +405,6 @@ def _solve_apogee_kick(
         raise OutOfRangeError(
             field="apogee",
             message=f"{apogee[i] / 1e3:.0f} km is not reachable at this range; a lofted shot can "
-            f"reach apogees of {lo_apo[i] / 1e3:.0f}-{hi_apo[i] / 1e3:.0f} km"
+            f"reach apogees of {lo_apo[i] / 1e3:.0f}-{hi_apo[i] / 1e3:.0f} km",
         )
     return _solve(lambda k: apogee_at(k) - apogee, kick_lofted, kick_min_energy, apogee, 1e3)

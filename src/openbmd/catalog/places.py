@@ -256,8 +256,8 @@ def parse_places(text: str, field: str = "places") -> list[Place]:
         lon = _number(tokens[i + 1]) if i + 1 < len(tokens) else None
         if lon is None:
             raise InputError(
-                field=where, message=f"latitude {tokens[i]} is not followed by a longitude "
-                f"(use {LAT_LON_HINT})"
+                field=where,
+                message=f"latitude {tokens[i]} is not followed by a longitude (use {LAT_LON_HINT})",
             )
         out.append(point(lat, lon, where))
         i += 2
