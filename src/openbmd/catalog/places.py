@@ -53,6 +53,8 @@ def load_sites() -> tuple[Site, ...]:
         )
         if not -90.0 <= site.lat_deg <= 90.0:
             raise ScenarioError(f"{where}.lat_deg: {site.lat_deg} is outside [-90, 90]")
+        if not -180.0 <= site.lon_deg <= 180.0:
+            raise ScenarioError(f"{where}.lon_deg: {site.lon_deg} is outside [-180, 180]")
         out.append(site)
     return tuple(out)
 
