@@ -19,6 +19,9 @@ Radar model
   square-law-detector probability ``Pd = Pfa ** (1 / (1 + SNR))`` (exact for one coherently
   integrated pulse of a Rayleigh target; Richards, *Fundamentals of Radar Signal Processing*,
   §6.3), random numbers from the caller's ``numpy.random.Generator``.
+* **Randomness** is explicit: ``detect`` takes ``rng``, a ``numpy.random.Generator``, or
+  ``None`` for a deterministic run that draws nothing (noise-free measurements; the
+  ``swerling1`` model then needs a generator). There is no hidden default seed.
 * **Looks** fall on the first sample of each revisit slot ``floor((t - t0)/revisit)``; sample
   the trajectory at least as finely as the revisit interval.
 * **Measurements**: geometric slant range, azimuth and elevation with Gaussian noise of
@@ -177,7 +180,7 @@ class Radar:
         t: ArrayLike,
         r_ecef: ArrayLike,
         *,
-        rng: np.random.Generator,
+        rng: np.random.Generator | None,
         rcs: ArrayLike = 1.0,
         launch_lat: ArrayLike | None = None,
         launch_lon: ArrayLike | None = None,
@@ -186,7 +189,8 @@ class Radar:
 
         ``rcs`` [m²] is a scalar or has the batch shape ``(...)``. ``launch_lat/lon`` [rad]
         (batch shape) anchor the downrange of the first detection; by default the first
-        finite sample of each trajectory is taken as the launch point.
+        finite sample of each trajectory is taken as the launch point. ``rng`` draws the
+        measurement noise (and the Swerling looks); ``None`` draws nothing (noise-free).
         """
         tt, r = check_batch(t, r_ecef)
         rcs_a = np.asarray(rcs, dtype=np.float64)
@@ -201,12 +205,18 @@ class Radar:
         if self.pd_model == "threshold":
             detected = visible & look
         else:
+            if rng is None:
+                raise InputError(
+                    field="rng",
+                    message=f"radar {self.name}: pd_model 'swerling1' draws each look; "
+                    "pass a numpy.random.Generator",
+                )
             pd = np.where(view, self.pfa ** (1.0 / (1.0 + 10.0 ** (snr / 10.0))), 0.0)
             detected = view & look & (rng.random(view.shape) < pd)
         sel = np.nonzero(detected)
         truth = np.stack([srange[sel], az[sel], el_geo[sel]], axis=-1)
         sigma = np.array([self.sigma_range, self.sigma_az, self.sigma_el])
-        z = truth + rng.standard_normal(truth.shape) * sigma
+        z = truth + (0.0 if rng is None else rng.standard_normal(truth.shape) * sigma)
         z[:, 1] = np.mod(z[:, 1], 2.0 * np.pi)
         site = earth.geodetic2ecef(self.lat, self.lon, self.alt)
         meas = measurements(
@@ -253,11 +263,14 @@ class SpaceIR:
         r_ecef: ArrayLike,
         thrusting: ArrayLike,
         *,
-        rng: np.random.Generator,
+        rng: np.random.Generator | None,
         launch_lat: ArrayLike | None = None,
         launch_lon: ArrayLike | None = None,
     ) -> Detections:
-        """Run the layer over ``r_ecef (..., T, 3)`` with ``thrusting (..., T)``."""
+        """Run the layer over ``r_ecef (..., T, 3)`` with ``thrusting (..., T)``.
+
+        ``rng`` draws the line-of-sight noise; ``None`` draws nothing (noise-free).
+        """
         tt, r = check_batch(t, r_ecef)
         burn = np.asarray(thrusting, dtype=bool)
         sats = self.satellites_ecef()
@@ -286,7 +299,7 @@ class SpaceIR:
         obs, tgt = observer[sel], r[sel]
         los = tgt - obs
         los /= np.linalg.norm(los, axis=-1, keepdims=True)
-        z = perturb_direction(los, self.sigma_los, rng)
+        z = los if rng is None else perturb_direction(los, self.sigma_los, rng)
         sigma = np.array([self.sigma_los, self.sigma_los])
         meas = measurements("los", sel, view.shape[:-1], tt, z, sigma, obs, tgt)
         return assemble(

@@ -177,9 +177,10 @@ def aim(
     if short.any():
         i = int(np.flatnonzero(short)[0])
         raise OutOfRangeError(
-            f"target: the aimpoint is {dist[i] / 1e3:.0f} km away, beyond the maximum range of "
+            field="target",
+            message=f"the aimpoint is {dist[i] / 1e3:.0f} km away, beyond the maximum range of "
             f"{ms[i].name} from this launch point in that direction "
-            f"({mr.range[i] / 1e3:.0f} km)"
+            f"({mr.range[i] / 1e3:.0f} km)",
         )
     batch = stack(ms)
     state = {"az": az0.copy()}
@@ -295,9 +296,10 @@ def _solve(
         bad = int(np.flatnonzero(np.sign(f_lo) == np.sign(f_hi))[0])
         reach = (scale[bad] + f_lo[bad]) / 1e3, (scale[bad] + f_hi[bad]) / 1e3
         raise OutOfRangeError(
-            f"target: the aimpoint is {scale[bad] / 1e3:.0f} km away, outside what this "
+            field="target",
+            message=f"the aimpoint is {scale[bad] / 1e3:.0f} km away, outside what this "
             f"trajectory shape reaches once the launch azimuth allows for the Earth's rotation "
-            f"({min(reach):.0f}-{max(reach):.0f} km)"
+            f"({min(reach):.0f}-{max(reach):.0f} km)",
         )
     x = lo - f_lo * (hi - lo) / (f_hi - f_lo)
     side = np.zeros(lo.shape, dtype=int)
@@ -401,7 +403,8 @@ def _solve_apogee_kick(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise OutOfRangeError(
-            f"apogee: {apogee[i] / 1e3:.0f} km is not reachable at this range; a lofted shot can "
-            f"reach apogees of {lo_apo[i] / 1e3:.0f}-{hi_apo[i] / 1e3:.0f} km"
+            field="apogee",
+            message=f"{apogee[i] / 1e3:.0f} km is not reachable at this range; a lofted shot can "
+            f"reach apogees of {lo_apo[i] / 1e3:.0f}-{hi_apo[i] / 1e3:.0f} km",
         )
     return _solve(lambda k: apogee_at(k) - apogee, kick_lofted, kick_min_energy, apogee, 1e3)

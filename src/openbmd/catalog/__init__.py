@@ -6,20 +6,42 @@ module — places (sites and cities), missiles, sensors, interceptors, architect
 
 from __future__ import annotations
 
-from openbmd.catalog._yaml import check_unique_names, find_by_name, read_data_yaml, require
+from openbmd.catalog._yaml import (
+    check_unique_names,
+    find_by_name,
+    fold_name,
+    read_data_yaml,
+    require,
+)
 from openbmd.catalog.missiles import load_missiles, missile
-from openbmd.catalog.places import City, Site, city, load_cities, load_sites, site
+from openbmd.catalog.places import (
+    City,
+    Place,
+    Site,
+    city,
+    load_cities,
+    load_places,
+    load_sites,
+    parse_places,
+    place,
+    site,
+)
 
 __all__ = [
     "City",
+    "Place",
     "Site",
     "check_unique_names",
     "city",
     "find_by_name",
+    "fold_name",
     "load_cities",
     "load_missiles",
+    "load_places",
     "load_sites",
     "missile",
+    "parse_places",
+    "place",
     "read_data_yaml",
     "require",
     "site",

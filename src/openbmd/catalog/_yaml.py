@@ -6,6 +6,7 @@ reported as :class:`~openbmd.errors.ScenarioError` naming the file and field.
 
 from __future__ import annotations
 
+import unicodedata
 from importlib import resources
 from typing import Any
 
@@ -38,23 +39,49 @@ def require(entry: dict[str, Any], key: str, where: str, kind: type = float) -> 
         ) from exc
 
 
-def find_by_name(items: Any, name: str, kind: str, field: str) -> Any:
-    """Find ``name`` (case-insensitive) among objects with a ``name`` and optional ``aliases``.
+def fold_name(name: str) -> str:
+    """The lookup key of a name: stripped, casefolded, accents removed (NFKD).
 
-    Raises :class:`UnknownNameError` naming ``field`` and listing the valid names.
+    ``"Zürich"``, ``"Zurich"`` and ``" zurich "`` share one key.
     """
-    key = name.strip().casefold()
+    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def find_by_name(items: Any, name: str, kind: str, field: str) -> Any:
+    """Find ``name`` among objects with a ``name`` and optional ``aliases``.
+
+    Matching ignores case and accents (:func:`fold_name`).
+
+    Parameters
+    ----------
+    items : iterable
+        Catalogue entries with ``name`` and, optionally, ``aliases``.
+    name : str
+        The name the user gave.
+    kind : str
+        What is looked up (``"missile"``, ``"place"``), for the message.
+    field : str
+        Field path of the value (``missile``, ``sensors[1]``), carried as ``exc.field``.
+
+    Raises
+    ------
+    UnknownNameError
+        Naming ``field`` and listing the valid names.
+    """
+    key = fold_name(name)
+    items = tuple(items)
     for item in items:
-        if key == item.name.casefold() or key in (
-            a.casefold() for a in getattr(item, "aliases", ())
+        if key == fold_name(item.name) or key in (
+            fold_name(a) for a in getattr(item, "aliases", ())
         ):
             return item
     valid = ", ".join(item.name for item in items)
-    raise UnknownNameError(f"{field}: unknown {kind} {name!r}; valid: {valid}")
+    raise UnknownNameError(field=field, message=f"unknown {kind} {name!r}; valid: {valid}")
 
 
 def check_unique_names(items: Any, where: str, kind: str) -> None:
-    """Reject a catalogue whose names repeat (case-insensitive)."""
-    names = [item.name.casefold() for item in items]
+    """Reject a catalogue whose names repeat (ignoring case and accents)."""
+    names = [fold_name(item.name) for item in items]
     if len(set(names)) != len(names):
         raise ScenarioError(f"{where}: {kind} names must be unique")

@@ -123,7 +123,7 @@ def load_interceptors() -> tuple[CatalogInterceptor, ...]:
     return tuple(out)
 
 
-def interceptor(name: str, field: str = "--interceptor") -> CatalogInterceptor:
+def interceptor(name: str, field: str = "interceptor") -> CatalogInterceptor:
     """Look up an interceptor by name or alias (case-insensitive); list valid names on a miss."""
     found: CatalogInterceptor = find_by_name(load_interceptors(), name, "interceptor", field)
     return found

@@ -61,6 +61,6 @@ def load_missiles() -> tuple[Any, ...]:
     return tuple(out)
 
 
-def missile(name: str, field: str = "--missile") -> Any:
+def missile(name: str, field: str = "missile") -> Any:
     """Look up a missile class by name or alias (case-insensitive)."""
     return find_by_name(load_missiles(), name, "missile", field)

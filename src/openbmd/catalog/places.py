@@ -1,4 +1,8 @@
-"""Named places: the sites of ``data/sites.yaml`` and the European city table.
+"""Named places: the sites of ``data/sites.yaml``, the European city table, and the one lookup.
+
+:func:`place` (one value) and :func:`parse_places` (a list) are the one way every command reads
+a place: a site name, a city name or ``LAT,LON`` in degrees (−90 ≤ lat ≤ 90,
+−180 ≤ lon ≤ 180, finite). Names match ignoring case and accents. Errors carry the field path.
 
 Sites are launch areas, defence sites and radars (``data/sites.yaml``, each with its source).
 
@@ -18,8 +22,8 @@ import math
 from dataclasses import dataclass
 from importlib import resources
 
-from openbmd.catalog._yaml import find_by_name, read_data_yaml, require
-from openbmd.errors import ScenarioError, UnknownNameError
+from openbmd.catalog._yaml import find_by_name, fold_name, read_data_yaml, require
+from openbmd.errors import InputError, ScenarioError
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,13 @@ def load_sites() -> tuple[Site, ...]:
         )
         if not -90.0 <= site.lat_deg <= 90.0:
             raise ScenarioError(f"{where}.lat_deg: {site.lat_deg} is outside [-90, 90]")
+        if not -180.0 <= site.lon_deg <= 180.0:
+            raise ScenarioError(f"{where}.lon_deg: {site.lon_deg} is outside [-180, 180]")
         out.append(site)
     return tuple(out)
 
 
-def site(name: str, field: str = "--site") -> Site:
+def site(name: str, field: str = "site") -> Site:
     """Look up one named place."""
     return find_by_name(load_sites(), name, "site", field)
 
@@ -107,7 +113,7 @@ def parse_cities(text: str, filename: str = "data/cities.csv") -> tuple[City, ..
     )  # line 1 is the header
     seen: set[str] = set()
     for city in cities:
-        key = city.name.casefold()
+        key = fold_name(city.name)
         if key in seen:
             raise ScenarioError(f"{filename}: duplicate city {city.name!r}")
         seen.add(key)
@@ -121,11 +127,140 @@ def load_cities() -> tuple[City, ...]:
     return parse_cities(path.read_text(encoding="utf-8"))
 
 
-def city(name: str, field: str = "--city") -> City:
-    """Look up one city by name (case-insensitive); the error lists the valid names."""
-    key = name.strip().casefold()
-    for c in load_cities():
-        if c.name.casefold() == key:
-            return c
-    valid = ", ".join(c.name for c in load_cities())
-    raise UnknownNameError(f"{field}: unknown city {name!r}; valid: {valid}")
+def city(name: str, field: str = "city") -> City:
+    """Look up one city by name (ignoring case and accents); the error lists the valid names."""
+    found: City = find_by_name(load_cities(), name, "city", field)
+    return found
+
+
+# ------------------------------------------------------------------------- the one place lookup
+
+LAT_LON_HINT = "LAT,LON (two numbers in degrees, e.g. 35.69,51.39)"
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place as a command uses it: a site, a city or a bare ``LAT,LON`` point (degrees)."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    kind: str  # "site" | "city" | "point"
+    country: str = ""
+    population: int | None = None
+
+
+@functools.cache
+def load_places() -> tuple[Place, ...]:
+    """Every named place: the sites, then the cities not already named among them.
+
+    A site whose role is ``city`` takes its population from the city table when listed there.
+    """
+    cities = {fold_name(c.name): c for c in load_cities()}
+    out = []
+    for s in load_sites():
+        c = cities.pop(fold_name(s.name), None) if s.role == "city" else None
+        kind = "city" if s.role == "city" else "site"
+        out.append(
+            Place(s.name, s.lat_deg, s.lon_deg, kind, s.country, c.population if c else None)
+        )
+    names = {fold_name(p.name) for p in out}
+    out += [
+        Place(c.name, c.lat_deg, c.lon_deg, "city", c.country, c.population)
+        for key, c in cities.items()
+        if key not in names
+    ]
+    return tuple(out)
+
+
+def check_lat_lon(lat_deg: float, lon_deg: float, field: str) -> None:
+    """Reject a latitude outside [-90, 90], a longitude outside [-180, 180], NaN or infinity.
+
+    Raises
+    ------
+    InputError
+        Carrying ``field``.
+    """
+    if not (math.isfinite(lat_deg) and -90.0 <= lat_deg <= 90.0):
+        raise InputError(field=field, message=f"latitude {lat_deg:g} is outside [-90, 90] degrees")
+    if not (math.isfinite(lon_deg) and -180.0 <= lon_deg <= 180.0):
+        raise InputError(
+            field=field, message=f"longitude {lon_deg:g} is outside [-180, 180] degrees"
+        )
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def point(lat_deg: float, lon_deg: float, field: str) -> Place:
+    """A checked ``LAT,LON`` point named ``"lat,lon"``."""
+    check_lat_lon(lat_deg, lon_deg, field)
+    return Place(f"{lat_deg:g},{lon_deg:g}", lat_deg, lon_deg, "point")
+
+
+def place(text: str, field: str = "place") -> Place:
+    """Resolve a site name, a city name or ``LAT,LON`` (degrees) to a :class:`Place`.
+
+    Parameters
+    ----------
+    text : str
+        The user's value.
+    field : str
+        Field path of the value, carried by any error (``launch``, ``batteries[0].site``).
+
+    Raises
+    ------
+    InputError
+        If ``text`` has a comma but is not two numbers, or the point is off the globe.
+    UnknownNameError
+        If the name is neither a site nor a city; the message lists the valid names.
+    """
+    text = text.strip()
+    if "," not in text:
+        found: Place = find_by_name(load_places(), text, "place", field)
+        return found
+    parts = [_number(p) for p in text.split(",")]
+    if len(parts) != 2 or parts[0] is None or parts[1] is None:
+        raise InputError(field=field, message=f"{text!r} is not {LAT_LON_HINT}")
+    return point(parts[0], parts[1], field)
+
+
+def parse_places(text: str, field: str = "places") -> list[Place]:
+    """Resolve a list of places: ``NAME[,NAME…]`` and/or ``LAT,LON[;LAT,LON…]``.
+
+    Names may be separated by ``,`` or ``;``; a number is always read together with the next
+    one as ``LAT,LON``. The ``k``-th place's errors carry ``field[k]``.
+
+    Raises
+    ------
+    InputError
+        If no place is given, or a latitude has no longitude after it.
+    UnknownNameError
+        If a name is neither a site nor a city.
+    """
+    tokens = [t.strip() for part in text.split(";") for t in part.split(",")]
+    tokens = [t for t in tokens if t]
+    if not tokens:
+        raise InputError(field=field, message=f"no place given in {text!r}")
+    out: list[Place] = []
+    i = 0
+    while i < len(tokens):
+        where = f"{field}[{len(out)}]"
+        lat = _number(tokens[i])
+        if lat is None:
+            out.append(place(tokens[i], where))
+            i += 1
+            continue
+        lon = _number(tokens[i + 1]) if i + 1 < len(tokens) else None
+        if lon is None:
+            raise InputError(
+                field=where,
+                message=f"latitude {tokens[i]} is not followed by a longitude (use {LAT_LON_HINT})",
+            )
+        out.append(point(lat, lon, where))
+        i += 2
+    return out

@@ -17,7 +17,7 @@ import numpy as np
 from openbmd.catalog._yaml import check_unique_names, find_by_name, read_data_yaml, require
 from openbmd.catalog.places import site
 from openbmd.constants import DEG
-from openbmd.errors import InputError, ScenarioError, UnknownNameError
+from openbmd.errors import InputError, ScenarioError
 from openbmd.sensors import Radar, SpaceIR
 
 __all__ = ["CatalogSensor", "load_sensors", "rcs_for", "sensor", "sensors_by_names"]
@@ -139,20 +139,39 @@ def load_sensors() -> tuple[CatalogSensor, ...]:
     return tuple(out)
 
 
-def sensor(name: str, field: str = "--sensors") -> CatalogSensor:
+def sensor(name: str, field: str = "sensors") -> CatalogSensor:
     """Look up one sensor by name or alias (case-insensitive); list the valid ones on a miss."""
     found: CatalogSensor = find_by_name(load_sensors(), name, "sensor", field)
     return found
 
 
-def sensors_by_names(text: str | None, field: str = "--sensors") -> list[CatalogSensor]:
-    """Resolve ``"EMR,Gabala"`` (or all sensors for ``None``/empty) in the order given."""
-    if text is None or not text.strip():
+def sensors_by_names(text: str | None, field: str = "sensors") -> list[CatalogSensor]:
+    """Resolve ``"EMR,Gabala"`` in the order given; ``None`` means every sensor.
+
+    Parameters
+    ----------
+    text : str or None
+        Comma-separated sensor names or aliases; ``None`` selects the whole catalogue.
+    field : str
+        Field path of the list, carried by the error (an entry is ``field[i]``).
+
+    Raises
+    ------
+    InputError
+        If ``text`` names no sensor at all (``""`` or ``" , "``): an empty list is an error,
+        not a silent default.
+    UnknownNameError
+        If a name is not in the catalogue.
+    """
+    if text is None:
         return list(load_sensors())
     names = [p.strip() for p in text.split(",") if p.strip()]
     if not names:
-        raise UnknownNameError(f"{field}: no sensor named in {text!r}")
-    out = [sensor(n, field) for n in names]
+        valid = ", ".join(s.name for s in load_sensors())
+        raise InputError(
+            field=field, message=f"the sensor list {text!r} is empty; name at least one of: {valid}"
+        )
+    out = [sensor(n, f"{field}[{i}]") for i, n in enumerate(names)]
     return list({id(s): s for s in out}.values())
 
 

@@ -14,6 +14,7 @@ from openbmd.cli import exchange as _exchange  # noqa: F401
 from openbmd.cli import flight as _flight  # noqa: F401  (registers its commands)
 from openbmd.cli import radar as _radar  # noqa: F401
 from openbmd.cli import scenario as _scenario  # noqa: F401
+from openbmd.cli import sensors as _sensors  # noqa: F401
 from openbmd.cli._common import app, main
 
 __all__ = ["app", "main"]

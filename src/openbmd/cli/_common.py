@@ -1,17 +1,24 @@
-"""Shared plumbing of the command line: the root app, error handling, output, places."""
+"""Shared plumbing of the command line: the root app, error handling, output, places, seeds.
+
+The library names a bad value by its field path (``exc.field``: ``missile``, ``sensors[1]``,
+``batteries[0].interceptor.burnout_speed``); :func:`flag_for` maps the path to the option a
+user typed, so the one error handler in :func:`main` prints ``--missile: …`` and exits 2.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+import numpy as np
 import typer
 
-from openbmd.errors import InputError, OpenBMDError, UnknownNameError
+from openbmd.errors import InputError, OpenBMDError
 
 app = typer.Typer(
     name="openbmd",
@@ -19,7 +26,17 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: "[dB]" is a unit, not Rich markup
 )
+
+#: Field paths whose option is not simply ``--`` + the path's first name with ``_`` → ``-``.
+FIELD_FLAGS: dict[str, str] = {
+    "interceptor.burnout_speed": "--burnout-speed-kms",
+    "burnout_speed": "--burnout-speed-kms",
+    "apogee": "--apogee-km",
+    "rcs": "--rcs-m2",
+    "places": "--sites",
+}
 
 
 def _exception_family(name: str) -> tuple[type[BaseException], ...]:
@@ -40,9 +57,61 @@ _ABORT: tuple[type[BaseException], ...] = (*_exception_family("Abort"), typer.Ab
 _EXIT: tuple[type[BaseException], ...] = (*_exception_family("Exit"), typer.Exit)
 
 
-def fail(message: str) -> None:
-    """Raise the one-line user error that :func:`main` turns into exit code 2."""
-    raise InputError(message)
+def fail(message: str, field: str | None = None) -> NoReturn:
+    """Raise the one-line user error that :func:`main` turns into exit code 2.
+
+    ``field`` is a field path or an option (``--site``); without it ``message`` must name
+    the option itself, as older call sites do (``"--shape: …"``).
+    """
+    raise InputError(message, field=None if field is None else field_path(field))
+
+
+def positive(value: float, option: str, what: str = "") -> None:
+    """Reject a value that is not a finite positive number, naming ``option``."""
+    if not math.isfinite(value) or value <= 0.0:
+        fail(f"{value:g} is invalid; {what or 'it'} must be a positive number", option)
+
+
+def field_path(name: str) -> str:
+    """The field path of an option or path: ``--launch-area`` → ``launch_area``."""
+    return name[2:].replace("-", "_") if name.startswith("--") else name
+
+
+def _options() -> set[str]:
+    """Every long option of every command of :data:`app`."""
+    found: set[str] = set()
+    stack = [typer.main.get_command(app)]
+    while stack:
+        cmd = stack.pop()
+        found.update(o for p in cmd.params for o in getattr(p, "opts", ()) if o.startswith("--"))
+        stack.extend(getattr(cmd, "commands", {}).values())
+    return found
+
+
+def flag_for(field: str | None) -> str | None:
+    """The option a field path came from, or ``None`` when no option matches.
+
+    ``sensors[2]`` → ``--sensors``; ``launch_area`` → ``--launch-area``;
+    ``interceptor.burnout_speed`` → ``--burnout-speed-kms`` (:data:`FIELD_FLAGS`).
+    """
+    if not field:
+        return None
+    path = re.sub(r"\[\d*\]", "", field)
+    names = path.split(".")
+    for k in range(len(names), 0, -1):
+        flag = FIELD_FLAGS.get(".".join(names[-k:]))
+        if flag:
+            return flag
+    flag = "--" + names[0].replace("_", "-")
+    return flag if flag in _options() else None
+
+
+def describe(exc: OpenBMDError) -> str:
+    """The one line the CLI prints for ``exc``: the option it names, then what was wrong."""
+    field = getattr(exc, "field", None)
+    flag = flag_for(field)
+    text = f"{flag}: {exc.message}" if flag and isinstance(exc, InputError) else str(exc)
+    return _one_line(text)
 
 
 def _one_line(text: str) -> str:
@@ -69,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _EXIT as exc:
         return int(getattr(exc, "exit_code", 0))
     except OpenBMDError as exc:
-        print(f"openbmd: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"openbmd: error: {describe(exc)}", file=sys.stderr)
         return 2
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         print(f"openbmd: error: {_one_line(str(exc))}", file=sys.stderr)
@@ -116,32 +185,38 @@ def parse_float_list(text: str, field: str) -> list[float]:
 
 
 def check_lat_lon(lat_deg: float, lon_deg: float, field: str) -> None:
-    """Reject a latitude outside [-90, 90] or a longitude outside [-180, 360]."""
-    if not math.isfinite(lat_deg) or not -90.0 <= lat_deg <= 90.0:
-        fail(f"{field}: latitude {lat_deg:g} is outside [-90, 90] degrees")
-    if not math.isfinite(lon_deg) or not -180.0 <= lon_deg <= 360.0:
-        fail(f"{field}: longitude {lon_deg:g} is outside [-180, 360] degrees")
+    """Reject a point off the globe (see :func:`openbmd.catalog.places.check_lat_lon`)."""
+    from openbmd.catalog.places import check_lat_lon as check
+
+    check(lat_deg, lon_deg, field_path(field))
 
 
 def parse_place(text: str, field: str) -> tuple[str, float, float]:
-    """Resolve a catalogue place name or ``LAT,LON`` (degrees) to ``(label, lat_deg, lon_deg)``."""
-    from openbmd.catalog import load_sites
+    """A site, a city or ``LAT,LON`` → ``(label, lat_deg, lon_deg)`` (:func:`catalog.place`)."""
+    from openbmd.catalog.places import place
 
-    text = text.strip()
-    if "," in text:
-        parts = text.split(",")
-        if len(parts) != 2:
-            fail(f"{field}: {text!r} is not LAT,LON (two numbers in degrees, e.g. 35.69,51.39)")
-        try:
-            lat, lon = float(parts[0]), float(parts[1])
-        except ValueError:
-            fail(f"{field}: {text!r} is not LAT,LON (two numbers in degrees, e.g. 35.69,51.39)")
-        check_lat_lon(lat, lon, field)
-        return text, lat, lon
-    sites = load_sites()
-    key = text.casefold()
-    for site in sites:
-        if site.name.casefold() == key:
-            return site.name, site.lat_deg, site.lon_deg
-    names = ", ".join(s.name for s in sites)
-    raise UnknownNameError(f"{field}: unknown place {text!r}; use LAT,LON or one of: {names}")
+    p = place(text, field_path(field))
+    return p.name, p.lat_deg, p.lon_deg
+
+
+def parse_places(text: str, field: str) -> list[tuple[str, float, float]]:
+    """A list of places → ``[(label, lat_deg, lon_deg)]`` (:func:`catalog.parse_places`)."""
+    from openbmd.catalog.places import parse_places as parse
+
+    return [(p.name, p.lat_deg, p.lon_deg) for p in parse(text, field_path(field))]
+
+
+SEED_HELP = (
+    "Seed of the random draws (an integer >= 0). The same seed gives the same numbers; "
+    "the answer reports the seed it used."
+)
+
+
+def rng_from_seed(seed: int, field: str = "--seed") -> np.random.Generator:
+    """The one place the CLI makes a generator: ``numpy.random.default_rng(seed)``.
+
+    The library never seeds; commands that draw take ``--seed`` and pass this generator on.
+    """
+    if seed < 0:
+        fail(f"{seed} is negative; give an integer >= 0", field)
+    return np.random.default_rng(seed)

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 import typer
 
-from openbmd.cli._common import app, check_lat_lon, emit, fail
-from openbmd.errors import UnknownNameError
+from openbmd.cli._common import app, emit, fail, parse_places
 
 # ----------------------------------------------------------------------------------------------
 # effectiveness
@@ -108,83 +107,26 @@ _FROM_HELP = (
 )
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def parse_launch_points(text: str) -> list[tuple[str, float, float]]:
     """Parse ``--from`` into ``(label, lat_deg, lon_deg)`` (see :data:`_FROM_HELP`)."""
-    from openbmd.catalog import site
-
-    tokens = [t.strip() for part in text.split(";") for t in part.split(",")]
-    tokens = [t for t in tokens if t]
-    if not tokens:
-        fail(f"--from: no launch point in {text!r}; {_FROM_HELP}")
-    out: list[tuple[str, float, float]] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if _is_number(tok):
-            if i + 1 >= len(tokens) or not _is_number(tokens[i + 1]):
-                fail(f"--from: latitude {tok} is not followed by a longitude (use LAT,LON)")
-            lat, lon = float(tok), float(tokens[i + 1])
-            check_lat_lon(lat, lon, "--from")
-            out.append((f"{lat:g},{lon:g}", lat, lon))
-            i += 2
-        else:
-            s = site(tok, "--from")
-            out.append((s.name, s.lat_deg, s.lon_deg))
-            i += 1
-    return out
+    return parse_places(text, "--from")
 
 
-def candidate_places() -> list[dict[str, Any]]:
-    """Catalogue sites, then the cities of the city table not already named there."""
-    from openbmd.catalog import load_sites
-    from openbmd.catalog.places import load_cities
+def candidate_places(sites: str | None = None) -> list[dict[str, Any]]:
+    """The places to test: those named in ``--sites`` (names or LAT,LON), else all sites and
+    cities (:func:`openbmd.catalog.load_places`)."""
+    from openbmd.catalog.places import load_places
+    from openbmd.catalog.places import parse_places as resolve
 
-    places: dict[str, dict[str, Any]] = {}
-    for s in load_sites():
-        places[s.name.casefold()] = {
-            "name": s.name,
-            "lat_deg": s.lat_deg,
-            "lon_deg": s.lon_deg,
-            "kind": "city" if s.role == "city" else "site",
-            "country": s.country,
-        }
-    for c in load_cities():
-        entry = places.setdefault(
-            c.name.casefold(),
-            {
-                "name": c.name,
-                "lat_deg": c.lat_deg,
-                "lon_deg": c.lon_deg,
-                "kind": "city",
-                "country": c.country,
-            },
-        )
-        if entry["kind"] == "city":
-            entry["population"] = c.population
-    return list(places.values())
-
-
-def _select(places: list[dict[str, Any]], names: str) -> list[dict[str, Any]]:
-    by_key = {p["name"].casefold(): p for p in places}
-    chosen = []
-    for name in (n.strip() for n in names.split(",")):
-        if not name:
-            continue
-        if name.casefold() not in by_key:
-            valid = ", ".join(p["name"] for p in places)
-            raise UnknownNameError(f"--sites: unknown site or city {name!r}; valid: {valid}")
-        chosen.append(by_key[name.casefold()])
-    if not chosen:
-        fail("--sites: expected a comma-separated list of site or city names")
-    return chosen
+    chosen = load_places() if sites is None else resolve(sites, "sites")
+    rows = []
+    for p in chosen:
+        row: dict[str, Any] = {"name": p.name, "lat_deg": p.lat_deg, "lon_deg": p.lon_deg,
+                               "kind": p.kind, "country": p.country}  # fmt: skip
+        if p.population is not None:
+            row["population"] = p.population
+        rows.append(row)
+    return rows
 
 
 def _draw_reach_png(path: str, data: dict[str, Any]) -> None:
@@ -243,7 +185,10 @@ def reach_cmd(
     from_: str = typer.Option(..., "--from", help=_FROM_HELP),
     range_km: float = typer.Option(..., "--range-km", help="Missile range in km (> 0)."),
     sites: str | None = typer.Option(
-        None, "--sites", help="Places to test, comma-separated (default: all sites and cities)."
+        None,
+        "--sites",
+        help="Places to test: site or city names and/or LAT,LON pairs, as for --from "
+        "(default: all sites and cities).",
     ),
     png: str | None = typer.Option(None, "--png", help="Draw rings and places on a map (PNG)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -254,10 +199,8 @@ def reach_cmd(
     if not (math.isfinite(range_km) and 0.0 < range_km <= MAX_RANGE_M / 1e3):
         fail(f"--range-km: {range_km:g} is outside (0, {MAX_RANGE_M / 1e3:.0f}]")
     launches = parse_launch_points(from_)
-    places = candidate_places()
-    if sites is not None:
-        places = _select(places, sites)
-    else:  # a launch point is not a target of itself
+    places = candidate_places(sites)
+    if sites is None:  # a launch point is not a target of itself
         launch_keys = {name.casefold() for name, _, _ in launches}
         places = [p for p in places if p["name"].casefold() not in launch_keys]
     rad = np.radians

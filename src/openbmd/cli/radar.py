@@ -1,4 +1,4 @@
-"""CLI commands on sensors: the radar-equation calculator and ``openbmd sensors``.
+"""The radar-equation calculator: ``openbmd radar``.
 
 ``openbmd radar range|power|search-pap|effective-radius|horizon`` follow MATLAB's Radar Toolbox
 conventions (SNR, gain and loss in dB; defaults gain 20 dB, 290 K, 1 m², 0 dB) so results can be
@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import typer
 
 from openbmd import radar as req
-from openbmd.cli._common import app, emit, fail, parse_place
+from openbmd.cli._common import app, emit, fail
+from openbmd.cli._common import positive as _positive
 from openbmd.constants import DEG, R_EARTH_MEAN
 
 radar_app = typer.Typer(
@@ -29,11 +29,6 @@ GAIN = typer.Option(20.0, "--gain-db", help="Transmit = receive antenna gain [dB
 RCS = typer.Option(1.0, "--rcs-m2", help="Target radar cross-section [m²].")
 TEMP = typer.Option(290.0, "--noise-temp-k", help="System noise temperature [K].")
 LOSS = typer.Option(0.0, "--loss-db", help="System losses [dB].")
-
-
-def _positive(value: float, option: str, what: str = "") -> None:
-    if not math.isfinite(value) or value <= 0.0:
-        fail(f"{option}: {value:g} is invalid; {what or 'it'} must be a positive number")
 
 
 def _common(gain_db: float, rcs_m2: float, noise_temp_k: float, loss_db: float) -> None:
@@ -194,89 +189,3 @@ def horizon_cmd(
     e = None if elevation_deg is None else elevation_deg * DEG
     d = float(req.horizon_ground_range(antenna_height_m, target_height_m, e, k))
     emit({"ground_range_m": d, "k": k}, as_json, _say("ground_range_m", "m", "Ground range"))
-
-
-@app.command("sensors")
-def sensors_cmd(
-    missile: str = typer.Option(..., "--missile", help="Missile class (see `openbmd missiles`)."),
-    launch: str = typer.Option(..., "--launch", help="Launch place or LAT,LON [deg]."),
-    target: str = typer.Option(..., "--target", help="Aimpoint place or LAT,LON [deg]."),
-    sensors: str | None = typer.Option(None, "--sensors", help="NAME,... (default: all)."),
-    rcs_m2: float | None = typer.Option(
-        None, "--rcs-m2", help="Target RCS [m²] for every radar (default: each radar's own)."
-    ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the measurement noise."),
-    step_s: float = typer.Option(1.0, "--step-s", help="Sampling step of the trajectory [s]."),
-    as_json: bool = JSON,
-) -> None:
-    """Who sees a missile when: detection, visibility and measurements per sensor."""
-    from openbmd import catalog, targeting
-    from openbmd.catalog.sensors import rcs_for, sensors_by_names
-    from openbmd.sensors import SpaceIR
-
-    if rcs_m2 is not None:
-        _positive(rcs_m2, "--rcs-m2", "the radar cross-section")
-    _positive(step_s, "--step-s", "the sampling step")
-    chosen = sensors_by_names(sensors)
-    m = catalog.missile(missile)
-    lname, lat, lon = parse_place(launch, "--launch")
-    tname, alat, alon = parse_place(target, "--target")
-    sol = targeting.aim(m, lat * DEG, lon * DEG, alat * DEG, alon * DEG)
-    traj = sol.trajectory
-    t_end = float(traj.events.impact_time[0])
-    s = traj.sample(np.arange(0.0, t_end + step_s, step_s))
-    rng = np.random.default_rng(seed)
-    rows = []
-    for entry in chosen:
-        sensor = entry.model
-        if isinstance(sensor, SpaceIR):
-            det = sensor.detect(
-                s.t, s.r_ecef, s.thrusting, rng=rng, launch_lat=lat * DEG, launch_lon=lon * DEG
-            )
-            rcs = None
-        else:
-            rcs = rcs_for(entry, rcs_m2)
-            det = sensor.detect(
-                s.t, s.r_ecef, rng=rng, rcs=rcs, launch_lat=lat * DEG, launch_lon=lon * DEG
-            )
-        first = float(det.first_detection_time[0])
-        rows.append(
-            {
-                "sensor": entry.name,
-                "kind": entry.kind,
-                "rcs_m2": rcs,
-                "first_detection_s": first,
-                "first_detection_downrange_km": float(det.first_detection_downrange[0]) / 1e3,
-                "during_boost": bool(first <= float(traj.events.burnout_time[0])),
-                "visible_intervals_s": [list(iv) for iv in det.intervals(0)],
-                "measurements": len(det.measurements),
-            }
-        )
-    data = {
-        "missile": m.name,
-        "launch": lname,
-        "target": tname,
-        "flight_time_s": t_end,
-        "burnout_s": float(traj.events.burnout_time[0]),
-        "sensors": rows,
-    }
-    emit(data, as_json, _render_sensors)
-
-
-def _render_sensors(data: dict[str, Any]) -> None:
-    typer.echo(
-        f"{data['missile']} {data['launch']} → {data['target']}: flight "
-        f"{data['flight_time_s']:.0f} s, burnout {data['burnout_s']:.0f} s"
-    )
-    for r in data["sensors"]:
-        first = r["first_detection_s"]
-        if not math.isfinite(first):
-            typer.echo(f"  {r['sensor']:<12} never detects")
-            continue
-        ivs = ", ".join(f"{a:.0f}-{b:.0f}" for a, b in r["visible_intervals_s"])
-        typer.echo(
-            f"  {r['sensor']:<12} first at {first:6.0f} s "
-            f"({r['first_detection_downrange_km']:.0f} km downrange"
-            f"{', in boost' if r['during_boost'] else ''}); visible {ivs} s; "
-            f"{r['measurements']} measurements"
-        )

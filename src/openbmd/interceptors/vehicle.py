@@ -115,7 +115,10 @@ class Interceptor:
     def with_burnout_speed(self, speed: float) -> Interceptor:
         """The same interceptor with another burnout speed [m/s] (> 0)."""
         if not (np.isfinite(speed) and speed > 0.0):
-            raise InputError(f"burnout speed: {speed!r} m/s must be a positive number")
+            raise InputError(
+                field="interceptor.burnout_speed",
+                message=f"{speed!r} m/s must be a positive number",
+            )
         return dataclasses.replace(self, burnout_speed=float(speed))
 
 
