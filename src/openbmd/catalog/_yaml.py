@@ -85,3 +85,40 @@ def check_unique_names(items: Any, where: str, kind: str) -> None:
     names = [fold_name(item.name) for item in items]
     if len(set(names)) != len(names):
         raise ScenarioError(f"{where}: {kind} names must be unique")
+
+
+def value_with_range(
+    entry: dict[str, Any], key: str, where: str, ranges: dict[str, Any], default: Any = None
+) -> float:
+    """A number, or the ``value`` of ``{value, range}`` (recording the range in ``ranges``).
+
+    Catalogue parameters that are disputed or not public carry their documented range next to
+    the value used; the loader checks the value lies inside it and keeps the range for sweeps.
+    """
+    if key not in entry:
+        if default is None:
+            raise ScenarioError(f"{where}: missing field {key!r}")
+        return float(default)
+    raw = entry[key]
+    if isinstance(raw, dict):
+        v = require(raw, "value", f"{where}.{key}")
+        if "range" in raw:
+            lo, hi = pair(raw["range"], f"{where}.{key}.range")
+            if not lo <= v <= hi:
+                raise ScenarioError(
+                    f"{where}.{key}: value {v:g} lies outside its range [{lo:g}, {hi:g}]"
+                )
+            ranges[key] = (lo, hi)
+        return float(v)
+    return float(require(entry, key, where))
+
+
+def pair(raw: Any, where: str) -> tuple[float, float]:
+    """An ``[LO, HI]`` pair of floats with ``LO <= HI``, or raise naming ``where``."""
+    try:
+        lo, hi = (float(x) for x in raw)
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"{where}: expected [LO, HI], got {raw!r}") from exc
+    if lo > hi:
+        raise ScenarioError(f"{where}: LO {lo:g} is above HI {hi:g}")
+    return lo, hi

@@ -13,7 +13,13 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from openbmd.catalog._yaml import check_unique_names, find_by_name, read_data_yaml, require
+from openbmd.catalog._yaml import (
+    check_unique_names,
+    find_by_name,
+    read_data_yaml,
+    require,
+    value_with_range,
+)
 from openbmd.catalog.missiles import _stage
 from openbmd.errors import InputError, ScenarioError
 from openbmd.interceptors import Interceptor
@@ -38,40 +44,12 @@ class CatalogInterceptor:
         return self.model.aliases
 
 
-def _value(
-    entry: dict[str, Any],
-    key: str,
-    where: str,
-    ranges: dict[str, Any],
-    default: float | None = None,
-) -> float:
-    if key not in entry:
-        if default is None:
-            raise ScenarioError(f"{where}: missing field {key!r}")
-        return float(default)
-    raw = entry[key]
-    if isinstance(raw, dict):
-        v = float(require(raw, "value", f"{where}.{key}"))
-        if "range" in raw:
-            try:
-                lo, hi = (float(x) for x in raw["range"])
-            except (TypeError, ValueError) as exc:
-                raise ScenarioError(f"{where}.{key}.range: expected [LO, HI]") from exc
-            if not lo <= v <= hi:
-                raise ScenarioError(
-                    f"{where}.{key}: value {v:g} outside its range [{lo:g}, {hi:g}]"
-                )
-            ranges[key] = (lo, hi)
-        return v
-    return float(require(entry, key, where))
-
-
 def _entry(entry: dict[str, Any], where: str) -> CatalogInterceptor:
     name = require(entry, "name", where, str)
     rg: dict[str, tuple[float, float]] = {}
 
     def v(key: str, default: float | None = None) -> float:
-        return _value(entry, key, where, rg, default)
+        return value_with_range(entry, key, where, rg, default)
 
     speed = entry.get("burnout_speed_kms")
     disputed = tuple(speed.get("disputed", ())) if isinstance(speed, dict) else ()

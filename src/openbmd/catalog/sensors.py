@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from openbmd.catalog._yaml import check_unique_names, find_by_name, read_data_yaml, require
+from openbmd.catalog._yaml import (
+    check_unique_names,
+    find_by_name,
+    pair,
+    read_data_yaml,
+    require,
+    value_with_range,
+)
 from openbmd.catalog.places import site
 from openbmd.constants import DEG
 from openbmd.errors import InputError, ScenarioError
@@ -43,44 +50,12 @@ class CatalogSensor:
         return "radar" if isinstance(self.model, Radar) else "space-ir"
 
 
-def _value(
-    entry: dict[str, Any], key: str, where: str, ranges: dict[str, Any], default: Any = None
-) -> float:
-    """A number, or the ``value`` of ``{value, range}`` (recording the range)."""
-    if key not in entry:
-        if default is None:
-            raise ScenarioError(f"{where}: missing field {key!r}")
-        return float(default)
-    raw = entry[key]
-    if isinstance(raw, dict):
-        v = require(raw, "value", f"{where}.{key}")
-        if "range" in raw:
-            lo, hi = _pair(raw["range"], f"{where}.{key}.range")
-            if not lo <= v <= hi:
-                raise ScenarioError(
-                    f"{where}.{key}: value {v:g} lies outside its range [{lo:g}, {hi:g}]"
-                )
-            ranges[key] = (lo, hi)
-        return float(v)
-    return float(require(entry, key, where))
-
-
-def _pair(raw: Any, where: str) -> tuple[float, float]:
-    try:
-        lo, hi = (float(x) for x in raw)
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"{where}: expected [LO, HI], got {raw!r}") from exc
-    if lo > hi:
-        raise ScenarioError(f"{where}: LO {lo:g} is above HI {hi:g}")
-    return lo, hi
-
-
 def _radar(entry: dict[str, Any], where: str) -> CatalogSensor:
     name = require(entry, "name", where, str)
     rg: dict[str, tuple[float, float]] = {}
 
     def v(key: str, default: Any = None) -> float:
-        return _value(entry, key, where, rg, default)
+        return value_with_range(entry, key, where, rg, default)
 
     place = site(require(entry, "site", where, str), f"{where}.site")
     try:
@@ -102,7 +77,7 @@ def _radar(entry: dict[str, Any], where: str) -> CatalogSensor:
     return CatalogSensor(
         name=name, model=model, aliases=tuple(str(a) for a in entry.get("aliases", ())),
         band=str(entry.get("band", "")), reference_rcs_m2=v("reference_rcs_m2"),
-        published_range_km=_pair(entry.get("published_range_km"), f"{where}.published_range_km"),
+        published_range_km=pair(entry.get("published_range_km"), f"{where}.published_range_km"),
         citations=tuple(str(c) for c in entry.get("citations", ())), ranges=rg,
     )  # fmt: skip
 
@@ -116,10 +91,10 @@ def _space_ir(entry: dict[str, Any], where: str) -> CatalogSensor:
     try:
         model = SpaceIR(
             name=name, sat_lons=tuple(float(x) * DEG for x in lons),
-            cloud_top=_value(entry, "cloud_top_m", where, rg),
-            processing_delay=_value(entry, "processing_delay_s", where, rg),
-            revisit=_value(entry, "revisit_s", where, rg),
-            sigma_los=_value(entry, "sigma_los_urad", where, rg) * 1e-6,
+            cloud_top=value_with_range(entry, "cloud_top_m", where, rg),
+            processing_delay=value_with_range(entry, "processing_delay_s", where, rg),
+            revisit=value_with_range(entry, "revisit_s", where, rg),
+            sigma_los=value_with_range(entry, "sigma_los_urad", where, rg) * 1e-6,
         )  # fmt: skip
     except (InputError, TypeError, ValueError) as exc:
         raise ScenarioError(f"{where}: {exc}") from exc
