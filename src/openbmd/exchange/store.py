@@ -319,13 +319,20 @@ class Store:
 
     # ----------------------------------------------------------------- views
     def view(self, partner: str, after: int, limit: int) -> list[ViewRecord]:
-        """*partner*'s view after log index *after*: its projections and its own messages."""
+        """*partner*'s view after log index *after*: its projections and its own messages.
+
+        ONE statement (a ``UNION ALL`` ordered by log index) so the page is read from one
+        snapshot: the writer commits in log order, so every committed snapshot is a prefix of
+        the log and the page's last index is a gap-free cursor. (Two statements could see two
+        commits: own messages from a later one than the projections, and the cursor would
+        jump over projections committed in between.)
+        """
         m, p = messages, projections
         q_in = (
             sa.select(
-                p.c.log_index,
-                p.c.level,
-                p.c.projection,
+                p.c.log_index.label("log_index"),
+                p.c.level.label("level"),
+                p.c.projection.label("data"),
                 m.c.message_id,
                 m.c.sender,
                 m.c.type,
@@ -335,43 +342,39 @@ class Store:
             .where(p.c.recipient == partner, p.c.log_index > after)
             .order_by(p.c.log_index)
             .limit(limit)
+            .subquery()
         )
         q_own = (
             sa.select(
-                m.c.log_index, m.c.original, m.c.message_id, m.c.sender, m.c.type, m.c.signature
+                m.c.log_index.label("log_index"),
+                sa.literal("own").label("level"),
+                m.c.original.label("data"),
+                m.c.message_id,
+                m.c.sender,
+                m.c.type,
+                m.c.signature,
             )
             .where(m.c.sender == partner, m.c.log_index > after)
             .order_by(m.c.log_index)
             .limit(limit)
+            .subquery()
         )
-        out: list[ViewRecord] = []
+        both = sa.union_all(sa.select(q_in), sa.select(q_own)).subquery()
+        query = sa.select(both).order_by(both.c.log_index, both.c.level).limit(limit)
         with self.engine.connect() as conn:
-            for r in conn.execute(q_in):
-                out.append(
-                    ViewRecord(
-                        r.log_index,
-                        r.message_id,
-                        r.sender,
-                        r.type,
-                        r.level,
-                        json.loads(r.projection),
-                        bytes(r.signature) if r.level == "L3" else None,
-                    )
-                )
-            for o in conn.execute(q_own):
-                out.append(
-                    ViewRecord(
-                        o.log_index,
-                        o.message_id,
-                        o.sender,
-                        o.type,
-                        "own",
-                        json.loads(o.original),
-                        bytes(o.signature),
-                    )
-                )
-        out.sort(key=lambda v: v.index)
-        return out[:limit]
+            rows = conn.execute(query).all()
+        return [
+            ViewRecord(
+                r.log_index,
+                r.message_id,
+                r.sender,
+                r.type,
+                r.level,
+                json.loads(r.data),
+                bytes(r.signature) if r.level in ("L3", "own") else None,
+            )
+            for r in rows
+        ]
 
     # ----------------------------------------------------------------- cosignatures
     def add_cosignature(self, c: Cosignature) -> bool:
