@@ -15,7 +15,7 @@ from openbmd.cli._common import app, emit, fail
 
 exchange_app = typer.Typer(
     name="exchange",
-    help="Joint Data Exchange Centre: serve it, register partners, submit, verify, witness.",
+    help="Joint Data Exchange Centre: serve it, register partners, submit, read, verify, witness.",
     no_args_is_help=True,
 )
 partner_app = typer.Typer(help="Register partners.", no_args_is_help=True)
@@ -333,15 +333,23 @@ def quickstart_cmd(
     examples = []
     for t in MESSAGE_TYPES:
         path = directory / "examples" / f"{t}.json"
-        path.write_text(json.dumps(example_payload(t), indent=2) + "\n", "utf-8")
+        # an acknowledgement answers what alpha sent bravo: bravo sends it, under bravo-to-alpha
+        payload = example_payload(t, "bravo", "alpha") if t == "ack" else example_payload(t)
+        path.write_text(json.dumps(payload, indent=2) + "\n", "utf-8")
         examples.append(str(path))
     store.close()
     q = shlex.quote
     base = "http://127.0.0.1:8000"
+    ack = next(e for e in examples if e.endswith("ack.json"))
+    first = next(e for e in examples if not e.endswith("ack.json"))
     steps = [
         f"openbmd exchange serve --database-url {q(url)}",
         f"openbmd exchange submit --url {base} --partner alpha --key-file "
-        f"{q(partners[0]['key_file'])} {q(examples[0])}",
+        f"{q(partners[0]['key_file'])} {q(first)}",
+        f"openbmd exchange inbox --url {base} --partner bravo --key-file "
+        f"{q(partners[1]['key_file'])}",
+        f"openbmd exchange submit --url {base} --partner bravo --key-file "
+        f"{q(partners[1]['key_file'])} {q(ack)}",
         f"openbmd exchange verify --url {base} --state {q(str(directory / 'verify.json'))}",
         f"openbmd exchange witness --url {base} --key-file {q(partners[1]['key_file'])} "
         f"--name bravo --state {q(str(directory / 'witness-bravo.json'))}",
@@ -388,6 +396,34 @@ def submit_cmd(
 
     answer = submit_message(url, _name(partner, "--partner"), key_file, _payload(payload))
     print(json.dumps(answer))
+
+
+@exchange_app.command("inbox")
+def inbox_cmd(
+    url: str = typer.Option(..., "--url"),
+    partner: str = typer.Option(..., "--partner"),
+    key_file: Path = typer.Option(..., "--key-file"),
+    after: int = typer.Option(-1, "--after", min=-1, help="last index already read"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Read what PARTNER was sent (signed reads); check each sender signature; exit 1 if bad."""
+    from openbmd.exchange.verify import read_inbox
+
+    items = read_inbox(url, _name(partner, "--partner"), key_file, after)
+
+    def render(d: list[dict[str, Any]]) -> None:
+        if not d:
+            print(f"inbox of {partner}: nothing after index {after}")
+        for i in d:
+            check = {True: "signature OK", False: "BAD SIGNATURE", None: "projected, unsigned"}
+            print(
+                f"{i['index']:>6} {i['type']:<24} from {i['sender']:<12} {i['level']:<4} "
+                f"{check[i['signature_ok']]}"
+            )
+
+    emit(items, as_json, render)
+    if any(i["signature_ok"] is False for i in items):
+        raise typer.Exit(1)
 
 
 @exchange_app.command("verify")
