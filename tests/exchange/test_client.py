@@ -72,7 +72,7 @@ def fill(tc: Any, n: int) -> None:
 def centre_key(db_url: str) -> Any:
     store = Store(db_url)
     try:
-        return store.centre_key()
+        return store.centre_key(Settings(database_url=db_url).key_path)
     finally:
         store.close()
 

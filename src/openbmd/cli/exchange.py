@@ -28,6 +28,12 @@ DEFAULT_DB = "sqlite:///./openbmd-exchange.db"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
 DB_OPT = typer.Option(DEFAULT_DB, "--database-url", help="sqlite:///FILE or postgresql+psycopg://…")
+KEY_FILE_OPT = typer.Option(
+    None,
+    "--key-file",
+    help="the centre's signing key (0600 PEM; default: next to a SQLite file, else in the "
+    "state directory); encrypted with $OPENBMD_CENTRE_KEY_PASSPHRASE when set",
+)
 
 
 def _iso(t: datetime) -> str:
@@ -183,6 +189,7 @@ def serve_cmd(
     origin: str = typer.Option(
         "openbmd.org/exchange/log", "--origin", help="checkpoint origin line"
     ),
+    key_file: Path | None = KEY_FILE_OPT,
 ) -> None:
     """Run the centre with uvicorn (migrates the database and creates the log key first)."""
     import uvicorn
@@ -192,7 +199,17 @@ def serve_cmd(
     from openbmd.exchange.store import make_engine
 
     make_engine(database_url).dispose()  # a bad URL is a one-line error, not a traceback
-    settings = Settings(database_url=database_url, skew_seconds=skew_seconds, origin=origin)
+    settings = Settings(
+        database_url=database_url,
+        skew_seconds=skew_seconds,
+        origin=origin,
+        key_file=str(key_file) if key_file else None,
+    )
+    preflight = _store(database_url)  # a key or state problem is a one-line error, not a trace
+    try:
+        preflight.centre_key(settings.key_path)
+    finally:
+        preflight.close()
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -200,6 +217,29 @@ def serve_cmd(
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=5,
+    )
+
+
+@exchange_app.command("rotate-key")
+def rotate_key_cmd(
+    database_url: str = DB_OPT,
+    key_file: Path | None = KEY_FILE_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Replace the centre's signing key (stop the centre first); print the rotation statement
+    signed by the old key, for partners who pinned it."""
+    from openbmd.exchange.settings import Settings
+
+    settings = Settings(database_url=database_url, key_file=str(key_file) if key_file else None)
+    old_fp, new_fp, statement = _store(database_url).rotate_centre_key(settings.key_path)
+    emit(
+        {"old_fingerprint": old_fp, "new_fingerprint": new_fp, "statement": statement},
+        as_json,
+        lambda d: print(
+            f"centre key rotated in {settings.key_path}; the old one is kept beside it\n"
+            + d["statement"],
+            end="",
+        ),
     )
 
 

@@ -48,7 +48,7 @@ class Centre:
     def open(self) -> None:
         """Migrate the schema, load the key and the log's right edge (blocking)."""
         self.store.migrate()
-        self.key = self.store.centre_key()
+        self.key = self.store.centre_key(self.settings.key_path)
         self.public_key_pem = public_key_pem(self.key)
         self.writer.load()
 
