@@ -217,6 +217,10 @@ def serve_cmd(
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=5,  # idle connections are closed
+        h11_max_incomplete_event_size=16 * 1024,  # request line + headers
+        ws_max_size=64 * 1024,  # the feed's client sends nothing of size
+        limit_concurrency=1000,
     )
 
 

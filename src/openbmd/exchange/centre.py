@@ -14,6 +14,7 @@ import gc
 from openbmd.exchange.auth import NonceCache
 from openbmd.exchange.domain import Outcome, Submission
 from openbmd.exchange.feed import Notifier
+from openbmd.exchange.limits import FeedSlots
 from openbmd.exchange.note import format_checkpoint, sign_note
 from openbmd.exchange.settings import Settings
 from openbmd.exchange.signing import Ed25519PublicKey, load_public_key, public_key_pem
@@ -43,6 +44,7 @@ class Centre:
         self._signed: tuple[int, bytes, str, str] | None = None
         self.verifier = VerifierPool(settings.verify_workers)
         self.read_nonces = NonceCache(settings.skew_seconds)
+        self.feeds = FeedSlots(settings.feeds_per_partner)
 
     # ------------------------------------------------------------------ lifecycle
     def open(self) -> None:

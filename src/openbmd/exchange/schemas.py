@@ -34,9 +34,11 @@ Lon = Annotated[float, Field(ge=-180.0, le=180.0, allow_inf_nan=False)]
 Azimuth = Annotated[float, Field(ge=0.0, lt=360.0, allow_inf_nan=False)]
 Km = Annotated[float, Field(gt=0.0, le=100_000.0, allow_inf_nan=False)]
 MissileClass = Literal["SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "SLV", "unknown"]
-Time = AwareDatetime
+# Times arrive as RFC 3339 strings: the one type parsed from a string (everything else strict).
+Time = Annotated[AwareDatetime, Field(strict=False)]
 
-_STRICT = ConfigDict(extra="forbid")
+# No coercion: "simulated": "no" or "apogee_km": "610" is refused, not converted.
+_STRICT = ConfigDict(extra="forbid", strict=True)
 
 
 class Point(BaseModel):

@@ -22,7 +22,9 @@ class Settings:
     of the centre (defaults to the origin). ``verify_workers``: processes that check the
     signatures of ``POST /v1/messages:batch`` (started on the first large batch; 0: inline).
     ``key_file``: the centre's signing key (0600 PEM; default
-    :func:`openbmd.exchange.keys.default_key_file` of the database).
+    :func:`openbmd.exchange.keys.default_key_file` of the database). ``max_body_bytes``:
+    larger request bodies get 413. ``feeds_per_partner``: most concurrent WebSocket feeds of
+    one partner.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -34,6 +36,8 @@ class Settings:
     verify_in_threadpool: bool = False
     verify_workers: int = 2
     key_file: str | None = None
+    max_body_bytes: int = 8 * 1024 * 1024
+    feeds_per_partner: int = 4
 
     @property
     def key_path(self) -> Path:
