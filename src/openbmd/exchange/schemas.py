@@ -340,6 +340,11 @@ class ViewItem(BaseModel):
     level: Literal["L0", "L1", "L2", "L3", "own"]
     message: dict[str, Any]
     signature: str | None = Field(None, description="sender's signature (L3 and own only)")
+    salt_b64: str | None = Field(
+        None,
+        description="this recipient's salt: the log entry commits to "
+        "SHA-256(salt ‖ RFC 8785 bytes of message) for it (None for own messages)",
+    )
 
 
 class ViewPage(BaseModel):

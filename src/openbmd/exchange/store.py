@@ -90,6 +90,7 @@ projections = sa.Table(
     sa.Column("level", sa.String(2)),
     sa.Column("projection_hash", sa.LargeBinary(32)),
     sa.Column("projection", sa.LargeBinary),
+    sa.Column("salt", sa.LargeBinary(16)),
 )
 cosignatures = sa.Table(
     "cosignatures",
@@ -326,6 +327,7 @@ class Store:
                 p.c.log_index.label("log_index"),
                 p.c.level.label("level"),
                 p.c.projection.label("data"),
+                p.c.salt.label("salt"),
                 m.c.message_id,
                 m.c.sender,
                 m.c.type,
@@ -342,6 +344,7 @@ class Store:
                 m.c.log_index.label("log_index"),
                 sa.literal("own").label("level"),
                 m.c.original.label("data"),
+                sa.cast(sa.null(), sa.LargeBinary).label("salt"),
                 m.c.message_id,
                 m.c.sender,
                 m.c.type,
@@ -365,6 +368,7 @@ class Store:
                 r.level,
                 json.loads(r.data),
                 bytes(r.signature) if r.level in ("L3", "own") else None,
+                bytes(r.salt) if r.salt is not None else None,
             )
             for r in rows
         ]
