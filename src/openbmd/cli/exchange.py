@@ -195,6 +195,7 @@ def serve_cmd(
     import uvicorn
 
     from openbmd.exchange.app import create_app
+    from openbmd.exchange.rollback import CheckpointGuard, guard_file
     from openbmd.exchange.settings import Settings
     from openbmd.exchange.store import make_engine
 
@@ -208,6 +209,8 @@ def serve_cmd(
     preflight = _store(database_url)  # a key or state problem is a one-line error, not a trace
     try:
         preflight.centre_key(settings.key_path)
+        guard = CheckpointGuard(guard_file(settings.key_path))
+        guard.check(preflight.tree_size(), preflight)
     finally:
         preflight.close()
     uvicorn.run(
