@@ -42,7 +42,9 @@ def test_views_respect_addressing_and_levels(client: Any) -> None:
     import base64
 
     record = json.loads(base64.b64decode(leaf["leaf_b64"]))
-    digest = hashlib.sha256(canonical_json(bravo[0]["message"])).hexdigest()
+    salt = base64.b64decode(bravo[0]["salt_b64"])
+    assert len(salt) == 16
+    digest = hashlib.sha256(salt + canonical_json(bravo[0]["message"])).hexdigest()
     assert record["projections"] == {"bravo": digest}
     assert "launch_area" not in record and "azimuth_deg" not in json.dumps(record)
 

@@ -1,4 +1,4 @@
-"""CLI end to end: quickstart → serve (subprocess, loopback) → submit → verify → witness."""
+"""CLI end to end: quickstart → serve (subprocess, loopback) → submit → inbox → verify → witness."""
 
 from __future__ import annotations
 
@@ -56,8 +56,9 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
                 assert server.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.1)
-        alpha_key = qs["partners"][0]["key_file"]
+        keys = {p["name"]: p["key_file"] for p in qs["partners"]}
         for i, example in enumerate(sorted(qs["examples"])):
+            sender = json.loads(Path(example).read_text())["sender"]
             code, out, err = _run(
                 capsys,
                 "exchange",
@@ -65,13 +66,27 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
                 "--url",
                 url,
                 "--partner",
-                "alpha",
+                sender,
                 "--key-file",
-                alpha_key,
+                keys[sender],
                 example,
             )
             assert code == 0, err
             assert json.loads(out)["index"] == i
+        code, out, err = _run(
+            capsys,
+            "exchange",
+            "inbox",
+            "--url",
+            url,
+            "--partner",
+            "bravo",
+            "--key-file",
+            keys["bravo"],
+            "--json",
+        )
+        assert code == 0, err
+        assert len(json.loads(out)) == 7  # six from alpha, its own acknowledgement
         state = str(tmp_path / "verify.json")
         code, out, err = _run(capsys, "exchange", "verify", "--url", url, "--state", state)
         assert code == 0 and "log OK" in out, err

@@ -72,7 +72,7 @@ def fill(tc: Any, n: int) -> None:
 def centre_key(db_url: str) -> Any:
     store = Store(db_url)
     try:
-        return store.centre_key()
+        return store.centre_key(Settings(database_url=db_url).key_path)
     finally:
         store.close()
 
@@ -180,7 +180,7 @@ def test_verify_log_detects_a_tampered_entry(make_client: Any, db_url: str) -> N
         doc = answer.json()
         for e in doc["entries"]:
             if e["index"] == 3:
-                leaf = base64.b64decode(e["leaf_b64"]).replace(b'"v":1', b'"v":7')
+                leaf = base64.b64decode(e["leaf_b64"]).replace(b'"v":2', b'"v":7')
                 e["leaf_b64"] = base64.b64encode(leaf).decode()
         return httpx.Response(200, json=doc)
 

@@ -195,7 +195,7 @@ def test_pymerkle_rejects_tampered_proofs_and_roots(make_client: Callable[..., A
     with pytest.raises(pymerkle.InvalidProof):
         ind.verify_served_inclusion(6, n, path, root)  # the proof of another leaf
     tampered = list(ind.leaves)
-    tampered[3] = tampered[3].replace(b'"v":1', b'"v":2')
+    tampered[3] = tampered[3].replace(b'"v":2', b'"v":3')
     assert tampered[3] != ind.leaves[3]
     assert Independent(tampered).root(n) != root
     sig_line = client.get("/v1/log/checkpoint").text

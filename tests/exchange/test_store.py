@@ -38,9 +38,10 @@ def test_migrations_are_idempotent(db_url: str) -> None:
     store.migrate()
     store.migrate()
     assert store.tree_size() == 0
-    key1 = store.centre_key()
+    key1 = store.centre_key(Settings(database_url=db_url).key_path)
     assert (
-        store.centre_key().public_key().public_bytes_raw() == key1.public_key().public_bytes_raw()
+        store.centre_key(Settings(database_url=db_url).key_path).public_key().public_bytes_raw()
+        == key1.public_key().public_bytes_raw()
     )
     store.close()
 

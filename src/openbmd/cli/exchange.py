@@ -15,7 +15,7 @@ from openbmd.cli._common import app, emit, fail
 
 exchange_app = typer.Typer(
     name="exchange",
-    help="Joint Data Exchange Centre: serve it, register partners, submit, verify, witness.",
+    help="Joint Data Exchange Centre: serve it, register partners, submit, read, verify, witness.",
     no_args_is_help=True,
 )
 partner_app = typer.Typer(help="Register partners.", no_args_is_help=True)
@@ -28,6 +28,12 @@ DEFAULT_DB = "sqlite:///./openbmd-exchange.db"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
 DB_OPT = typer.Option(DEFAULT_DB, "--database-url", help="sqlite:///FILE or postgresql+psycopg://…")
+KEY_FILE_OPT = typer.Option(
+    None,
+    "--key-file",
+    help="the centre's signing key (0600 PEM; default: next to a SQLite file, else in the "
+    "state directory); encrypted with $OPENBMD_CENTRE_KEY_PASSPHRASE when set",
+)
 
 
 def _iso(t: datetime) -> str:
@@ -183,16 +189,30 @@ def serve_cmd(
     origin: str = typer.Option(
         "openbmd.org/exchange/log", "--origin", help="checkpoint origin line"
     ),
+    key_file: Path | None = KEY_FILE_OPT,
 ) -> None:
     """Run the centre with uvicorn (migrates the database and creates the log key first)."""
     import uvicorn
 
     from openbmd.exchange.app import create_app
+    from openbmd.exchange.rollback import CheckpointGuard, guard_file
     from openbmd.exchange.settings import Settings
     from openbmd.exchange.store import make_engine
 
     make_engine(database_url).dispose()  # a bad URL is a one-line error, not a traceback
-    settings = Settings(database_url=database_url, skew_seconds=skew_seconds, origin=origin)
+    settings = Settings(
+        database_url=database_url,
+        skew_seconds=skew_seconds,
+        origin=origin,
+        key_file=str(key_file) if key_file else None,
+    )
+    preflight = _store(database_url)  # a key or state problem is a one-line error, not a trace
+    try:
+        preflight.centre_key(settings.key_path)
+        guard = CheckpointGuard(guard_file(settings.key_path))
+        guard.check(preflight.tree_size(), preflight)
+    finally:
+        preflight.close()
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -200,6 +220,33 @@ def serve_cmd(
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=5,  # idle connections are closed
+        h11_max_incomplete_event_size=16 * 1024,  # request line + headers
+        ws_max_size=64 * 1024,  # the feed's client sends nothing of size
+        limit_concurrency=1000,
+    )
+
+
+@exchange_app.command("rotate-key")
+def rotate_key_cmd(
+    database_url: str = DB_OPT,
+    key_file: Path | None = KEY_FILE_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Replace the centre's signing key (stop the centre first); print the rotation statement
+    signed by the old key, for partners who pinned it."""
+    from openbmd.exchange.settings import Settings
+
+    settings = Settings(database_url=database_url, key_file=str(key_file) if key_file else None)
+    old_fp, new_fp, statement = _store(database_url).rotate_centre_key(settings.key_path)
+    emit(
+        {"old_fingerprint": old_fp, "new_fingerprint": new_fp, "statement": statement},
+        as_json,
+        lambda d: print(
+            f"centre key rotated in {settings.key_path}; the old one is kept beside it\n"
+            + d["statement"],
+            end="",
+        ),
     )
 
 
@@ -333,15 +380,23 @@ def quickstart_cmd(
     examples = []
     for t in MESSAGE_TYPES:
         path = directory / "examples" / f"{t}.json"
-        path.write_text(json.dumps(example_payload(t), indent=2) + "\n", "utf-8")
+        # an acknowledgement answers what alpha sent bravo: bravo sends it, under bravo-to-alpha
+        payload = example_payload(t, "bravo", "alpha") if t == "ack" else example_payload(t)
+        path.write_text(json.dumps(payload, indent=2) + "\n", "utf-8")
         examples.append(str(path))
     store.close()
     q = shlex.quote
     base = "http://127.0.0.1:8000"
+    ack = next(e for e in examples if e.endswith("ack.json"))
+    first = next(e for e in examples if not e.endswith("ack.json"))
     steps = [
         f"openbmd exchange serve --database-url {q(url)}",
         f"openbmd exchange submit --url {base} --partner alpha --key-file "
-        f"{q(partners[0]['key_file'])} {q(examples[0])}",
+        f"{q(partners[0]['key_file'])} {q(first)}",
+        f"openbmd exchange inbox --url {base} --partner bravo --key-file "
+        f"{q(partners[1]['key_file'])}",
+        f"openbmd exchange submit --url {base} --partner bravo --key-file "
+        f"{q(partners[1]['key_file'])} {q(ack)}",
         f"openbmd exchange verify --url {base} --state {q(str(directory / 'verify.json'))}",
         f"openbmd exchange witness --url {base} --key-file {q(partners[1]['key_file'])} "
         f"--name bravo --state {q(str(directory / 'witness-bravo.json'))}",
@@ -388,6 +443,34 @@ def submit_cmd(
 
     answer = submit_message(url, _name(partner, "--partner"), key_file, _payload(payload))
     print(json.dumps(answer))
+
+
+@exchange_app.command("inbox")
+def inbox_cmd(
+    url: str = typer.Option(..., "--url"),
+    partner: str = typer.Option(..., "--partner"),
+    key_file: Path = typer.Option(..., "--key-file"),
+    after: int = typer.Option(-1, "--after", min=-1, help="last index already read"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Read what PARTNER was sent (signed reads); check each sender signature; exit 1 if bad."""
+    from openbmd.exchange.verify import read_inbox
+
+    items = read_inbox(url, _name(partner, "--partner"), key_file, after)
+
+    def render(d: list[dict[str, Any]]) -> None:
+        if not d:
+            print(f"inbox of {partner}: nothing after index {after}")
+        for i in d:
+            check = {True: "signature OK", False: "BAD SIGNATURE", None: "projected, unsigned"}
+            print(
+                f"{i['index']:>6} {i['type']:<24} from {i['sender']:<12} {i['level']:<4} "
+                f"{check[i['signature_ok']]}"
+            )
+
+    emit(items, as_json, render)
+    if any(i["signature_ok"] is False for i in items):
+        raise typer.Exit(1)
 
 
 @exchange_app.command("verify")

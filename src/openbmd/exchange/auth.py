@@ -181,8 +181,8 @@ def verify_request(
     now = time.time() if now is None else now
     if public_key is None:
         raise AuthError("unknown-partner", f"partner {partner!r} is not registered")
-    if not timestamp.isdigit() or len(timestamp) > 15:
-        raise AuthError("missing-credentials", "timestamp: expected integer POSIX seconds")
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 15:
+        raise AuthError("bad-request", "timestamp: expected integer POSIX seconds (ASCII digits)")
     ts = int(timestamp)
     if ts < now - skew_s:
         raise AuthError("stale-timestamp", f"timestamp: {ts} is more than {skew_s:g} s old")

@@ -14,7 +14,9 @@ import gc
 from openbmd.exchange.auth import NonceCache
 from openbmd.exchange.domain import Outcome, Submission
 from openbmd.exchange.feed import Notifier
+from openbmd.exchange.limits import FeedSlots
 from openbmd.exchange.note import format_checkpoint, sign_note
+from openbmd.exchange.rollback import CheckpointGuard, guard_file
 from openbmd.exchange.settings import Settings
 from openbmd.exchange.signing import Ed25519PublicKey, load_public_key, public_key_pem
 from openbmd.exchange.sigpool import VerifierPool
@@ -43,18 +45,26 @@ class Centre:
         self._signed: tuple[int, bytes, str, str] | None = None
         self.verifier = VerifierPool(settings.verify_workers)
         self.read_nonces = NonceCache(settings.skew_seconds)
+        self.feeds = FeedSlots(settings.feeds_per_partner)
 
     # ------------------------------------------------------------------ lifecycle
     def open(self) -> None:
         """Migrate the schema, load the key and the log's right edge (blocking)."""
         self.store.migrate()
-        self.key = self.store.centre_key()
+        self.key = self.store.centre_key(self.settings.key_path)
         self.public_key_pem = public_key_pem(self.key)
+        self.guard = CheckpointGuard(guard_file(self.settings.key_path))
         self.writer.load()
+        self.guard.check(self.writer.size, self.store)
 
     async def start(self) -> None:
         """Open (in the writer's thread) and start the writer task."""
-        await asyncio.get_running_loop().run_in_executor(self.writer.executor, self.open)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.writer.executor, self.open)
+        except BaseException:  # refused to start (key, rollback guard, database): let go of it
+            await self.writer.stop()
+            self.store.close()
+            raise
         self.writer.start()
         # Everything loaded so far (modules, app, schemas) lives as long as the process: keep it
         # out of the cyclic collector's scans, which otherwise cost ~15 % of a busy server.
@@ -99,6 +109,7 @@ class Centre:
         size, root = self.writer.head
         cached = self._signed
         if cached is None or cached[0] != size or cached[1] != root:
+            self.guard.record(size, root)  # on disk before any signature of it is released
             body = format_checkpoint(self.settings.origin, size, root)
             cached = (size, root, body, sign_note(body, self.settings.note_key_name, self.key))
             self._signed = cached

@@ -24,7 +24,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openbmd.errors import InputError, OpenBMDError
-from openbmd.exchange import merkle, note, signing
+from openbmd.exchange import auth, merkle, note, signing
 
 PARTNER_HEADER = "X-OpenBMD-Partner"
 TIMEOUT = httpx.Timeout(30.0)
@@ -195,3 +195,52 @@ def submit_message(
         client, "POST", url, "/v1/messages", json=body, headers={PARTNER_HEADER: partner}
     )
     return _json(resp)
+
+
+def fetch_view(
+    url: str,
+    partner: str,
+    private_key: Ed25519PrivateKey,
+    after: int = -1,
+    *,
+    client: httpx.Client | None = None,
+) -> list[dict[str, Any]]:
+    """Every item of *partner*'s view after index *after* (signed ``GET /v1/messages``, paged).
+
+    Parameters
+    ----------
+    url : str
+        Base URL of the centre.
+    partner : str
+        The reading partner.
+    private_key : Ed25519PrivateKey
+        Its key (signs each read).
+    after : int
+        Last index already seen (-1: from the start).
+    client : httpx.Client, optional
+        Transport to use.
+
+    Returns
+    -------
+    list[dict[str, Any]]
+        The ``ViewItem`` documents in log order (unverified).
+    """
+    out: list[dict[str, Any]] = []
+    with session(client) as http:
+        while True:
+            params = {"after": after, "limit": 1000}
+            headers = auth.sign_request(private_key, partner, "GET", "/v1/messages", params)
+            page = _json(request(http, "GET", url, "/v1/messages", params=params, headers=headers))
+            items = page.get("items")
+            if not isinstance(items, list) or not items:
+                return out
+            out.extend(items)
+            after = int(page["next_after"])
+
+
+def fetch_partner_keys(
+    url: str, *, client: httpx.Client | None = None
+) -> dict[str, Ed25519PublicKey]:
+    """The partners' public keys as the centre serves them (``GET /v1/partners``)."""
+    rows = request(client, "GET", url, "/v1/partners").json()
+    return {str(r["name"]): signing.load_public_key(str(r["public_key_pem"])) for r in rows}

@@ -146,6 +146,7 @@ class ViewRecord:
     level: str
     message: dict[str, Any]
     signature: bytes | None = None
+    salt: bytes | None = None  # this recipient's projection salt (None: own message, old leaf)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,20 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = ["PROBLEM_BASE", "Problem", "ProblemResponse", "install_handlers", "problem_type"]
 
 PROBLEM_BASE = "https://openbmd.org/problems/"
 MEDIA_TYPE = "application/problem+json"
+
+#: Errors meaning the database cannot be reached right now (answered 503, never 500).
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
 
 #: slug → (HTTP status, title)
 KINDS: dict[str, tuple[int, str]] = {
@@ -38,6 +46,8 @@ KINDS: dict[str, tuple[int, str]] = {
     "method-not-allowed": (405, "Method not allowed"),
     "bad-request": (400, "The request is malformed"),
     "bad-cosignature": (422, "The cosignature does not verify"),
+    "payload-too-large": (413, "The request body is too large"),
+    "too-many-feeds": (429, "Too many open feeds for this partner"),
     "unavailable": (503, "The service is not ready"),
     "internal": (500, "Internal error"),
 }
@@ -123,17 +133,24 @@ def install_handlers(app: FastAPI, tags: set[str]) -> None:
 
     async def on_http(request: Request, exc: Exception) -> ProblemResponse:
         assert isinstance(exc, StarletteHTTPException)
-        slug = {404: "not-found", 405: "method-not-allowed", 400: "bad-request"}.get(
-            exc.status_code, "bad-request" if exc.status_code < 500 else "internal"
-        )
+        slug = {
+            404: "not-found",
+            405: "method-not-allowed",
+            400: "bad-request",
+            413: "payload-too-large",
+        }.get(exc.status_code, "bad-request" if exc.status_code < 500 else "internal")
         headers = dict(exc.headers) if exc.headers else None
         detail = str(exc.detail) if exc.detail else KINDS[slug][1]
         return problem_response(Problem(slug, detail, status=exc.status_code), headers)
 
     async def on_error(request: Request, exc: Exception) -> ProblemResponse:
+        if isinstance(exc, DATABASE_DOWN):
+            return problem_response(Problem("unavailable", "database unavailable; retry"))
         return problem_response(Problem("internal", "internal server error"))
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_error)
+    for kind in DATABASE_DOWN:
+        app.add_exception_handler(kind, on_error)

@@ -60,6 +60,7 @@ def view_item(v: ViewRecord) -> dict[str, Any]:
         "level": v.level,
         "message": v.message,
         "signature": base64.b64encode(v.signature).decode("ascii") if v.signature else None,
+        "salt_b64": base64.b64encode(v.salt).decode("ascii") if v.salt else None,
     }
 
 

@@ -25,12 +25,13 @@ from openbmd.exchange.signing import canonical_json
 
 __all__ = [
     "FIELD_KIND",
+    "SALT_BYTES",
     "NotCovered",
     "canonical_json",
     "leaf_record",
     "meets_threshold",
     "project",
-    "projection_hash",
+    "projection_commitment",
     "route",
 ]
 
@@ -119,11 +120,6 @@ def project(message: Mapping[str, Any], level: Level) -> dict[str, Any]:
     return out
 
 
-def projection_hash(projection: Mapping[str, Any]) -> bytes:
-    """SHA-256 of the RFC 8785 form of a projection (what the log records per recipient)."""
-    return hashlib.sha256(canonical_json(projection)).digest()
-
-
 def meets_threshold(message: Mapping[str, Any], threshold_km: float) -> bool:
     """Range or apogee above *threshold_km*; messages stating neither count as above it."""
     values = [message.get("range_km"), message.get("apogee_km")]
@@ -164,11 +160,13 @@ def leaf_record(
     recipient_hashes: Mapping[str, bytes],
 ) -> bytes:
     """The exact leaf bytes logged for an accepted message (RFC 8785 JSON, no payload):
-    ``{"v": 1, "message_hash", "sender", "type", "msg_type", "sent_at", "logged_at",
-    "projections": {recipient: sha256 hex of what that recipient is sent}}``."""
+    ``{"v": 2, "message_hash", "sender", "type", "msg_type", "sent_at", "logged_at",
+    "projections": {recipient: commitment hex}}`` where each commitment is
+    :func:`projection_commitment` of what that recipient is sent, under a salt only that
+    recipient receives (so no one else can test guesses of it against the log)."""
     return canonical_json(
         {
-            "v": 1,
+            "v": 2,
             "message_hash": body_hash.hex(),
             "sender": message["sender"],
             "type": message["type"],
@@ -178,3 +176,25 @@ def leaf_record(
             "projections": {r: h.hex() for r, h in sorted(recipient_hashes.items())},
         }
     )
+
+
+SALT_BYTES = 16
+"""Length of a projection salt (128 bits)."""
+
+
+def projection_commitment(salt: bytes, projection: bytes) -> bytes:
+    """SHA-256(salt ‖ projection bytes): the log's commitment to what one recipient is sent.
+
+    Parameters
+    ----------
+    salt : bytes
+        The recipient's :data:`SALT_BYTES` random salt of this entry.
+    projection : bytes
+        The RFC 8785 bytes the recipient is sent.
+
+    Returns
+    -------
+    bytes
+        The 32-byte commitment.
+    """
+    return hashlib.sha256(salt + projection).digest()

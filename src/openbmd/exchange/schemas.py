@@ -34,9 +34,11 @@ Lon = Annotated[float, Field(ge=-180.0, le=180.0, allow_inf_nan=False)]
 Azimuth = Annotated[float, Field(ge=0.0, lt=360.0, allow_inf_nan=False)]
 Km = Annotated[float, Field(gt=0.0, le=100_000.0, allow_inf_nan=False)]
 MissileClass = Literal["SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "SLV", "unknown"]
-Time = AwareDatetime
+# Times arrive as RFC 3339 strings: the one type parsed from a string (everything else strict).
+Time = Annotated[AwareDatetime, Field(strict=False)]
 
-_STRICT = ConfigDict(extra="forbid")
+# No coercion: "simulated": "no" or "apogee_km": "610" is refused, not converted.
+_STRICT = ConfigDict(extra="forbid", strict=True)
 
 
 class Point(BaseModel):
@@ -338,6 +340,11 @@ class ViewItem(BaseModel):
     level: Literal["L0", "L1", "L2", "L3", "own"]
     message: dict[str, Any]
     signature: str | None = Field(None, description="sender's signature (L3 and own only)")
+    salt_b64: str | None = Field(
+        None,
+        description="this recipient's salt: the log entry commits to "
+        "SHA-256(salt ‖ RFC 8785 bytes of message) for it (None for own messages)",
+    )
 
 
 class ViewPage(BaseModel):

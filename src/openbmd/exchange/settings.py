@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
@@ -20,6 +21,10 @@ class Settings:
     tlog-checkpoint), a schema-less URL naming this log. ``key_name``: the signed-note key name
     of the centre (defaults to the origin). ``verify_workers``: processes that check the
     signatures of ``POST /v1/messages:batch`` (started on the first large batch; 0: inline).
+    ``key_file``: the centre's signing key (0600 PEM; default
+    :func:`openbmd.exchange.keys.default_key_file` of the database). ``max_body_bytes``:
+    larger request bodies get 413. ``feeds_per_partner``: most concurrent WebSocket feeds of
+    one partner.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -30,6 +35,16 @@ class Settings:
     page_max: int = 1000
     verify_in_threadpool: bool = False
     verify_workers: int = 2
+    key_file: str | None = None
+    max_body_bytes: int = 8 * 1024 * 1024
+    feeds_per_partner: int = 4
+
+    @property
+    def key_path(self) -> Path:
+        """The centre key file: ``key_file``, else the default for the database."""
+        from openbmd.exchange.keys import default_key_file
+
+        return Path(self.key_file) if self.key_file else default_key_file(self.database_url)
 
     @property
     def note_key_name(self) -> str:
@@ -45,6 +60,8 @@ class Settings:
             values["database_url"] = env["OPENBMD_EXCHANGE_DATABASE_URL"]
         if "OPENBMD_EXCHANGE_SKEW_SECONDS" in env:
             values["skew_seconds"] = float(env["OPENBMD_EXCHANGE_SKEW_SECONDS"])
+        if "OPENBMD_EXCHANGE_KEY_FILE" in env:
+            values["key_file"] = env["OPENBMD_EXCHANGE_KEY_FILE"]
         if "OPENBMD_EXCHANGE_ORIGIN" in env:
             values["origin"] = env["OPENBMD_EXCHANGE_ORIGIN"]
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -246,16 +246,19 @@ def _read(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read key file: {exc.strerror}") from None
 
 
-def load_private_key(path: Path | str) -> Ed25519PrivateKey:
-    """Load an unencrypted Ed25519 PKCS#8 PEM private key file (``InputError`` if unusable)."""
+def load_private_key(
+    path: Path | str, password: bytes | None = None, hint: str = ""
+) -> Ed25519PrivateKey:
+    """Load an Ed25519 PKCS#8 PEM private key file (``InputError`` if unusable), unencrypted
+    or, with *password*, encrypted; *hint* ends the error message."""
     path = Path(path)
     data = _read(path)
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(data, password=password)
     except (ValueError, TypeError):
         raise InputError(
-            f"{path}: not an unencrypted PEM private key (expected a PKCS#8 Ed25519 key "
-            "as written by 'openbmd exchange keygen')"
+            f"{path}: not an {'encrypted' if password else 'unencrypted'} PEM private key "
+            "(expected a PKCS#8 Ed25519 key as written by 'openbmd exchange keygen')" + hint
         ) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise InputError(f"{path}: private key is {type(key).__name__}, expected Ed25519")

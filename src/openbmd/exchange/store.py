@@ -4,15 +4,17 @@ All methods are blocking; the service calls them from a thread (the single write
 FastAPI's threadpool. The schema is created and upgraded by Alembic (:func:`migrate`).
 
 SQLite connections get ``journal_mode=WAL``, ``synchronous=FULL`` and a busy timeout from a
-connect event, so a commit returns only after the WAL is fsync'ed. The centre's Ed25519 signing
-key is generated on first start and kept in the ``centre_key`` table of the same database
-(back it up with the database; whoever can read the database can sign checkpoints).
+connect event, so a commit returns only after the WAL is fsync'ed; a SQLite database file is
+created mode 0600 (its WAL and shared-memory files inherit that mode). The centre's Ed25519
+signing key is NOT in the database: the ``centre_key`` table keeps only its public half, the
+private key lives in a 0600 file (:mod:`openbmd.exchange.keys`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,15 +23,14 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from openbmd.errors import InputError
+from openbmd.exchange import keys
 from openbmd.exchange.domain import Agreement, Cosignature, Partner, ViewRecord
 from openbmd.exchange.signing import (
     Ed25519PrivateKey,
-    generate_keypair,
     key_fingerprint,
     load_public_key,
     public_key_pem,
@@ -89,6 +90,7 @@ projections = sa.Table(
     sa.Column("level", sa.String(2)),
     sa.Column("projection_hash", sa.LargeBinary(32)),
     sa.Column("projection", sa.LargeBinary),
+    sa.Column("salt", sa.LargeBinary(16)),
 )
 cosignatures = sa.Table(
     "cosignatures",
@@ -122,6 +124,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _private_file(database: str | None) -> None:
+    """Create the SQLite file *database* mode 0600 (or tighten an existing one to 0600)."""
+    if database in (None, "", ":memory:") or str(database).startswith("file:"):
+        return
+    path = Path(str(database))
+    if not path.parent.is_dir():
+        return  # SQLite reports the missing directory itself
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+    except OSError:  # pragma: no cover - not ours to change; SQLite will say if unusable
+        pass
+
+
 def make_engine(url: str) -> Engine:
     """An engine for *url* (``sqlite:///FILE`` or ``postgresql+psycopg://…``)."""
     try:
@@ -129,6 +145,7 @@ def make_engine(url: str) -> Engine:
     except sa.exc.ArgumentError:
         raise InputError(f"--database-url: {url!r} is not a database URL") from None
     if parsed.get_backend_name() == "sqlite":
+        _private_file(parsed.database)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -214,36 +231,13 @@ class Store:
         return {a.name: a for a in out}
 
     # ----------------------------------------------------------------- centre key
-    def centre_key(self) -> Ed25519PrivateKey:
-        """The centre's signing key, generated and stored on first call."""
-        with self.engine.begin() as conn:
-            row = conn.execute(sa.select(centre_key).where(centre_key.c.id == 1)).first()
-            if row is None:
-                key, _ = generate_keypair()
-                pem = key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                ).decode("ascii")
-                try:
-                    conn.execute(
-                        centre_key.insert().values(
-                            id=1,
-                            private_key_pem=pem,
-                            public_key_pem=public_key_pem(key),
-                            created_at=now_iso(),
-                        )
-                    )
-                    return key
-                except IntegrityError:  # pragma: no cover - lost a race with another process
-                    pass
-        with self.engine.connect() as conn:
-            pem_text = conn.execute(
-                sa.select(centre_key.c.private_key_pem).where(centre_key.c.id == 1)
-            ).scalar_one()
-        key2 = serialization.load_pem_private_key(pem_text.encode(), password=None)
-        assert isinstance(key2, Ed25519PrivateKey)
-        return key2
+    def centre_key(self, path: Path) -> Ed25519PrivateKey:
+        """The centre's signing key, kept in the 0600 file *path* (see :mod:`keys`)."""
+        return keys.open_centre_key(self.engine, centre_key, path)
+
+    def rotate_centre_key(self, path: Path) -> tuple[str, str, str]:
+        """Replace the centre's signing key (see :func:`keys.rotate_centre_key`)."""
+        return keys.rotate_centre_key(self.engine, centre_key, path)
 
     # ----------------------------------------------------------------- log
     def tree_size(self) -> int:
@@ -319,13 +313,21 @@ class Store:
 
     # ----------------------------------------------------------------- views
     def view(self, partner: str, after: int, limit: int) -> list[ViewRecord]:
-        """*partner*'s view after log index *after*: its projections and its own messages."""
+        """*partner*'s view after log index *after*: its projections and its own messages.
+
+        ONE statement (a ``UNION ALL`` ordered by log index) so the page is read from one
+        snapshot: the writer commits in log order, so every committed snapshot is a prefix of
+        the log and the page's last index is a gap-free cursor. (Two statements could see two
+        commits: own messages from a later one than the projections, and the cursor would
+        jump over projections committed in between.)
+        """
         m, p = messages, projections
         q_in = (
             sa.select(
-                p.c.log_index,
-                p.c.level,
-                p.c.projection,
+                p.c.log_index.label("log_index"),
+                p.c.level.label("level"),
+                p.c.projection.label("data"),
+                p.c.salt.label("salt"),
                 m.c.message_id,
                 m.c.sender,
                 m.c.type,
@@ -335,43 +337,41 @@ class Store:
             .where(p.c.recipient == partner, p.c.log_index > after)
             .order_by(p.c.log_index)
             .limit(limit)
+            .subquery()
         )
         q_own = (
             sa.select(
-                m.c.log_index, m.c.original, m.c.message_id, m.c.sender, m.c.type, m.c.signature
+                m.c.log_index.label("log_index"),
+                sa.literal("own").label("level"),
+                m.c.original.label("data"),
+                sa.cast(sa.null(), sa.LargeBinary).label("salt"),
+                m.c.message_id,
+                m.c.sender,
+                m.c.type,
+                m.c.signature,
             )
             .where(m.c.sender == partner, m.c.log_index > after)
             .order_by(m.c.log_index)
             .limit(limit)
+            .subquery()
         )
-        out: list[ViewRecord] = []
+        both = sa.union_all(sa.select(q_in), sa.select(q_own)).subquery()
+        query = sa.select(both).order_by(both.c.log_index, both.c.level).limit(limit)
         with self.engine.connect() as conn:
-            for r in conn.execute(q_in):
-                out.append(
-                    ViewRecord(
-                        r.log_index,
-                        r.message_id,
-                        r.sender,
-                        r.type,
-                        r.level,
-                        json.loads(r.projection),
-                        bytes(r.signature) if r.level == "L3" else None,
-                    )
-                )
-            for o in conn.execute(q_own):
-                out.append(
-                    ViewRecord(
-                        o.log_index,
-                        o.message_id,
-                        o.sender,
-                        o.type,
-                        "own",
-                        json.loads(o.original),
-                        bytes(o.signature),
-                    )
-                )
-        out.sort(key=lambda v: v.index)
-        return out[:limit]
+            rows = conn.execute(query).all()
+        return [
+            ViewRecord(
+                r.log_index,
+                r.message_id,
+                r.sender,
+                r.type,
+                r.level,
+                json.loads(r.data),
+                bytes(r.signature) if r.level in ("L3", "own") else None,
+                bytes(r.salt) if r.salt is not None else None,
+            )
+            for r in rows
+        ]
 
     # ----------------------------------------------------------------- cosignatures
     def add_cosignature(self, c: Cosignature) -> bool:

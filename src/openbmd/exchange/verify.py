@@ -1,4 +1,4 @@
-"""Partner-side verification of the log: check what the centre serves, witness it.
+"""Partner-side verification: check the log the centre serves, witness it, read an inbox.
 
 A log that fails verification gives ``VerifyReport(ok=False, reason=…)`` from
 :func:`verify_log` and raises :class:`~openbmd.exchange.client.LogVerificationError` from
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openbmd.errors import InputError
 from openbmd.exchange import merkle, note, signing
@@ -31,11 +31,13 @@ from openbmd.exchange.client import (
     fetch_consistency_proof,
     fetch_entries,
     fetch_log_key,
+    fetch_partner_keys,
+    fetch_view,
     request,
     session,
 )
 
-__all__ = ["LogVerificationError", "VerifyReport", "run_witness", "verify_log"]
+__all__ = ["LogVerificationError", "VerifyReport", "read_inbox", "run_witness", "verify_log"]
 
 
 @dataclass
@@ -232,3 +234,49 @@ def run_witness(
         headers = {"Content-Type": "text/plain; charset=utf-8"}
         request(http, "POST", url, "/v1/log/cosignatures", content=posted, headers=headers)
     return line
+
+
+def read_inbox(
+    url: str,
+    partner: str,
+    private_key: Ed25519PrivateKey | Path | str,
+    after: int = -1,
+    *,
+    client: httpx.Client | None = None,
+) -> list[dict[str, Any]]:
+    """What *partner* was sent (and sent itself) after *after*, each sender signature checked.
+
+    Parameters are those of :func:`~openbmd.exchange.client.fetch_view`; *private_key* may
+    also be the path of the partner's key file.
+
+    Returns
+    -------
+    list[dict[str, Any]]
+        The ``ViewItem`` documents, each with ``signature_ok``: True when the sender's
+        Ed25519 signature over the RFC 8785 form of the message verifies, False when it does
+        not (or the sender is unknown), None for a projected item (it carries no signature).
+    """
+    if not isinstance(private_key, Ed25519PrivateKey):
+        private_key = signing.load_private_key(private_key)
+    with session(client) as http:
+        items = fetch_view(url, partner, private_key, after, client=http)
+        keys = fetch_partner_keys(url, client=http) if items else {}
+    for item in items:
+        item["signature_ok"] = _sender_signature_ok(item, keys)
+    return items
+
+
+def _sender_signature_ok(
+    item: Mapping[str, Any], keys: Mapping[str, Ed25519PublicKey]
+) -> bool | None:
+    sig = item.get("signature")
+    if sig is None:
+        return None
+    key = keys.get(str(item.get("sender")))
+    message = item.get("message")
+    if key is None or not isinstance(message, dict) or not isinstance(sig, str):
+        return False
+    try:
+        return signing.verify(key, signing.canonical_json(message), base64.b64decode(sig))
+    except (InputError, ValueError):
+        return False

@@ -16,15 +16,22 @@ tables make a second writer fail instead of forking the log.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from openbmd.exchange import merkle
 from openbmd.exchange.domain import Outcome, Submission
 from openbmd.exchange.feed import Notifier
-from openbmd.exchange.policy import NotCovered, leaf_record, project, route
+from openbmd.exchange.policy import (
+    SALT_BYTES,
+    NotCovered,
+    leaf_record,
+    project,
+    projection_commitment,
+    route,
+)
 from openbmd.exchange.signing import canonical_json
 from openbmd.exchange.store import Store
 
@@ -164,11 +171,9 @@ class Writer:
             index = size + len(leaf_rows)
             hashes: dict[str, bytes] = {}
             for recipient, level in levels.items():
-                if level == "L3":
-                    data, digest = s.canonical, s.body_hash
-                else:
-                    data = canonical_json(project(s.message, level))
-                    digest = hashlib.sha256(data).digest()
+                data = s.canonical if level == "L3" else canonical_json(project(s.message, level))
+                salt = secrets.token_bytes(SALT_BYTES)
+                digest = projection_commitment(salt, data)
                 hashes[recipient] = digest
                 proj_rows.append(
                     {
@@ -177,6 +182,7 @@ class Writer:
                         "level": level,
                         "projection_hash": digest,
                         "projection": data,
+                        "salt": salt,
                     }
                 )
             leaf = leaf_record(s.message, s.body_hash, s.received_at, hashes)

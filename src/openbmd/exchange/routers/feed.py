@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket
 from starlette.concurrency import run_in_threadpool
@@ -44,7 +44,18 @@ async def feed(
     except Problem as exc:
         await ws.close(code=POLICY_VIOLATION, reason=f"{exc.slug}: {exc.detail}"[:120])
         return
-    await ws.accept()
+    if not centre.feeds.take(partner):
+        limit = centre.settings.feeds_per_partner
+        await ws.close(code=POLICY_VIOLATION, reason=f"too-many-feeds: {limit} already open")
+        return
+    try:
+        await ws.accept()
+        await _serve(centre, ws, partner, after)
+    finally:
+        centre.feeds.give_back(partner)
+
+
+async def _serve(centre: Any, ws: WebSocket, partner: str, after: int) -> None:
     page = centre.settings.page_max
 
     async def read(after_index: int) -> list[ViewRecord]:

@@ -84,8 +84,9 @@ async def submit_batch(
     centre = get_centre(request)
     if not x_openbmd_partner:
         raise Problem("missing-credentials", "header X-OpenBMD-Partner is required")
-    try:
-        doc = json.loads(await request.body())
+    raw = await request.body()
+    try:  # a large document is parsed in a thread, not on the event loop
+        doc = await run_in_threadpool(json.loads, raw) if len(raw) > 65536 else json.loads(raw)
     except (ValueError, RecursionError):
         raise Problem("bad-request", "body: not JSON") from None
     try:
