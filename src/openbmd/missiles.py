@@ -125,6 +125,10 @@ class Missile:
         Duration of the pitch-over manoeuvre that tilts the thrust to the kick angle [s].
     klass, propellant, source : str
         Descriptive fields (class, "liquid"/"solid", citation).
+    thrust_termination : bool
+        Whether the motor can cut thrust before burnout (liquid engines; solid motors only
+        with thrust-termination ports). Without it the aim solver flies full burn and
+        shortens range by the trajectory shape (:func:`openbmd.targeting.aim`).
     """
 
     name: str
@@ -140,6 +144,7 @@ class Missile:
     propellant: str = ""
     source: str = ""
     aliases: tuple[str, ...] = field(default=())
+    thrust_termination: bool = True
 
     def __post_init__(self) -> None:
         if not self.stages:

@@ -7,6 +7,9 @@ within a tolerance of the aimpoint, for three shapes:
 ``min-energy``
     The least burnout energy that reaches the aimpoint: the kick angle that maximises range
     for the burnout energy, with thrust cut off (energy management) once the range is met.
+    A missile that cannot cut thrust (``Missile.thrust_termination`` false: solid motors
+    without ports) flies full burn instead, on the lofted or depressed branch whose kick is
+    nearer the minimum-energy kick.
 ``lofted`` / ``depressed``
     Full burn; the steeper (smaller kick) or flatter (larger kick) of the two paths that reach
     the range. With an apogee given, a lofted shot instead cuts thrust so that both the range
@@ -183,6 +186,17 @@ def aim(
             f"{ms[i].name} from this launch point in that direction "
             f"({mr.range[i] / 1e3:.0f} km)"
         )
+    term = np.array([m.thrust_termination for m in ms])
+    if apogee is not None and not term.all():
+        i = int(np.flatnonzero(~term)[0])
+        raise InputError(
+            f"apogee: {ms[i].name} cannot cut thrust (solid motor without thrust-termination "
+            f"ports), so its lofted apogee is fixed by the range; give no apogee"
+        )
+    if shape == "min-energy" and not term.all():
+        return _aim_without_cutoff(
+            ms, term, lat, lon, alat, alon, az0, dist, mr, model, steps, tolerance
+        )
     batch = stack(ms)
     state = {"az": az0.copy(), "steer": np.ones(1, dtype=bool)}
 
@@ -301,6 +315,71 @@ def aim(
         raise ConvergenceError("aim: some trajectories did not come down; check the inputs")
     guidance = Guidance(state["az"].copy(), guidance_kick, guidance_cut)
     return AimSolution(guidance, traj, alat, alon, miss, shape)
+
+
+def _aim_without_cutoff(
+    ms: list[Missile],
+    term: NDArray[np.bool_],
+    lat: FloatArray,
+    lon: FloatArray,
+    alat: FloatArray,
+    alon: FloatArray,
+    az0: FloatArray,
+    dist: FloatArray,
+    mr: MaxRange,
+    model: EarthModel,
+    steps: StepSizes | None,
+    tolerance: float,
+) -> AimSolution:
+    """Minimum-energy aim for a batch in which some missiles cannot cut thrust.
+
+    Missiles with thrust termination get the energy-managed minimum-energy shot; the others
+    fly full burn on the lofted or the depressed branch, whichever has its kick nearer the
+    minimum-energy kick (REFERENCES §10: solid motors without ports shorten range by the
+    trajectory shape, never by a cut-off). Where only one branch reaches the range for the
+    whole sub-batch (the depressed kick is capped at ``KICK_MAX``) that branch is flown.
+    """
+    n = len(ms)
+    az, kick, cut = np.empty(n), np.empty(n), np.full(n, np.inf)
+
+    def sub(idx: NDArray[np.intp], shape: str) -> AimSolution:
+        return aim(
+            [ms[i] for i in idx], lat[idx], lon[idx], alat[idx], alon[idx], shape=shape,
+            model=model, steps=steps, tolerance=tolerance,
+        )  # fmt: skip
+
+    idx_t, idx_s = np.flatnonzero(term), np.flatnonzero(~term)
+    if idx_t.size:
+        g = sub(idx_t, "min-energy").guidance
+        az[idx_t], kick[idx_t], cut[idx_t] = g.azimuth, g.kick_angle, g.cutoff_time
+    branch: dict[str, Guidance] = {}
+    errors: list[OutOfRangeError] = []
+    for shape in ("lofted", "depressed"):
+        try:
+            branch[shape] = sub(idx_s, shape).guidance
+        except OutOfRangeError as exc:  # e.g. an SRBM whose flattest kick still overflies
+            errors.append(exc)
+    if not branch:
+        raise OutOfRangeError(
+            f"{errors[0]} — the missile cannot cut thrust (solid motor without thrust-"
+            f"termination ports), so it reaches only the ranges of its full-burn lofted and "
+            f"depressed shapes"
+        ) from errors[0]
+    lof = branch.get("lofted", branch.get("depressed"))
+    dep = branch.get("depressed", lof)
+    assert lof is not None and dep is not None
+    k_me = _min_energy_kick(
+        stack([ms[i] for i in idx_s]), lat[idx_s], lon[idx_s], az0[idx_s], dist[idx_s],
+        mr.kick_angle[idx_s], model, steps,
+    )  # fmt: skip
+    use_lof = np.abs(lof.kick_angle - k_me) <= np.abs(dep.kick_angle - k_me)
+    az[idx_s] = np.where(use_lof, lof.azimuth, dep.azimuth)
+    kick[idx_s] = np.where(use_lof, lof.kick_angle, dep.kick_angle)
+    guidance = Guidance(az, kick, cut)
+    traj = fly(stack(ms), lat, lon, guidance, model, steps, record=True)
+    ilat, ilon = traj.impact_geodetic()
+    miss = surface_distance(ilat, ilon, alat, alon, model)[0]
+    return AimSolution(guidance, traj, alat, alon, miss, "min-energy")
 
 
 def _newton_full_burn(

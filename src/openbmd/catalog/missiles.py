@@ -23,6 +23,15 @@ def _stage(entry: dict[str, Any], where: str) -> Any:
     )
 
 
+def _flag(entry: dict[str, Any], key: str, where: str) -> bool:
+    if key not in entry:
+        raise ScenarioError(f"{where}: missing field {key!r}")
+    value = entry[key]
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{where}.{key}: {value!r} is not a valid bool (true or false)")
+    return value
+
+
 @functools.cache
 def load_missiles() -> tuple[Any, ...]:
     """The missile classes of ``data/missiles.yaml`` as :class:`openbmd.missiles.Missile`."""
@@ -50,6 +59,7 @@ def load_missiles() -> tuple[Any, ...]:
                     pitch_kick_time=float(entry.get("kick_time_s", 10.0)),
                     klass=str(entry.get("class", "")),
                     propellant=str(entry.get("propellant", "")),
+                    thrust_termination=_flag(entry, "thrust_termination", where),
                     source=str(entry.get("source", "")),
                     aliases=tuple(str(a) for a in entry.get("aliases", [])),
                     **kwargs,
