@@ -13,6 +13,7 @@ from openbmd.missiles import Missile, Stage
 def _stage(entry: dict[str, Any], where: str) -> Any:
     isp = entry.get("isp_s")
     thrust = entry.get("thrust_n")
+    exit_area = entry.get("exit_area_m2")
     return Stage(
         gross_mass=require(entry, "gross_mass_kg", where),
         propellant_mass=require(entry, "propellant_mass_kg", where),
@@ -20,6 +21,7 @@ def _stage(entry: dict[str, Any], where: str) -> Any:
         diameter=require(entry, "diameter_m", where),
         isp=None if isp is None else float(isp),
         thrust=None if thrust is None else float(thrust),
+        exit_area=None if exit_area is None else float(exit_area),
     )
 
 
