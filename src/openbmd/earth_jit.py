@@ -32,6 +32,7 @@ _rho, _sound = earth.density_and_sound_speed(ATM_H)
 ATM_LNRHO = np.log(np.maximum(_rho, 1e-300))
 ATM_SOUND = np.asarray(_sound, dtype=float)
 _A2, _B2 = WGS84_A * WGS84_A, WGS84_B * WGS84_B
+GAMMA_AIR = 1.4  # US-76 ratio of specific heats
 
 _jit = numba.njit(cache=True, nogil=True, inline="always")
 
@@ -74,3 +75,15 @@ def air(h: float, lnrho: FloatArray, sound: FloatArray) -> tuple[float, float]:
         math.exp(lnrho[k] * (1.0 - w) + lnrho[k + 1] * w),
         sound[k] * (1.0 - w) + sound[k + 1] * w,
     )
+
+
+@_jit
+def pressure(rho: float, sound: float) -> float:
+    """Ambient pressure [Pa] from the density [kg/m³] and speed of sound [m/s] of :func:`air`.
+
+    US-76 below 86 km has a constant molecular weight, so ``p = ρ R T / M0`` and
+    ``a² = γ R T / M0`` give ``p = ρ a² / γ`` exactly (γ = 1.4); above 86 km the identity is
+    approximate but the pressure is below 0.4 Pa — nothing for a rocket nozzle. One lookup
+    of the air table thus serves drag and the nozzle's back-pressure thrust loss.
+    """
+    return rho * sound * sound / GAMMA_AIR

@@ -36,6 +36,9 @@ GENERIC_DRAG_CD: tuple[float, ...] = (
 )  # fmt: skip
 
 
+EXIT_AREA_FRACTION = 0.3  # stated assumption: nozzle exit area / body cross-section
+
+
 @dataclass(frozen=True)
 class Stage:
     """One rocket stage.
@@ -54,6 +57,11 @@ class Stage:
         Vacuum specific impulse [s]. Give this or ``thrust``.
     thrust : float, optional
         Vacuum thrust [N]. Give this or ``isp``.
+    exit_area : float, optional
+        Nozzle exit area [m²]; the thrust in air is ``F_vac − A_e p(h)`` (US-76 pressure).
+        Not public for these generic classes: by default the stated assumption
+        ``EXIT_AREA_FRACTION`` (0.3) of the body cross-section (exit diameter ≈ 0.55 d, which
+        gives the 10–15 % sea-level thrust deficit typical of first stages).
     """
 
     gross_mass: float
@@ -62,6 +70,7 @@ class Stage:
     diameter: float
     isp: float | None = None
     thrust: float | None = None
+    exit_area: float | None = None
 
     def __post_init__(self) -> None:
         if not self.gross_mass > 0.0:
@@ -100,6 +109,13 @@ class Stage:
         """Vacuum specific impulse [s]."""
         return self.thrust_n / (G0 * self.mass_flow)
 
+    @property
+    def exit_area_m2(self) -> float:
+        """Nozzle exit area [m²] (catalogued, else ``EXIT_AREA_FRACTION`` of the body area)."""
+        if self.exit_area is not None:
+            return self.exit_area
+        return EXIT_AREA_FRACTION * math.pi * self.diameter**2 / 4.0
+
 
 @dataclass(frozen=True)
 class Missile:
@@ -125,6 +141,10 @@ class Missile:
         Duration of the pitch-over manoeuvre that tilts the thrust to the kick angle [s].
     klass, propellant, source : str
         Descriptive fields (class, "liquid"/"solid", citation).
+    thrust_termination : bool
+        Whether the motor can cut thrust before burnout (liquid engines; solid motors only
+        with thrust-termination ports). Without it the aim solver flies full burn and
+        shortens range by the trajectory shape (:func:`openbmd.targeting.aim`).
     """
 
     name: str
@@ -140,6 +160,7 @@ class Missile:
     propellant: str = ""
     source: str = ""
     aliases: tuple[str, ...] = field(default=())
+    thrust_termination: bool = True
 
     def __post_init__(self) -> None:
         if not self.stages:
@@ -197,13 +218,15 @@ class MissileBatch:
     drag_cd: FloatArray  # (N, len(MACH_GRID))
     vertical_time: FloatArray
     kick_time: FloatArray
+    exit_area: FloatArray  # (N, S) nozzle exit area [m²], 0 for missing stages
 
 
 def stack(missiles: list[Missile] | tuple[Missile, ...]) -> MissileBatch:
     """Pack missiles into a :class:`MissileBatch` for the batch propagator."""
     n = len(missiles)
     s_max = max(len(m.stages) for m in missiles)
-    arr = {k: np.zeros((n, s_max)) for k in ("burn", "thrust", "mdot", "gross", "area", "above")}
+    keys = ("burn", "thrust", "mdot", "gross", "area", "above", "exit")
+    arr = {k: np.zeros((n, s_max)) for k in keys}
     cd = np.empty((n, MACH_GRID.size))
     for i, m in enumerate(missiles):
         for j, s in enumerate(m.stages):
@@ -212,6 +235,7 @@ def stack(missiles: list[Missile] | tuple[Missile, ...]) -> MissileBatch:
             arr["mdot"][i, j] = s.mass_flow
             arr["gross"][i, j] = s.gross_mass
             arr["area"][i, j] = math.pi * s.diameter**2 / 4.0
+            arr["exit"][i, j] = s.exit_area_m2
             arr["above"][i, j] = sum(x.gross_mass for x in m.stages[j + 1 :]) + m.rv_mass
         # Empty stage slots keep the last real stage's area so the reference area stays sane.
         arr["area"][i, len(m.stages) :] = arr["area"][i, len(m.stages) - 1]
@@ -233,4 +257,5 @@ def stack(missiles: list[Missile] | tuple[Missile, ...]) -> MissileBatch:
         drag_cd=cd,
         vertical_time=np.array([m.pitch_vertical_time for m in missiles]),
         kick_time=np.array([m.pitch_kick_time for m in missiles]),
+        exit_area=arr["exit"],
     )

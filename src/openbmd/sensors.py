@@ -6,10 +6,23 @@ outside flight, as :meth:`openbmd.trajectory.Trajectory.sample` gives it) — an
 
 Radar model
 -----------
-* **Line of sight** with the effective-Earth refraction model: the apparent elevation is the
-  geometric (WGS-84) elevation plus the bending the effective sphere ``Re = R/(1 + R dN/dh)``
-  implies; the target is in view above the minimum elevation and where the straight ray over
-  the effective sphere clears the surface.
+* **Line of sight** from true geometry: the geometric elevation is that of the WGS-84 ECEF
+  line of sight above the site's local (ellipsoid-normal) horizon; the apparent elevation adds
+  the refraction bending, by target altitude:
+
+  - targets **inside the troposphere** (geodetic altitude ≤ ``REFRACTION_SWITCH_ALTITUDE`` =
+    11 km, the US-76 tropopause): the effective-Earth model — the bending the effective sphere
+    ``Re = R/(1 + R dN/dh)`` (≈ 4/3 R) implies, and the straight ray over that sphere must
+    clear the surface;
+  - targets **above it** (the ray leaves the atmosphere): the standard astronomical
+    refraction, Saemundsson's formula on the geometric elevation
+    (:func:`astronomical_refraction`; Saemundsson 1986, the inverse of Bennett 1982 to 0.1′,
+    standard atmosphere 1010 hPa, 10 °C): ≈ 34′ at the horizon, ≈ 14′ at 3°. The ray is
+    blocked when its apparent elevation is below the grazing ray's (``−acos(Re/(Re + h_s))``).
+
+  The 4/3-Earth bending grows with path length without bound and so over-bends rays to
+  targets in space (2–3° instead of ≤ 0.6°); the switch altitude keeps it where it holds. The
+  target is in view above the minimum elevation (apparent).
 * **Field of regard**: azimuth within ``boresight_az ± az_span/2``, apparent elevation in
   ``[el_min, el_max]``; slant range up to the instrumented range.
 * **SNR** from the radar equation (:func:`openbmd.radar.radar_snr_db`) with ``pulses``
@@ -54,10 +67,19 @@ from openbmd.radar import REFRACTIVITY_GRADIENT, frequency_to_wavelength, radar_
 Array = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
-__all__ = ["PD_MODELS", "Detections", "Measurements", "Radar", "SpaceIR"]
+__all__ = [
+    "PD_MODELS",
+    "REFRACTION_SWITCH_ALTITUDE",
+    "Detections",
+    "Measurements",
+    "Radar",
+    "SpaceIR",
+    "astronomical_refraction",
+]
 
 PD_MODELS = ("threshold", "swerling1")
 GEO_ALTITUDE = 35_786_000.0  # [m] above the equator
+REFRACTION_SWITCH_ALTITUDE = 11_000.0  # [m] US-76 tropopause: 4/3-Earth below, astronomical above
 
 
 def _positive(name: str, value: float, allow_zero: bool = False) -> None:
@@ -166,9 +188,14 @@ class Radar:
             theta = np.arccos(np.clip(cos_t, -1.0, 1.0))
             big_r = R_EARTH_MEAN
             a = big_r / (1.0 + big_r * self.refractivity_gradient)
-            el_k, blocked = _sphere_elevation(theta * big_r / a, a, self.alt, h_t)
+            el_k, blocked_k = _sphere_elevation(theta * big_r / a, a, self.alt, h_t)
             el_1, _ = _sphere_elevation(theta, big_r, self.alt, h_t)
-            el_app = el + (el_k - el_1)
+            el_app_k = el + (el_k - el_1)
+            el_app_s = el + astronomical_refraction(el)
+            grazing = -np.arccos(a / (a + max(self.alt, 0.0)))
+            tropo = h_t <= REFRACTION_SWITCH_ALTITUDE
+            el_app = np.where(tropo, el_app_k, el_app_s)
+            blocked = np.where(tropo, blocked_k, el_app_s < grazing)
             off = np.abs(np.mod(az - self.boresight_az + np.pi, 2.0 * np.pi) - np.pi)
             in_for = (off <= self.az_span / 2.0) | (self.az_span >= 2.0 * np.pi)
             ok = (el_app >= max(self.min_elevation, self.el_min)) & (el_app <= self.el_max)
@@ -318,6 +345,34 @@ class SpaceIR:
 
 
 # ------------------------------------------------------------------------------------ helpers
+
+
+def astronomical_refraction(el_geo: ArrayLike) -> Array:
+    """Total bending [rad] of a ray that leaves the atmosphere, from the geometric elevation.
+
+    Saemundsson's formula (*Sky & Telescope* 72, 1986, p. 70), the inverse of Bennett's
+    (*Journal of Navigation* 35, 1982, p. 255) to about 0.1′, for the standard atmosphere
+    (1010 hPa, 10 °C)::
+
+        R [arcmin] = 1.02 / tan(h + 10.3 / (h + 5.11)),   h = geometric elevation [deg]
+
+    so that apparent elevation = geometric + R: ≈ 34.5′ at the apparent horizon, 14.4′ at 3°,
+    5.3′ at 10°, 1.0′ at 45°. The elevation is clipped to [−1°, 90°] (the formula's domain;
+    the grazing ray from sea level has a geometric elevation of −0.58°) and the bending to ≥ 0.
+
+    Parameters
+    ----------
+    el_geo : array_like
+        Geometric (true) elevation above the local horizon [rad].
+
+    Returns
+    -------
+    ndarray
+        Refraction bending [rad], same shape; add it to ``el_geo`` for the apparent elevation.
+    """
+    h = np.degrees(np.clip(np.asarray(el_geo, dtype=np.float64), np.radians(-1.0), np.pi / 2))
+    r_arcmin = 1.02 / np.tan(np.radians(h + 10.3 / (h + 5.11)))
+    return np.radians(np.maximum(r_arcmin, 0.0) / 60.0)
 
 
 def _sphere_elevation(theta: Array, a: float, h_s: float, h_t: Array) -> tuple[Array, BoolArray]:

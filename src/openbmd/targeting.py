@@ -7,6 +7,9 @@ within a tolerance of the aimpoint, for three shapes:
 ``min-energy``
     The least burnout energy that reaches the aimpoint: the kick angle that maximises range
     for the burnout energy, with thrust cut off (energy management) once the range is met.
+    A missile that cannot cut thrust (``Missile.thrust_termination`` false: solid motors
+    without ports) flies full burn instead, on the lofted or depressed branch whose kick is
+    nearer the minimum-energy kick.
 ``lofted`` / ``depressed``
     Full burn; the steeper (smaller kick) or flatter (larger kick) of the two paths that reach
     the range. With an apogee given, a lofted shot instead cuts thrust so that both the range
@@ -27,6 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from openbmd import earth
 from openbmd.constants import DEG, GM_EARTH
 from openbmd.errors import ConvergenceError, InputError, OutOfRangeError
 from openbmd.missiles import Missile, stack
@@ -44,6 +48,7 @@ FloatArray = NDArray[np.float64]
 SHAPES = ("min-energy", "lofted", "depressed")
 KICK_MIN = 0.5 * DEG
 KICK_MAX = 75.0 * DEG
+BEHIND_MAX = 5.0e6  # [m] impacts this close that fall behind the launch point count as negative
 
 
 @dataclass(frozen=True)
@@ -182,11 +187,27 @@ def aim(
             f"{ms[i].name} from this launch point in that direction "
             f"({mr.range[i] / 1e3:.0f} km)",
         )
+    term = np.array([m.thrust_termination for m in ms])
+    if apogee is not None and not term.all():
+        i = int(np.flatnonzero(~term)[0])
+        raise InputError(
+            f"apogee: {ms[i].name} cannot cut thrust (solid motor without thrust-termination "
+            f"ports), so its lofted apogee is fixed by the range; give no apogee"
+        )
+    if shape == "min-energy" and not term.all():
+        return _aim_without_cutoff(
+            ms, term, lat, lon, alat, alon, az0, dist, mr, model, steps, tolerance
+        )
     batch = stack(ms)
-    state = {"az": az0.copy()}
+    state = {"az": az0.copy(), "steer": np.ones(1, dtype=bool)}
 
     def flight(kick: FloatArray, cutoff: FloatArray, record: bool = False) -> Trajectory:
         return fly(batch, lat, lon, Guidance(state["az"], kick, cutoff), model, steps, record)
+
+    def fly_rep(a: FloatArray, k: FloatArray, c: FloatArray, reps: int) -> Trajectory:
+        b = batch if reps == 1 else _repeat(batch, reps)
+        la, lo = np.repeat(lat, reps), np.repeat(lon, reps)
+        return fly(b, la, lo, Guidance(a, k, c), model, steps, record=False)
 
     def range_error(traj: Trajectory) -> FloatArray:
         # Correct the azimuth by where the impact fell, then report the downrange error.
@@ -194,9 +215,15 @@ def aim(
         d, az_imp = surface_distance(lat, lon, ilat, ilon, model)
         # Only a shot that lands near the right distance says how the azimuth should move
         # (rotation bends short and long shots differently).
-        near = np.abs(d - dist) < 0.05 * dist
+        near = (np.abs(d - dist) < 0.05 * dist) & state["steer"]
         state["az"] = np.where(near, state["az"] + _wrap(az0 - az_imp), state["az"])
-        return np.nan_to_num(d, nan=0.0) - dist
+        # Signed downrange: a steep lofted shot flies long enough for the Earth to turn
+        # hundreds of kilometres under it, so its impact can fall *behind* the launch point;
+        # the unsigned distance would then grow again as the kick shrinks (two roots).
+        # (Only near the launch point: beyond a quarter of the way round the azimuth to an
+        # impact near the antipode says nothing about the side.)
+        behind = (np.cos(_wrap(az_imp - az0)) < 0.0) & (d < BEHIND_MAX)
+        return np.nan_to_num(np.where(behind, -d, d), nan=0.0) - dist
 
     full = np.full(n, np.inf)
     t_lo = batch.vertical_time + batch.kick_time + 5.0
@@ -206,16 +233,23 @@ def aim(
             target_apo = np.broadcast_to(np.asarray(apogee, dtype=float), (n,))
             # The full-burn lofted kick gives the highest apogee at this range, the
             # minimum-energy kick the lowest; energy management spans what lies between.
+            state["steer"][:] = False
             k_loft = _solve(
                 lambda k: range_error(flight(k, full)),
                 np.full(n, KICK_MIN),
                 mr.kick_angle.copy(),
                 dist,
-                tolerance,
+                20.0 * tolerance,
             )
-            kick = _solve_apogee_kick(
-                flight, range_error, k_loft + 0.2 * DEG, kick, target_apo, dist, batch
+            state["steer"][:] = True
+            k_branch = np.full(n, KICK_MIN), mr.kick_angle.copy()
+            az_loft, k_loft = _newton_full_burn(
+                fly_rep, az0.copy(), k_loft, full, *k_branch, alat, alon, tolerance
             )
+            az_apo, kick, cut_apo = _solve_apogee_kick(
+                fly_rep, range_error, flight, state, az_loft, k_loft, kick, target_apo,
+                dist, batch, alat, alon, tolerance,
+            )  # fmt: skip
 
         def control(x: FloatArray) -> FloatArray:
             return range_error(flight(kick, x))
@@ -236,7 +270,20 @@ def aim(
         def control(x: FloatArray) -> FloatArray:
             return range_error(flight(x, full))
 
-    x = _solve(control, lo0, hi0, dist, tolerance)
+    full_burn = shape != "min-energy" and apogee is None
+    if full_burn:
+        # Kick and azimuth are coupled (a steep shot drifts hundreds of km with the Earth's
+        # rotation whatever its azimuth): bracket the kick on the unsteered azimuth, then
+        # solve both together by Newton's method on the impact offset.
+        state["steer"][:] = False
+        x = _solve(control, lo0, hi0, dist, 20.0 * tolerance)
+        state["steer"][:] = True
+        az, x = _newton_full_burn(fly_rep, state["az"], x, full, lo0, hi0, alat, alon, tolerance)
+        state["az"] = az
+    elif apogee is not None:
+        state["az"], x = az_apo, cut_apo
+    else:
+        x = _solve(control, lo0, hi0, dist, tolerance)
 
     def fly_x(x: FloatArray) -> Trajectory:
         if shape == "min-energy" or apogee is not None:
@@ -271,6 +318,132 @@ def aim(
     return AimSolution(guidance, traj, alat, alon, miss, shape)
 
 
+def _aim_without_cutoff(
+    ms: list[Missile],
+    term: NDArray[np.bool_],
+    lat: FloatArray,
+    lon: FloatArray,
+    alat: FloatArray,
+    alon: FloatArray,
+    az0: FloatArray,
+    dist: FloatArray,
+    mr: MaxRange,
+    model: EarthModel,
+    steps: StepSizes | None,
+    tolerance: float,
+) -> AimSolution:
+    """Minimum-energy aim for a batch in which some missiles cannot cut thrust.
+
+    Missiles with thrust termination get the energy-managed minimum-energy shot; the others
+    fly full burn on the lofted or the depressed branch, whichever has its kick nearer the
+    minimum-energy kick (REFERENCES §10: solid motors without ports shorten range by the
+    trajectory shape, never by a cut-off). Where only one branch reaches the range for the
+    whole sub-batch (the depressed kick is capped at ``KICK_MAX``) that branch is flown.
+    """
+    n = len(ms)
+    az, kick, cut = np.empty(n), np.empty(n), np.full(n, np.inf)
+
+    def sub(idx: NDArray[np.intp], shape: str) -> AimSolution:
+        return aim(
+            [ms[i] for i in idx], lat[idx], lon[idx], alat[idx], alon[idx], shape=shape,
+            model=model, steps=steps, tolerance=tolerance,
+        )  # fmt: skip
+
+    idx_t, idx_s = np.flatnonzero(term), np.flatnonzero(~term)
+    if idx_t.size:
+        g = sub(idx_t, "min-energy").guidance
+        az[idx_t], kick[idx_t], cut[idx_t] = g.azimuth, g.kick_angle, g.cutoff_time
+    branch: dict[str, Guidance] = {}
+    errors: list[OutOfRangeError] = []
+    for shape in ("lofted", "depressed"):
+        try:
+            branch[shape] = sub(idx_s, shape).guidance
+        except OutOfRangeError as exc:  # e.g. an SRBM whose flattest kick still overflies
+            errors.append(exc)
+    if not branch:
+        raise OutOfRangeError(
+            f"{errors[0]} — the missile cannot cut thrust (solid motor without thrust-"
+            f"termination ports), so it reaches only the ranges of its full-burn lofted and "
+            f"depressed shapes"
+        ) from errors[0]
+    lof = branch.get("lofted", branch.get("depressed"))
+    dep = branch.get("depressed", lof)
+    assert lof is not None and dep is not None
+    k_me = _min_energy_kick(
+        stack([ms[i] for i in idx_s]), lat[idx_s], lon[idx_s], az0[idx_s], dist[idx_s],
+        mr.kick_angle[idx_s], model, steps,
+    )  # fmt: skip
+    use_lof = np.abs(lof.kick_angle - k_me) <= np.abs(dep.kick_angle - k_me)
+    az[idx_s] = np.where(use_lof, lof.azimuth, dep.azimuth)
+    kick[idx_s] = np.where(use_lof, lof.kick_angle, dep.kick_angle)
+    guidance = Guidance(az, kick, cut)
+    traj = fly(stack(ms), lat, lon, guidance, model, steps, record=True)
+    ilat, ilon = traj.impact_geodetic()
+    miss = surface_distance(ilat, ilon, alat, alon, model)[0]
+    return AimSolution(guidance, traj, alat, alon, miss, "min-energy")
+
+
+def _newton_full_burn(
+    fly_rep: Callable[[FloatArray, FloatArray, FloatArray, int], Trajectory],
+    az: FloatArray,
+    kick: FloatArray,
+    cut: FloatArray,
+    k_lo: FloatArray,
+    k_hi: FloatArray,
+    alat: FloatArray,
+    alon: FloatArray,
+    tolerance: float,
+    max_iter: int = 25,
+) -> tuple[FloatArray, FloatArray]:
+    """Launch azimuth and kick [rad] of a shot with cut-off ``cut`` that lands on the aimpoint.
+
+    ``fly_rep(az, kick, cut, k)`` flies the batch with every row repeated ``k`` times.
+
+    Newton's method on the impact offset (east, north) [m] in the aimpoint's tangent plane,
+    with a finite-difference Jacobian (each iteration flies the batch three times at once),
+    steps limited and the kick kept on its branch ``[k_lo, k_hi]``.
+    """
+    p_aim = earth.geodetic2ecef(alat, alon, 0.0)
+    sl, cl, so, co = np.sin(alat), np.cos(alat), np.sin(alon), np.cos(alon)
+    basis = np.stack(
+        [np.stack([-so, co, np.zeros_like(so)], -1), np.stack([-sl * co, -sl * so, cl], -1)], -2
+    )  # (n, 2, 3): east, north
+
+    def offset(traj: Trajectory, k: int) -> FloatArray:
+        ilat, ilon = traj.impact_geodetic()
+        d = earth.geodetic2ecef(ilat, ilon, 0.0) - np.repeat(p_aim, k, axis=0)
+        return np.einsum("nij,nj->ni", np.repeat(basis, k, axis=0), d)
+
+    n = az.size
+    az, kick = az.copy(), kick.copy()
+    da, dk = 2e-4, 2e-5
+    for _ in range(max_iter):
+        trip_a = np.stack([az, az + da, az], -1).ravel()
+        trip_k = np.stack([kick, kick, kick + dk], -1).ravel()
+        f = offset(fly_rep(trip_a, trip_k, np.repeat(cut, 3), 3), 3).reshape(n, 3, 2)
+        f0 = f[:, 0]
+        miss = np.linalg.norm(f0, axis=-1)
+        done = miss < 0.5 * tolerance
+        if np.all(done):
+            break
+        jac = np.stack([(f[:, 1] - f0) / da, (f[:, 2] - f0) / dk], -1)  # (n, 2, 2)
+        ok = np.isfinite(jac).all(axis=(1, 2)) & (np.abs(np.linalg.det(jac)) > 0.0)
+        jac = np.where(ok[:, None, None], jac, np.eye(2))
+        step = -np.linalg.solve(jac, np.where(ok[:, None], f0, 0.0)[..., None])[..., 0]
+        step_a = np.clip(step[:, 0], -0.2, 0.2)
+        step_k = np.clip(step[:, 1], -0.25 * (k_hi - k_lo), 0.25 * (k_hi - k_lo))
+        upd = ~done & ok
+        az = np.where(upd, az + step_a, az)
+        kick = np.where(upd, np.clip(kick + step_k, k_lo, k_hi), kick)
+    miss = np.linalg.norm(offset(fly_rep(az, kick, cut, 1), 1), axis=-1)
+    if not np.all(miss < tolerance):
+        raise ConvergenceError(
+            f"aim: the full-burn shot missed by {np.nanmax(miss) / 1e3:.1f} km after "
+            f"{max_iter} Newton steps"
+        )
+    return az, kick
+
+
 def _wrap(a: FloatArray) -> FloatArray:
     return (a + np.pi) % (2.0 * np.pi) - np.pi
 
@@ -292,8 +465,12 @@ def _solve(
     lo0, hi0 = lo.astype(float).copy(), hi.astype(float).copy()
     lo, hi = lo0.copy(), hi0.copy()
     f_lo, f_hi = fun(lo), fun(hi)
-    if np.any(np.sign(f_lo) == np.sign(f_hi)):
-        bad = int(np.flatnonzero(np.sign(f_lo) == np.sign(f_hi))[0])
+    # an end that already meets the tolerance is a root (e.g. the full burn of a lofted shot
+    # at the edge of the apogee range), even without a sign change
+    at_lo, at_hi = np.abs(f_lo) < tolerance, np.abs(f_hi) < tolerance
+    unbracketed = (np.sign(f_lo) == np.sign(f_hi)) & ~at_lo & ~at_hi
+    if np.any(unbracketed):
+        bad = int(np.flatnonzero(unbracketed)[0])
         reach = (scale[bad] + f_lo[bad]) / 1e3, (scale[bad] + f_hi[bad]) / 1e3
         raise OutOfRangeError(
             field="target",
@@ -301,7 +478,9 @@ def _solve(
             f"trajectory shape reaches once the launch azimuth allows for the Earth's rotation "
             f"({min(reach):.0f}-{max(reach):.0f} km)",
         )
-    x = lo - f_lo * (hi - lo) / (f_hi - f_lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = lo - f_lo * (hi - lo) / (f_hi - f_lo)
+    x = np.where(at_hi, hi, np.where(at_lo, lo, x))
     side = np.zeros(lo.shape, dtype=int)
     width = 1e-3 * (hi0 - lo0)
     for _ in range(max_iter):
@@ -381,30 +560,60 @@ def _min_energy_kick(
 
 
 def _solve_apogee_kick(
-    flight: Callable[..., Trajectory],
+    fly_rep: Callable[[FloatArray, FloatArray, FloatArray, int], Trajectory],
     range_error: Callable[[Trajectory], FloatArray],
+    flight: Callable[..., Trajectory],
+    state: dict[str, Any],
+    az_lofted: FloatArray,
     kick_lofted: FloatArray,
     kick_min_energy: FloatArray,
     apogee: FloatArray,
     dist: FloatArray,
     batch: Any,
-) -> FloatArray:
-    """Kick angle whose energy-managed shot to the range reaches the requested apogee."""
+    alat: FloatArray,
+    alon: FloatArray,
+    tolerance: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Azimuth, kick and cut-off [rad, rad, s] of the shot to the range with the given apogee.
+
+    The shots that reach the range span the thrust cut-off time from the minimum-energy one
+    (lowest apogee) to burnout — the full-burn lofted shot ``(az_lofted, kick_lofted)``, the
+    highest apogee at this range, since no energy is thrown away. The search runs over the
+    cut-off time (apogee rises smoothly with it), solving for each cut-off the lofted-branch
+    azimuth and kick in ``[KICK_MIN, kick_min_energy]`` that land on the aimpoint (Newton,
+    :func:`_newton_full_burn`). Searching over the kick instead is ill-conditioned: for a
+    liquid ICBM at 1,000 km the apogee halves within 0.2° of the full-burn kick. The limit
+    quoted on failure is the full-burn lofted apogee.
+    """
     t_lo = batch.vertical_time + batch.kick_time + 5.0
-
-    def apogee_at(kick: FloatArray) -> FloatArray:
-        cut = _solve(
-            lambda tc: range_error(flight(kick, tc)), t_lo, batch.total_burn.copy(), dist, 500.0
-        )
-        return flight(kick, cut).events.apogee_alt
-
-    hi_apo, lo_apo = apogee_at(kick_lofted), apogee_at(kick_min_energy)
-    bad = (apogee > hi_apo) | (apogee < lo_apo)
+    t_full = batch.total_burn.copy()
+    k_lo = np.full(dist.shape, KICK_MIN)
+    cut_me = _solve(
+        lambda tc: range_error(flight(kick_min_energy, tc)), t_lo, t_full, dist, 2.0 * tolerance
+    )
+    lo_apo = flight(kick_min_energy, cut_me).events.apogee_alt
+    hi_apo = fly_rep(az_lofted, kick_lofted, t_full, 1).events.apogee_alt
+    bad = (apogee > hi_apo + 1e3) | (apogee < lo_apo - 1e3)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise OutOfRangeError(
             field="apogee",
             message=f"{apogee[i] / 1e3:.0f} km is not reachable at this range; a lofted shot can "
-            f"reach apogees of {lo_apo[i] / 1e3:.0f}-{hi_apo[i] / 1e3:.0f} km",
+            f"reach apogees of {lo_apo[i] / 1e3:.0f}-{hi_apo[i] / 1e3:.0f} km (the upper limit "
+            f"is the full-burn lofted apogee)",
         )
-    return _solve(lambda k: apogee_at(k) - apogee, kick_lofted, kick_min_energy, apogee, 1e3)
+    guess = {"az": az_lofted.copy(), "kick": kick_lofted.copy()}
+
+    def aimed(tc: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return _newton_full_burn(
+            fly_rep, guess["az"], guess["kick"], tc, k_lo, kick_min_energy, alat, alon,
+            tolerance,
+        )  # fmt: skip
+
+    def apogee_error(tc: FloatArray) -> FloatArray:
+        a, k = aimed(tc)
+        return fly_rep(a, k, tc, 1).events.apogee_alt - apogee
+
+    tc = _solve(apogee_error, cut_me, t_full, apogee, 1e3)
+    a, k = aimed(tc)
+    return a, k, tc

@@ -52,7 +52,8 @@ class EarthModel:
     j2 : bool
         J2 term of the gravity field.
     atmosphere : bool
-        Aerodynamic drag in the US-76 atmosphere.
+        Aerodynamic drag in the US-76 atmosphere, and the nozzle back-pressure thrust loss
+        ``F(h) = F_vac − A_e p(h)`` (off: vacuum thrust, no drag).
     """
 
     shape: str = "wgs84"
@@ -373,6 +374,7 @@ class _Forcing:
     mdot: FloatArray  # (N,S)
     gross: FloatArray  # (N,S)
     area: FloatArray  # (N,S)
+    exit_area: FloatArray  # (N,S) nozzle exit area [m²]
     cd: FloatArray  # (N,M)
     rv_mass: FloatArray  # (N,)
     rv_beta: FloatArray  # (N,)
@@ -402,6 +404,7 @@ def _forcing(
         mdot=missiles.mass_flow,
         gross=missiles.gross_mass,
         area=missiles.area,
+        exit_area=missiles.exit_area,
         cd=missiles.drag_cd,
         rv_mass=missiles.rv_mass,
         rv_beta=missiles.rv_beta,
@@ -491,6 +494,7 @@ def coast_forcing(n: int, rv_beta: Any = np.inf) -> _Forcing:
         mdot=z1,
         gross=z1,
         area=z1,
+        exit_area=z1,
         cd=np.zeros((n, MACH_GRID.size)),
         rv_mass=np.ones(n),
         rv_beta=np.broadcast_to(np.asarray(rv_beta, dtype=float), (n,)).copy(),
@@ -531,7 +535,9 @@ def propagate(
     table[:, kern.STOP_ALT] = stop_alt
     # Surface impact counts only once a body is on its way (after the vertical rise).
     table[:, kern.ARM] = f.t_vert + 1.0
-    stages = np.stack([f.stage_start, f.stage_end, f.thrust, f.mdot, f.gross, f.area], axis=-1)
+    stages = np.stack(
+        [f.stage_start, f.stage_end, f.thrust, f.mdot, f.gross, f.area, f.exit_area], axis=-1
+    )
     params = np.array(
         [
             model.shape == "sphere",

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from openbmd.constants import WGS84_A
-from openbmd.earth_jit import ATM_TOP, air, altitude, gravity
+from openbmd.earth_jit import ATM_TOP, air, altitude, gravity, pressure
 
 FloatArray = NDArray[np.float64]
 
@@ -40,8 +40,8 @@ UP, HOR, KICK, T_VERT, T_KICK, T_OFF, RV_MASS, RV_BETA, STOP_ALT, ARM = (
     13,
 )
 NF = 14
-# Stage table S (N, S, 6) columns.
-S_START, S_END, S_THRUST, S_MDOT, S_GROSS, S_AREA = 0, 1, 2, 3, 4, 5
+# Stage table S (N, S, 7) columns (S_THRUST vacuum thrust [N], S_EXIT nozzle exit area [m²]).
+S_START, S_END, S_THRUST, S_MDOT, S_GROSS, S_AREA, S_EXIT = 0, 1, 2, 3, 4, 5, 6
 # Model flags / steps vector P.
 P_SPHERE, P_OMEGA, P_J2, P_ATMOS, P_DT_BOOST, P_DT_REENTRY, P_DT_UPPER, P_DT_VAC = range(8)
 P_ALT_REENTRY, P_ALT_VAC, P_TMAX = 8, 9, 10
@@ -82,7 +82,7 @@ def _accel(
     # middle of the current step: steps never straddle a break, so every RK4 stage of a step
     # sees the same side of each discontinuity — this keeps RK4 fourth-order through staging.
     powered = tseg < f[T_OFF]
-    mass, thrust, area = f[RV_MASS], 0.0, 0.0
+    mass, thrust, area, exit_area = f[RV_MASS], 0.0, 0.0, 0.0
     if powered:
         for j in range(st.shape[0]):
             if tseg < st[j, S_END]:
@@ -90,8 +90,11 @@ def _accel(
                 if tseg >= st[j, S_START]:
                     thrust += st[j, S_THRUST]
                     area += st[j, S_AREA]
+                    exit_area += st[j, S_EXIT]
     if p[P_ATMOS] > 0.0 and r2 < _R_ATM2:
         rho, a_snd = air(altitude(x, y, z, p[P_SPHERE] > 0.0), lnrho, sound)
+        if thrust > 0.0:  # back pressure on the nozzle exit: F(h) = F_vac - A_e p(h)
+            thrust = max(thrust - exit_area * pressure(rho, a_snd), 0.0)
         if rho > 0.0:
             if powered:
                 mach = speed / a_snd

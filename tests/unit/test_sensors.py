@@ -45,11 +45,16 @@ def test_rising_target_appears_at_the_refracted_visibility_altitude() -> None:
     r = rising_column(dist, 0.0, t, 1000.0)
     det = radar.detect(t, r[None], rng=np.random.default_rng(0))
     h_first = 1000.0 * det.t[np.argmax(det.visible[0])]
-    k = float(req.effective_earth_radius()) / R_EARTH_MEAN
-    h_model = float(req.min_visible_altitude(dist, 1 * DEG, k=k))
+    # a target in space: true geometry plus the astronomical refraction (Bennett 1982: 24.3'
+    # at an apparent 1 deg), not the 4/3-Earth sphere (which would say ~30 % lower)
+    e_true = 1 * DEG - 24.3 / 60.0 * DEG
+    h_model = float(req.min_visible_altitude(dist, e_true, k=1.0))
     h_geometric = float(req.min_visible_altitude(dist, 1 * DEG, k=1.0))
+    k = float(req.effective_earth_radius()) / R_EARTH_MEAN
+    h_four_thirds = float(req.min_visible_altitude(dist, 1 * DEG, k=k))
     assert h_first == pytest.approx(h_model, rel=0.02)  # ellipsoid vs sphere, sampling
-    assert h_geometric > 1.2 * h_model  # refraction lowers the visible altitude markedly
+    assert h_model < h_geometric < 1.1 * h_model  # refraction lowers it, but only a little
+    assert h_four_thirds < 0.85 * h_model
 
 
 def test_snr_threshold_sets_the_detection_range() -> None:

@@ -13,6 +13,7 @@ from openbmd.missiles import Missile, Stage
 def _stage(entry: dict[str, Any], where: str) -> Any:
     isp = entry.get("isp_s")
     thrust = entry.get("thrust_n")
+    exit_area = entry.get("exit_area_m2")
     return Stage(
         gross_mass=require(entry, "gross_mass_kg", where),
         propellant_mass=require(entry, "propellant_mass_kg", where),
@@ -20,7 +21,17 @@ def _stage(entry: dict[str, Any], where: str) -> Any:
         diameter=require(entry, "diameter_m", where),
         isp=None if isp is None else float(isp),
         thrust=None if thrust is None else float(thrust),
+        exit_area=None if exit_area is None else float(exit_area),
     )
+
+
+def _flag(entry: dict[str, Any], key: str, where: str) -> bool:
+    if key not in entry:
+        raise ScenarioError(f"{where}: missing field {key!r}")
+    value = entry[key]
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{where}.{key}: {value!r} is not a valid bool (true or false)")
+    return value
 
 
 @functools.cache
@@ -50,6 +61,7 @@ def load_missiles() -> tuple[Any, ...]:
                     pitch_kick_time=float(entry.get("kick_time_s", 10.0)),
                     klass=str(entry.get("class", "")),
                     propellant=str(entry.get("propellant", "")),
+                    thrust_termination=_flag(entry, "thrust_termination", where),
                     source=str(entry.get("source", "")),
                     aliases=tuple(str(a) for a in entry.get("aliases", [])),
                     **kwargs,
