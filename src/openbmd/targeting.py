@@ -191,8 +191,9 @@ def aim(
     if apogee is not None and not term.all():
         i = int(np.flatnonzero(~term)[0])
         raise InputError(
-            f"apogee: {ms[i].name} cannot cut thrust (solid motor without thrust-termination "
-            f"ports), so its lofted apogee is fixed by the range; give no apogee"
+            field="apogee",
+            message=f"{ms[i].name} cannot cut thrust (solid motor without thrust-termination "
+            f"ports), so its lofted apogee is fixed by the range; give no apogee",
         )
     if shape == "min-energy" and not term.all():
         return _aim_without_cutoff(
