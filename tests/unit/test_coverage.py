@@ -9,38 +9,39 @@ import pytest
 
 from openbmd import catalog
 from openbmd.analysis.footprint import (
-    Defence,
     footprint,
     grid_axes,
     population_summary,
     threat_lattice,
 )
+from openbmd.architecture import Architecture, CommandRules, SensorRole, single_battery
 from openbmd.catalog.interceptors import interceptor
 from openbmd.catalog.sensors import rcs_for, sensors_by_names
 from openbmd.constants import DEG
 from openbmd.errors import InputError
-from openbmd.interceptors import flyout_fan
 
 SITE = (54.48 * DEG, 17.10 * DEG)
 TABRIZ = (38.08 * DEG, 46.29 * DEG)
 
 
 @functools.cache
-def defence(speed: float = 6300.0, mode: str = "early-warning") -> Defence:
-    from openbmd.engagement import CueRule
-
+def defence(speed: float = 6300.0, mode: str = "early-warning") -> Architecture:
+    """The former single-battery Defence: X-band = fire control, others early warning."""
     sens = sensors_by_names("EMR,TPY-2,SpaceIR")
-    fan = flyout_fan(interceptor("GBI-2").model.with_burnout_speed(speed), *SITE)
-    return Defence(
-        fan,
-        tuple(s.model for s in sens),
-        tuple(rcs_for(s, None) for s in sens),
-        tuple(s.band == "X" for s in sens),
-        CueRule(mode),
+    roles = tuple(
+        SensorRole(
+            s.model, "fire-control" if s.band == "X" else "early-warning", rcs=rcs_for(s, None)
+        )
+        for s in sens
+    )
+    commit = "early-warning" if mode == "early-warning" else "fire-control-track"
+    icp = interceptor("GBI-2").model.with_burnout_speed(speed)
+    return single_battery(
+        "Redzikowo", *SITE, icp, roles, CommandRules(commit=commit, fire_control_needs_cue=False)
     )
 
 
-def lattice(d: Defence, chunk: int = 4096):
+def lattice(d: Architecture, chunk: int = 4096):
     return threat_lattice(
         d,
         catalog.missile("IRBM"),

@@ -9,13 +9,11 @@ import pytest
 
 from openbmd import catalog
 from openbmd.analysis.denial import deny_map, deny_summary
-from openbmd.analysis.footprint import Defence
+from openbmd.architecture import Architecture, CommandRules, SensorRole, single_battery
 from openbmd.catalog.interceptors import interceptor
 from openbmd.catalog.sensors import rcs_for, sensors_by_names
 from openbmd.constants import DEG
-from openbmd.engagement import CueRule
 from openbmd.errors import InputError
-from openbmd.interceptors import flyout_fan
 
 TARGETS = tuple(
     (n, catalog.site(n).lat_deg * DEG, catalog.site(n).lon_deg * DEG) for n in ("Berlin", "Warsaw")
@@ -27,14 +25,19 @@ SITE = (54.48 * DEG, 17.10 * DEG)
 
 
 @functools.cache
-def defence(speed: float = 6300.0, mode: str = "early-warning") -> Defence:
+def defence(speed: float = 6300.0, mode: str = "early-warning") -> Architecture:
+    """The former single-battery Defence: X-band = fire control, others early warning."""
     sens = sensors_by_names("EMR,TPY-2,SpaceIR")
-    return Defence(
-        flyout_fan(interceptor("GBI-2").model.with_burnout_speed(speed), *SITE),
-        tuple(s.model for s in sens),
-        tuple(rcs_for(s, None) for s in sens),
-        tuple(s.band == "X" for s in sens),
-        CueRule(mode),
+    roles = tuple(
+        SensorRole(
+            s.model, "fire-control" if s.band == "X" else "early-warning", rcs=rcs_for(s, None)
+        )
+        for s in sens
+    )
+    commit = "early-warning" if mode == "early-warning" else "fire-control-track"
+    icp = interceptor("GBI-2").model.with_burnout_speed(speed)
+    return single_battery(
+        "Redzikowo", *SITE, icp, roles, CommandRules(commit=commit, fire_control_needs_cue=False)
     )
 
 
