@@ -7,7 +7,10 @@ Every command starts from a bundled, dated architecture (``--architecture``, def
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +29,7 @@ ARCHITECTURE = typer.Option(
 SITE = typer.Option(None, "--site", help="Override: one battery at this site (name or LAT,LON).")
 INTERCEPTOR = typer.Option(None, "--interceptor", help="Override every battery's interceptor.")
 BURNOUT = typer.Option(
-    None, "--burnout-speed-kms", help="Override every interceptor's burnout speed [km/s]."
+    None, "--burnout-speed-kms", help="Override every interceptor's burnout speed, km/s."
 )
 SENSORS = typer.Option(
     None,
@@ -37,7 +40,48 @@ SENSORS = typer.Option(
 COMMIT = typer.Option(
     None, "--commit", help="Override what may commit a launch: fire-control-track | early-warning."
 )
-DECISION = typer.Option(None, "--decision-delay-s", help="Override the commit-to-launch delay [s].")
+DECISION = typer.Option(None, "--decision-delay-s", help="Override the commit-to-launch delay, s.")
+
+
+# name → (option, type): the overrides every defence command takes, in --help order.
+OPTIONS: dict[str, tuple[Any, Any]] = {
+    "architecture": (ARCHITECTURE, str),
+    "site": (SITE, str | None),
+    "interceptor": (INTERCEPTOR, str | None),
+    "burnout_speed_kms": (BURNOUT, float | None),
+    "sensors": (SENSORS, str | None),
+    "commit": (COMMIT, str | None),
+    "decision_delay_s": (DECISION, float | None),
+}
+
+
+def architecture_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared architecture options; it receives them as ``arch_flags``.
+
+    The command declares its own options and an ``arch_flags: dict`` parameter; the wrapper's
+    signature (what Typer reads) replaces ``arch_flags`` by the options of :data:`OPTIONS`, so
+    the four defence commands declare them once, here.
+    """
+    sig = inspect.signature(fn)
+    own = [p for p in sig.parameters.values() if p.name != "arch_flags"]
+    extra = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=kind)
+        for n, (opt, kind) in OPTIONS.items()
+    ]
+
+    @functools.wraps(fn)
+    def wrapper(**kw: Any) -> Any:
+        flags = {n: kw.pop(n) for n in OPTIONS}
+        return fn(**kw, arch_flags=flags)
+
+    wrapper.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=[p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + extra
+    )
+    wrapper.__annotations__ = {
+        **{k: v for k, v in fn.__annotations__.items() if k != "arch_flags"},
+        **{n: kind for n, (_, kind) in OPTIONS.items()},
+    }
+    return wrapper
 
 
 def speed_ms(value_kms: float | None, option: str = "--burnout-speed-kms") -> float | None:
@@ -67,7 +111,7 @@ def _sensors(arch: Any, text: str) -> tuple[Any, ...]:
 
 
 def architecture_from_flags(
-    name: str,
+    architecture: str,
     *,
     site: str | None = None,
     interceptor: str | None = None,
@@ -76,12 +120,12 @@ def architecture_from_flags(
     commit: str | None = None,
     decision_delay_s: float | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """The bundled architecture ``name`` with the overrides given; (architecture, overrides)."""
+    """The bundled ``architecture`` with the overrides given; (architecture, overrides)."""
     from openbmd.architecture import COMMIT_RULES, Battery
-    from openbmd.catalog.architectures import architecture
+    from openbmd.catalog.architectures import architecture as lookup_architecture
     from openbmd.catalog.interceptors import interceptor as lookup
 
-    arch = architecture(name, "--architecture")
+    arch = lookup_architecture(architecture, "--architecture")
     over: dict[str, Any] = {}
     if commit is not None:
         if commit.strip().lower() not in COMMIT_RULES:

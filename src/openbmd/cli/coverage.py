@@ -8,15 +8,9 @@ from typing import Any
 import typer
 
 from openbmd.cli._architecture import (
-    ARCHITECTURE,
-    BURNOUT,
-    COMMIT,
-    DECISION,
-    INTERCEPTOR,
     JSON,
-    SENSORS,
-    SITE,
     architecture_from_flags,
+    architecture_options,
     require_batteries,
     speed_ms,
 )
@@ -32,18 +26,13 @@ from openbmd.constants import DEG
 
 
 @app.command("coverage")
+@architecture_options
 def coverage_cmd(
     missile: str = typer.Option(..., "--missile", help="Threat missile class."),
     launch_area: str = typer.Option(
         ..., "--launch-area", help="Launch area(s): NAME[,NAME…] or LAT,LON[;LAT,LON…]."
     ),
-    architecture: str = ARCHITECTURE,
-    site: str | None = SITE,
-    interceptor: str | None = INTERCEPTOR,
-    burnout_speed_kms: float | None = BURNOUT,
-    sensors: str | None = SENSORS,
-    commit: str | None = COMMIT,
-    decision_delay_s: float | None = DECISION,
+    arch_flags: Any = None,  # the shared options (architecture_options)
     region: str = typer.Option("europe", "--region", help="Region name (europe)."),
     grid_deg: float = typer.Option(0.5, "--grid-deg", help="Grid step [deg] (> 0)."),
     as_json: bool = JSON,
@@ -63,10 +52,7 @@ def coverage_cmd(
     grid_axes(bounds, grid_deg)  # validate the grid before any heavy work
     m = catalog.missile(missile)
     areas = parse_places(launch_area, "--launch-area")
-    arch, over = architecture_from_flags(
-        architecture, site=site, interceptor=interceptor, burnout_speed_kms=burnout_speed_kms,
-        sensors=sensors, commit=commit, decision_delay_s=decision_delay_s,
-    )  # fmt: skip
+    arch, over = architecture_from_flags(**arch_flags)
     ds = footprint(
         arch, m, [(a[0], a[1] * DEG, a[2] * DEG) for a in areas], bounds, grid_deg, load_cities()
     )
@@ -137,6 +123,7 @@ CUEING = {"early-warning": "early-warning", "own-radar": "fire-control-track"}
 
 
 @app.command("engageability")
+@architecture_options
 def engageability_cmd(
     speeds_kms: str | None = typer.Option(
         None, "--speeds-kms", help="Burnout speeds [km/s], e.g. 5.4,9 (default: the battery's)."
@@ -144,13 +131,7 @@ def engageability_cmd(
     missile: str = typer.Option(ENGAGEABILITY_MISSILE, "--missile", help="ICBM class."),
     fields: str = typer.Option(FIELDS, "--fields", help="ICBM fields (names or LAT,LON;…)."),
     targets: str = typer.Option(TARGETS, "--targets", help="Targets (names or LAT,LON;…)."),
-    architecture: str = ARCHITECTURE,
-    site: str | None = SITE,
-    interceptor: str | None = INTERCEPTOR,
-    burnout_speed_kms: float | None = BURNOUT,
-    sensors: str | None = SENSORS,
-    commit: str | None = COMMIT,
-    decision_delay_s: float | None = DECISION,
+    arch_flags: Any = None,  # the shared options (architecture_options)
     cueing: str | None = typer.Option(
         None,
         "--cueing",
@@ -167,10 +148,7 @@ def engageability_cmd(
 
     if cueing is not None and cueing.strip().lower() not in (*CUEING, "both"):
         fail(f"--cueing: {cueing!r} is not one of {', '.join(CUEING)}, both")
-    arch, over = architecture_from_flags(
-        architecture, site=site, interceptor=interceptor, burnout_speed_kms=burnout_speed_kms,
-        sensors=sensors, commit=commit, decision_delay_s=decision_delay_s,
-    )  # fmt: skip
+    arch, over = architecture_from_flags(**arch_flags)
     require_batteries(arch)
     if speeds_kms is None:
         speeds = [arch.batteries[0].interceptor.burnout_speed]
@@ -245,18 +223,13 @@ DENY_TARGETS = "Berlin,Paris,London,Rome,Warsaw,Prague,Vienna,Madrid"
 
 
 @app.command("deny")
+@architecture_options
 def deny_cmd(
     missile: str = typer.Option(..., "--missile", help="Threat missile class."),
     targets: str = typer.Option(
         DENY_TARGETS, "--targets", help="Defended aimpoints (names or LAT,LON;…)."
     ),
-    architecture: str = ARCHITECTURE,
-    site: str | None = SITE,
-    interceptor: str | None = INTERCEPTOR,
-    burnout_speed_kms: float | None = BURNOUT,
-    sensors: str | None = SENSORS,
-    commit: str | None = COMMIT,
-    decision_delay_s: float | None = DECISION,
+    arch_flags: Any = None,  # the shared options (architecture_options)
     region: str = typer.Option(
         "middle-east", "--region", help="Launch region: middle-east | europe."
     ),
@@ -279,10 +252,7 @@ def deny_cmd(
     key = region.strip().casefold()
     if key not in REGIONS:
         fail(f"--region: unknown region {region!r}; valid: {', '.join(REGIONS)}")
-    arch, over = architecture_from_flags(
-        architecture, site=site, interceptor=interceptor, burnout_speed_kms=burnout_speed_kms,
-        sensors=sensors, commit=commit, decision_delay_s=decision_delay_s,
-    )  # fmt: skip
+    arch, over = architecture_from_flags(**arch_flags)
     bounds = REGIONS[key]
     grid_axes(bounds, grid_deg)  # validate the grid before any heavy work
     m = catalog.missile(missile)

@@ -9,16 +9,10 @@ import numpy as np
 import typer
 
 from openbmd.cli._architecture import (
-    ARCHITECTURE,
-    BURNOUT,
-    COMMIT,
-    DECISION,
-    INTERCEPTOR,
     JSON,
-    SENSORS,
-    SITE,
     architecture_block,
     architecture_from_flags,
+    architecture_options,
 )
 from openbmd.cli._common import app, check_lat_lon, emit, fail, parse_place
 from openbmd.constants import DEG
@@ -127,17 +121,12 @@ def _shot(i: Any, k: int, label: str | int) -> dict[str, Any]:
 
 
 @app.command("engage")
+@architecture_options
 def engage_cmd(
     missile: str = typer.Option(..., "--missile", help="Threat missile class."),
     launch: str = typer.Option(..., "--launch", help="Threat launch point (name or LAT,LON)."),
     target: str = typer.Option(..., "--target", help="Threat aimpoint (name or LAT,LON)."),
-    architecture: str = ARCHITECTURE,
-    site: str | None = SITE,
-    interceptor: str | None = INTERCEPTOR,
-    burnout_speed_kms: float | None = BURNOUT,
-    sensors: str | None = SENSORS,
-    commit: str | None = COMMIT,
-    decision_delay_s: float | None = DECISION,
+    arch_flags: Any = None,  # the shared options (architecture_options)
     as_json: bool = JSON,
 ) -> None:
     """Engagement window, intercepts and shot opportunities against one aimed threat."""
@@ -145,10 +134,7 @@ def engage_cmd(
     from openbmd.engagement import engage_architecture
     from openbmd.targeting import aim
 
-    arch, over = architecture_from_flags(
-        architecture, site=site, interceptor=interceptor, burnout_speed_kms=burnout_speed_kms,
-        sensors=sensors, commit=commit, decision_delay_s=decision_delay_s,
-    )  # fmt: skip
+    arch, over = architecture_from_flags(**arch_flags)
     m = catalog.missile(missile)
     l_name, l_lat, l_lon = parse_place(launch, "--launch")
     t_name, t_lat, t_lon = parse_place(target, "--target")
