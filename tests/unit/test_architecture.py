@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from _helpers import RULE_KEYS, threats
 
 from openbmd import catalog
 from openbmd.architecture import Architecture, Battery, CommandRules, SensorRole, single_battery
@@ -16,7 +16,6 @@ from openbmd.catalog.sensors import load_sensors, rcs_for, sensor
 from openbmd.constants import DEG
 from openbmd.engagement import detection_times, engage, engage_architecture, flyout_fans
 from openbmd.errors import InputError, UnknownNameError
-from openbmd.targeting import aim
 
 SITE = ("Redzikowo", 54.48 * DEG, 17.10 * DEG)
 MED = ("Eastern Mediterranean", 34.50 * DEG, 28.00 * DEG)
@@ -29,22 +28,6 @@ NAMES = [
     "epaa-phase-2",
     "epaa-phase-3",
 ]
-
-
-@functools.cache
-def threats():
-    """Three IRBM-class threats from Tabriz toward central Europe, sampled every 2 s."""
-    t = [catalog.site(n) for n in ("Berlin", "Prague", "Vienna")]
-    tab = catalog.site("Tabriz")
-    sol = aim(
-        catalog.missile("IRBM"),
-        tab.lat_deg * DEG,
-        tab.lon_deg * DEG,
-        [x.lat_deg * DEG for x in t],
-        [x.lon_deg * DEG for x in t],
-    )
-    tr = sol.trajectory
-    return tr.sample(np.arange(0.0, np.nanmax(tr.events.impact_time) + 2, 2.0)), tr
 
 
 def role(name: str, r: str, **kw) -> SensorRole:
@@ -88,14 +71,7 @@ def test_validation_names_the_field():
 def test_to_dict_carries_every_rule_value():
     d = architecture("third-site-2007-russian-radars").to_dict()
     assert d["exchange_latency_s"] == 60.0
-    assert set(d["rules"]) == {
-        "commit",
-        "fire_control_needs_cue",
-        "decision_delay_s",
-        "track_delay_s",
-        "cue_delay_s",
-        "kill_assessment_s",
-    }
+    assert set(d["rules"]) == RULE_KEYS
     (b,) = d["batteries"]
     assert b["interceptor"] == "GBI-2" and b["inventory"] == 10 and b["decision_delay_s"] > 0
     gab = next(s for s in d["sensors"] if s["name"] == "Gabala")

@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from _helpers import RULE_KEYS
 
 from openbmd.cli import main
-
-RULE_KEYS = {
-    "commit",
-    "fire_control_needs_cue",
-    "decision_delay_s",
-    "track_delay_s",
-    "cue_delay_s",
-    "kill_assessment_s",
-}
 
 
 def _run(capsys, *args):

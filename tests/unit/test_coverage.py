@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
+from _helpers import legacy_architecture
 
 from openbmd import catalog
 from openbmd.analysis.footprint import (
@@ -14,9 +13,7 @@ from openbmd.analysis.footprint import (
     population_summary,
     threat_lattice,
 )
-from openbmd.architecture import Architecture, CommandRules, SensorRole, single_battery
-from openbmd.catalog.interceptors import interceptor
-from openbmd.catalog.sensors import rcs_for, sensors_by_names
+from openbmd.architecture import Architecture
 from openbmd.constants import DEG
 from openbmd.errors import InputError
 
@@ -24,21 +21,7 @@ SITE = (54.48 * DEG, 17.10 * DEG)
 TABRIZ = (38.08 * DEG, 46.29 * DEG)
 
 
-@functools.cache
-def defence(speed: float = 6300.0, mode: str = "early-warning") -> Architecture:
-    """The former single-battery Defence: X-band = fire control, others early warning."""
-    sens = sensors_by_names("EMR,TPY-2,SpaceIR")
-    roles = tuple(
-        SensorRole(
-            s.model, "fire-control" if s.band == "X" else "early-warning", rcs=rcs_for(s, None)
-        )
-        for s in sens
-    )
-    commit = "early-warning" if mode == "early-warning" else "fire-control-track"
-    icp = interceptor("GBI-2").model.with_burnout_speed(speed)
-    return single_battery(
-        "Redzikowo", *SITE, icp, roles, CommandRules(commit=commit, fire_control_needs_cue=False)
-    )
+defence = legacy_architecture
 
 
 def lattice(d: Architecture, chunk: int = 4096):

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
+from _helpers import threats
 
-from openbmd import catalog
 from openbmd.architecture import Architecture, CommandRules, SensorRole
 from openbmd.catalog.interceptors import interceptor
 from openbmd.constants import DEG
 from openbmd.engagement import commit_times, engage
 from openbmd.errors import InputError
 from openbmd.interceptors import flyout_fan
-from openbmd.targeting import aim
 
 SITE = (54.48 * DEG, 17.10 * DEG)
-
-
-@functools.cache
-def threats():
-    """Three IRBM-class threats from Tabriz toward central Europe, sampled every 2 s."""
-    targets = ["Berlin", "Prague", "Vienna"]
-    t = [catalog.site(n) for n in targets]
-    tab = catalog.site("Tabriz")
-    sol = aim(
-        catalog.missile("IRBM"),
-        tab.lat_deg * DEG,
-        tab.lon_deg * DEG,
-        [x.lat_deg * DEG for x in t],
-        [x.lon_deg * DEG for x in t],
-    )
-    tr = sol.trajectory
-    return tr.sample(np.arange(0.0, np.nanmax(tr.events.impact_time) + 2, 2.0)), tr
 
 
 def _arch(commit: str) -> Architecture:
