@@ -1,17 +1,21 @@
 """Engagement windows, intercepts and shot opportunities, batched over many threats.
 
 Inputs are a batch of N threat trajectories sampled at common times ``t`` (T,) — a
-:class:`openbmd.trajectory.TrajectorySample`, times in seconds after each threat's launch —, the
-fly-out fan of one interceptor at one site (:func:`openbmd.interceptors.flyout_fan`) and the
-earliest interceptor launch time of each threat (from :func:`launch_times`).
+:class:`openbmd.trajectory.TrajectorySample`, times in seconds after each threat's launch — and
+an :class:`openbmd.architecture.Architecture`. :func:`engage_architecture` is the one place
+that wires detection → cue → commit → fly-out → shots for every battery of it; :func:`engage`
+is the engagement of one battery (one fly-out fan) from given earliest launch times.
 
 Rules (all parameters):
 
-* **Cue and earliest launch.** A fire-control sensor (X-band radar) gives a track of fire-control
-  quality ``track_delay`` after its first detection; an early-warning sensor gives a launch cue
-  ``ew_delay`` after its first detection. Rule ``"own-radar"`` launches on the fire-control track
-  only; ``"early-warning"`` on whichever comes first. The interceptor then needs its
-  ``decision_delay``. Earliest launch = cue + decision delay.
+* **Cue, commit and earliest launch** (:func:`commit_times`, rules of an
+  :class:`openbmd.architecture.Architecture`). Each sensor's data reach the shooter after its
+  latency (plus the exchange latency when it reports via the exchange). A fire-control radar
+  starts a track at its first detection — or, if it cannot search and the rules require a cue,
+  not before the first early-warning/cue-only datum — and gives a fire-control track
+  ``track_delay`` later. Rule ``commit="fire-control-track"`` commits on that track only;
+  ``"early-warning"`` also on an early-warning cue (``cue_delay`` after its datum). Cue-only
+  sensors never commit. Earliest launch = commit + decision delay.
 * **Battle space.** The threat at time ``t`` is engageable if it has burnt out (midcourse
   intercept; ``+ burnout_margin``), flies between the interceptor's minimum and maximum
   intercept altitudes, lies within its maximum ground range and within the fan's reach.
@@ -32,37 +36,23 @@ kinematic (the physics question of the 2007 debate), which favours the defence.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from openbmd.architecture import Architecture
 from openbmd.constants import OMEGA_EARTH
 from openbmd.errors import InputError
-from openbmd.interceptors import FlyoutFan
+from openbmd.interceptors import FlyoutFan, Interceptor, flyout_fan
 from openbmd.sensors import Radar, SpaceIR
 from openbmd.trajectory import TrajectorySample
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-
-CUE_RULES = ("early-warning", "own-radar")
-
-
-@dataclass(frozen=True)
-class CueRule:
-    """How a launch is cued. Times [s]; see the module docstring."""
-
-    mode: str = "early-warning"
-    track_delay: float = 60.0
-    ew_delay: float = 60.0
-
-    def __post_init__(self) -> None:
-        if self.mode not in CUE_RULES:
-            raise InputError(f"cueing: {self.mode!r} is not one of {', '.join(CUE_RULES)}")
-        if not (self.track_delay >= 0.0 and self.ew_delay >= 0.0):
-            raise InputError("cueing: track_delay and ew_delay must be >= 0 s")
 
 
 def detection_times(
@@ -88,24 +78,50 @@ def detection_times(
     return out
 
 
-def launch_times(
-    first_fc: ArrayLike, first_ew: ArrayLike, rule: CueRule, decision_delay: float
-) -> FloatArray:
-    """Earliest interceptor launch [s] from first detections by fire-control / EW sensors.
+def commit_times(
+    first_detection: ArrayLike, architecture: Architecture
+) -> tuple[FloatArray, NDArray[np.intp]]:
+    """When a launch may be committed, and on whose data (see the module docstring).
 
-    ``first_fc``, ``first_ew``: (N, S_fc), (N, S_ew) first-detection times (NaN = never).
+    Parameters
+    ----------
+    first_detection : array_like, (N, S)
+        First detection [s] of each threat by each sensor of ``architecture`` (NaN = never).
+    architecture : Architecture
+        Roles, latencies and rules.
+
+    Returns
+    -------
+    commit : ndarray, (N,)
+        Commit time [s] (NaN: never); the earliest launch adds the decision delay.
+    sensor : ndarray of int, (N,)
+        Index of the sensor whose track or cue allowed the commit (−1: none).
     """
-    fc = np.asarray(first_fc, dtype=float)
-    ew = np.asarray(first_ew, dtype=float)
+    det = np.asarray(first_detection, dtype=float)
+    if det.shape[-1] == 0:  # no sensor: never committed
+        return np.full(det.shape[0], np.nan), np.full(det.shape[0], -1, dtype=np.intp)
+    rules = architecture.rules
+    sensors = architecture.sensors
+    lat = np.asarray(architecture.latencies(), dtype=float)
+    role = np.array([s.role for s in sensors], dtype=object)
+    fc = role == "fire-control"
+    ew = role == "early-warning"
+    needs = np.array([s.needs_cue and rules.fire_control_needs_cue for s in sensors], dtype=bool)
     with np.errstate(invalid="ignore"):
-        cue_fc = _nanmin(fc) + rule.track_delay
-        cue = cue_fc if rule.mode == "own-radar" else np.fmin(cue_fc, _nanmin(ew) + rule.ew_delay)
-    return np.asarray(cue + decision_delay)
+        arrive = det + lat  # data at the shooter / command centre
+        # A radar that cannot search starts its track on the first cue (early-warning or
+        # cue-only data); np.maximum keeps NaN: never cued, never tracked.
+        first_cue = _nanmin(arrive[:, ~fc])
+        start = np.where(needs, np.maximum(det, first_cue[:, None]), det)
+        cand = np.where(fc, start + rules.track_delay + lat, np.nan)
+        if rules.commit == "early-warning":
+            cand = np.where(ew, arrive + rules.cue_delay, cand)
+    has = np.isfinite(cand).any(axis=1)
+    idx = np.where(has, np.argmin(np.where(np.isfinite(cand), cand, np.inf), axis=1), -1)
+    return _nanmin(cand), idx.astype(np.intp)
 
 
 def _nanmin(x: FloatArray) -> FloatArray:
-    if x.ndim == 1:
-        return x
     if x.shape[-1] == 0:
         return np.full(x.shape[:-1], np.nan)
     return np.asarray(np.fmin.reduce(x, axis=-1))
@@ -264,4 +280,118 @@ def _intercept_at(
         pitch=m(q.pitch),
         azimuth=m(q.azimuth),
         cutoff=m(q.cutoff),
+    )
+
+
+@dataclass(frozen=True)
+class ArchitectureEngagement:
+    """Result of :func:`engage_architecture` for N threats and B batteries.
+
+    Per threat (N,): the battery chosen (−1: none) and its first shot; times [s] after the
+    threat's launch, altitude [m], speed [m/s], angle [rad]; NaN where infeasible.
+    """
+
+    feasible: BoolArray
+    battery: NDArray[np.intp]
+    first_launch: FloatArray
+    last_launch: FloatArray
+    intercept_time: FloatArray
+    intercept_altitude: FloatArray
+    closing_speed: FloatArray
+    crossing_angle: FloatArray
+    shots: NDArray[np.int64]  # shot opportunities of the chosen battery (inventory-capped)
+    slack: FloatArray  # best slack over the batteries [s] (−inf: no battle space)
+    cue_time: FloatArray  # commit time [s]
+    cue_sensor: NDArray[np.intp]  # sensor index whose data allowed the commit (−1: none)
+    detection: FloatArray  # (N, S) first detection by each sensor [s]
+    earliest_launch: FloatArray  # (N, B) [s]
+    per_battery: tuple[Engagement, ...]  # the full engagement by each battery
+
+
+def flyout_fans(architecture: Architecture) -> tuple[FlyoutFan, ...]:
+    """The fly-out fan of every battery (built once per interceptor and site, then cached)."""
+    return tuple(_fan(b.interceptor, b.lat, b.lon) for b in architecture.batteries)
+
+
+@functools.lru_cache(maxsize=32)
+def _fan(icp: Interceptor, lat: float, lon: float) -> FlyoutFan:
+    return flyout_fan(icp, lat, lon)
+
+
+def engage_architecture(
+    sample: TrajectorySample,
+    architecture: Architecture,
+    *,
+    fans: Sequence[FlyoutFan] | None = None,
+    rng: np.random.Generator | None = None,
+    burnout_time: ArrayLike | None = None,
+) -> ArchitectureEngagement:
+    """Detect, cue, commit and engage N sampled threats with every battery of ``architecture``.
+
+    The one place the chain is wired. Each threat is engaged by the battery whose first
+    shot (at its earliest launch) intercepts earliest. Loops run over sensors and batteries
+    only; every step is batched over threats.
+
+    Parameters
+    ----------
+    sample : TrajectorySample
+        N threats at common times (T,).
+    architecture : Architecture
+        Batteries, sensors with roles and the command rules.
+    fans : sequence of FlyoutFan, optional
+        One per battery, in order (default: built and cached by :func:`flyout_fans`).
+    rng : numpy.random.Generator, optional
+        Feeds the sensors' measurement noise (not used by threshold detection).
+    burnout_time : array_like, (N,), optional
+        Threat burnout [s]; default: the end of the last thrusting sample.
+    """
+    n = sample.r_ecef.shape[0]
+    bats = architecture.batteries
+    fans = tuple(fans) if fans is not None else flyout_fans(architecture)
+    if len(fans) != len(bats):
+        raise InputError(f"fans: {len(fans)} given for {len(bats)} batteries")
+    if burnout_time is None:
+        t = np.asarray(sample.t, dtype=float)
+        last = np.where(sample.thrusting, t[None, :], -np.inf).max(axis=1)
+        dt = float(t[1] - t[0]) if t.size > 1 else 0.0
+        burnout_time = np.where(np.isfinite(last), last + dt, 0.0)
+    sens = architecture.sensors
+    det = detection_times(sample, [s.sensor for s in sens], [s.rcs for s in sens], rng)
+    commit, cue_sensor = commit_times(det, architecture)
+    res: list[Engagement] = []
+    for b, fan in zip(bats, fans, strict=True):  # loop over batteries only
+        l0 = commit + architecture.decision_delay(b)
+        ka = architecture.rules.kill_assessment
+        res.append(engage(sample, burnout_time, fan, l0, ka, max_shots=b.max_shots))
+    nan = np.full(n, np.nan)
+    if not res:
+        return ArchitectureEngagement(
+            np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.intp), nan, nan, nan, nan,
+            nan, nan, np.zeros(n, dtype=np.int64), np.full(n, -np.inf), commit, cue_sensor,
+            det, np.empty((n, 0)), (),
+        )  # fmt: skip
+    t_first = np.stack([np.where(r.feasible, r.first.time, np.inf) for r in res])  # (B, N)
+    pick = np.argmin(t_first, axis=0)
+    feasible = np.isfinite(t_first[pick, np.arange(n)])
+    rows = np.arange(n)
+
+    def sel(get: Any) -> Any:
+        return np.stack([get(r) for r in res])[pick, rows]
+
+    return ArchitectureEngagement(
+        feasible=feasible,
+        battery=np.where(feasible, pick, -1).astype(np.intp),
+        first_launch=np.where(feasible, sel(lambda r: r.first_launch), np.nan),
+        last_launch=np.where(feasible, sel(lambda r: r.last_launch), np.nan),
+        intercept_time=np.where(feasible, sel(lambda r: r.first.time), np.nan),
+        intercept_altitude=np.where(feasible, sel(lambda r: r.first.altitude), np.nan),
+        closing_speed=np.where(feasible, sel(lambda r: r.first.closing_speed), np.nan),
+        crossing_angle=np.where(feasible, sel(lambda r: r.first.crossing_angle), np.nan),
+        shots=np.where(feasible, sel(lambda r: r.shot_opportunities), 0).astype(np.int64),
+        slack=np.max(np.stack([r.slack for r in res]), axis=0),
+        cue_time=commit,
+        cue_sensor=cue_sensor,
+        detection=det,
+        earliest_launch=np.stack([r.earliest_launch for r in res], axis=1),
+        per_battery=tuple(res),
     )

@@ -236,10 +236,10 @@ BAD = [
             "GBI-2",
             "--missile",
             "IRBM",
-            "--cueing",
+            "--commit",
             "psychic",
         ],
-        "--cueing",
+        "--commit",
     ),
 ]
 

@@ -2,45 +2,29 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
+from _helpers import legacy_architecture
 
 from openbmd import catalog
 from openbmd.analysis.footprint import (
-    Defence,
     footprint,
     grid_axes,
     population_summary,
     threat_lattice,
 )
-from openbmd.catalog.interceptors import interceptor
-from openbmd.catalog.sensors import rcs_for, sensors_by_names
+from openbmd.architecture import Architecture
 from openbmd.constants import DEG
 from openbmd.errors import InputError
-from openbmd.interceptors import flyout_fan
 
 SITE = (54.48 * DEG, 17.10 * DEG)
 TABRIZ = (38.08 * DEG, 46.29 * DEG)
 
 
-@functools.cache
-def defence(speed: float = 6300.0, mode: str = "early-warning") -> Defence:
-    from openbmd.engagement import CueRule
-
-    sens = sensors_by_names("EMR,TPY-2,SpaceIR")
-    fan = flyout_fan(interceptor("GBI-2").model.with_burnout_speed(speed), *SITE)
-    return Defence(
-        fan,
-        tuple(s.model for s in sens),
-        tuple(rcs_for(s, None) for s in sens),
-        tuple(s.band == "X" for s in sens),
-        CueRule(mode),
-    )
+defence = legacy_architecture
 
 
-def lattice(d: Defence, chunk: int = 4096):
+def lattice(d: Architecture, chunk: int = 4096):
     return threat_lattice(
         d,
         catalog.missile("IRBM"),

@@ -6,16 +6,12 @@ import functools
 
 import numpy as np
 import pytest
+from _helpers import legacy_architecture
 
 from openbmd import catalog
 from openbmd.analysis.denial import deny_map, deny_summary
-from openbmd.analysis.footprint import Defence
-from openbmd.catalog.interceptors import interceptor
-from openbmd.catalog.sensors import rcs_for, sensors_by_names
 from openbmd.constants import DEG
-from openbmd.engagement import CueRule
 from openbmd.errors import InputError
-from openbmd.interceptors import flyout_fan
 
 TARGETS = tuple(
     (n, catalog.site(n).lat_deg * DEG, catalog.site(n).lon_deg * DEG) for n in ("Berlin", "Warsaw")
@@ -26,16 +22,7 @@ REGION = (30.0, 42.0, 44.0, 68.0)
 SITE = (54.48 * DEG, 17.10 * DEG)
 
 
-@functools.cache
-def defence(speed: float = 6300.0, mode: str = "early-warning") -> Defence:
-    sens = sensors_by_names("EMR,TPY-2,SpaceIR")
-    return Defence(
-        flyout_fan(interceptor("GBI-2").model.with_burnout_speed(speed), *SITE),
-        tuple(s.model for s in sens),
-        tuple(rcs_for(s, None) for s in sens),
-        tuple(s.band == "X" for s in sens),
-        CueRule(mode),
-    )
+defence = legacy_architecture
 
 
 @functools.cache

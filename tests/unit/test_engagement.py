@@ -2,48 +2,48 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
+from _helpers import threats
 
-from openbmd import catalog
+from openbmd.architecture import Architecture, CommandRules, SensorRole
 from openbmd.catalog.interceptors import interceptor
 from openbmd.constants import DEG
-from openbmd.engagement import CueRule, engage, launch_times
+from openbmd.engagement import commit_times, engage
 from openbmd.errors import InputError
 from openbmd.interceptors import flyout_fan
-from openbmd.targeting import aim
 
 SITE = (54.48 * DEG, 17.10 * DEG)
 
 
-@functools.cache
-def threats():
-    """Three IRBM-class threats from Tabriz toward central Europe, sampled every 2 s."""
-    targets = ["Berlin", "Prague", "Vienna"]
-    t = [catalog.site(n) for n in targets]
-    tab = catalog.site("Tabriz")
-    sol = aim(
-        catalog.missile("IRBM"),
-        tab.lat_deg * DEG,
-        tab.lon_deg * DEG,
-        [x.lat_deg * DEG for x in t],
-        [x.lon_deg * DEG for x in t],
+def _arch(commit: str) -> Architecture:
+    """Two fire-control radars and one early-warning sensor, no latency, no cue needed."""
+    radar = catalog_sensor("EMR")
+    roles = (
+        SensorRole(radar, "fire-control"),
+        SensorRole(catalog_sensor("TPY-2"), "fire-control"),
+        SensorRole(catalog_sensor("Fylingdales"), "early-warning"),
     )
-    tr = sol.trajectory
-    return tr.sample(np.arange(0.0, np.nanmax(tr.events.impact_time) + 2, 2.0)), tr
+    rules = CommandRules(commit, False, decision_delay=10, track_delay=60, cue_delay=30)
+    return Architecture("t", "test", "test", (), roles, rules)
+
+
+def catalog_sensor(name: str):
+    from openbmd.catalog.sensors import sensor
+
+    return sensor(name).model
 
 
 def test_launch_time_rules():
-    fc = np.array([[100.0, np.nan], [np.nan, np.nan], [300.0, 200.0]])
-    ew = np.array([[50.0], [80.0], [np.nan]])
-    own = launch_times(fc, ew, CueRule("own-radar", 60, 30), 10)
-    ewr = launch_times(fc, ew, CueRule("early-warning", 60, 30), 10)
-    np.testing.assert_allclose(own, [170.0, np.nan, 270.0])
-    np.testing.assert_allclose(ewr, [90.0, 120.0, 270.0])
+    det = np.array([[100.0, np.nan, 50.0], [np.nan, np.nan, 80.0], [300.0, 200.0, np.nan]])
+    own, who_own = commit_times(det, _arch("fire-control-track"))
+    ewr, who_ew = commit_times(det, _arch("early-warning"))
+    np.testing.assert_allclose(own + 10, [170.0, np.nan, 270.0])
+    np.testing.assert_allclose(ewr + 10, [90.0, 120.0, 270.0])
+    np.testing.assert_array_equal(who_own, [0, -1, 1])
+    np.testing.assert_array_equal(who_ew, [2, 2, 1])
     with pytest.raises(InputError):
-        CueRule("radar")
+        CommandRules("radar")
 
 
 def test_engagement_feasible_and_consistent():

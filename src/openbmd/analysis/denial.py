@@ -1,6 +1,6 @@
 """The reverse map: from which launch areas can a site deny an attack on a defended region?
 
-For one defence (site, interceptor fan, sensors with roles and the cue rule), a missile class
+For one architecture (batteries, sensors with roles, command rules), a missile class
 and a list of defended aimpoints, every cell of a lat/lon grid of *launch points* is paired with
 every aimpoint. A pair is **in reach** when the aimpoint lies within the missile's maximum range
 from the launch point in that direction (:func:`openbmd.targeting.max_range`, one batch for all
@@ -29,8 +29,10 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from openbmd.analysis.footprint import Defence, engage_trajectories, grid_axes
+from openbmd.analysis.footprint import engage_trajectories, grid_axes
+from openbmd.architecture import Architecture
 from openbmd.constants import DEG
+from openbmd.engagement import flyout_fans
 from openbmd.errors import InputError
 from openbmd.missiles import Missile
 from openbmd.targeting import aim, max_range
@@ -43,7 +45,7 @@ REACH_MARGIN = 0.995  # pairs this close to the maximum range are left out (aimi
 
 
 def deny_map(
-    defence: Defence,
+    architecture: Architecture,
     missile: Missile,
     targets: Sequence[tuple[str, float, float]],
     region: Sequence[float],
@@ -58,6 +60,7 @@ def deny_map(
     if not chunk >= 1:
         raise InputError(f"chunk: {chunk!r} must be >= 1")
     model = model or EarthModel()
+    fans = flyout_fans(architecture)
     lats, lons = grid_axes(region, grid_deg)
     glat, glon = np.meshgrid(lats * DEG, lons * DEG, indexing="ij")
     n_g, n_t = glat.size, len(targets)
@@ -84,10 +87,10 @@ def deny_map(
             k = idx[sl]
             with np.errstate(invalid="ignore"):  # NaN probes of the kick search near reach
                 sol = aim(missile, p_lat[k], p_lon[k], t_lat[k], t_lon[k], model=model)
-            res = engage_trajectories(defence, sol.trajectory, times)
+            res = engage_trajectories(architecture, sol.trajectory, times, fans)
             denied[sl] = res.feasible
-            shots[sl] = res.shot_opportunities
-            alt[sl] = res.first.altitude
+            shots[sl] = res.shots
+            alt[sl] = res.intercept_altitude
     in_reach = np.zeros(n_g * n_t, dtype=bool)
     in_reach[idx] = True
     den = np.zeros(n_g * n_t, dtype=bool)

@@ -1,9 +1,9 @@
 """Russian ICBM engageability: ICBM fields x target cities x interceptor burnout speeds.
 
-For each burnout speed and each cueing assumption (a :class:`openbmd.analysis.footprint.Defence` per
-cueing label), every field -> target pair is aimed once (minimum energy, one batch), detected by
-the defence's sensors and engaged; the result is the fraction of trajectories with at least one
-feasible intercept (``xarray.Dataset``, units in attrs).
+For each burnout speed and each cueing assumption (an :class:`openbmd.architecture.Architecture`
+per cueing label), every field -> target pair is aimed once (minimum energy, one batch), and
+engaged by :func:`openbmd.engagement.engage_architecture`; the result is the fraction of
+trajectories with at least one feasible intercept (``xarray.Dataset``, units in attrs).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from openbmd.analysis.footprint import Defence
-from openbmd.engagement import detection_times, engage, launch_times
+from openbmd.architecture import Architecture
+from openbmd.engagement import engage_architecture
 from openbmd.errors import InputError
 from openbmd.missiles import Missile
 from openbmd.trajectory import EarthModel
@@ -23,7 +23,7 @@ __all__ = ["engageability"]
 
 
 def engageability(
-    defences: dict[str, Defence],
+    architectures: dict[str, Architecture],
     missile: Missile,
     fields: Sequence[tuple[str, float, float]],
     targets: Sequence[tuple[str, float, float]],
@@ -33,11 +33,10 @@ def engageability(
 ) -> xr.Dataset:
     """Fraction of field → target trajectories with a feasible intercept, per speed and cueing.
 
-    ``defences`` maps a cueing label to a :class:`Defence` (its fan built at the catalogue
-    speed); for each burnout speed [m/s] the fan is rebuilt with that speed. Every field ×
-    target pair is aimed once (minimum energy) as one batch.
+    ``architectures`` maps a cueing label to an :class:`Architecture`; for each burnout speed
+    [m/s] every battery's interceptor is set to that speed (its fan built once and cached).
+    Every field × target pair is aimed once (minimum energy) as one batch.
     """
-    from openbmd.interceptors import flyout_fan
     from openbmd.targeting import aim
 
     if not fields or not targets:
@@ -53,23 +52,18 @@ def engageability(
     )
     traj = sol.trajectory
     smp = traj.sample(np.arange(0.0, float(np.nanmax(traj.events.impact_time)) + dt, dt))
-    cues = list(defences)
+    cues = list(architectures)
     shape = (len(speeds), len(cues), len(fields), len(targets))
     feas = np.zeros(shape, dtype=bool)
     first_launch = np.full(shape, np.nan)
     alt = np.full(shape, np.nan)
     for i, v in enumerate(speeds):
         for j, cue in enumerate(cues):
-            d = defences[cue]
-            base = d.fan
-            fan = flyout_fan(base.interceptor.with_burnout_speed(v), base.site_lat, base.site_lon)
-            det = detection_times(smp, d.sensors, d.rcs)
-            fc = np.asarray(d.fire_control, dtype=bool)
-            l0 = launch_times(det[:, fc], det[:, ~fc], d.cue, fan.interceptor.decision_delay)
-            res = engage(smp, traj.events.burnout_time, fan, l0, d.kill_assessment)
+            arch = architectures[cue].with_burnout_speed(v)
+            res = engage_architecture(smp, arch, burnout_time=traj.events.burnout_time)
             feas[i, j] = res.feasible.reshape(len(fields), len(targets))
             first_launch[i, j] = res.first_launch.reshape(len(fields), len(targets))
-            alt[i, j] = res.first.altitude.reshape(len(fields), len(targets))
+            alt[i, j] = res.intercept_altitude.reshape(len(fields), len(targets))
     ds = xr.Dataset(
         {
             "feasible": (("speed", "cueing", "field", "target"), feas),

@@ -1,8 +1,10 @@
 """Defended footprints on a lat/lon grid (results as ``xarray.Dataset``).
 
-For one interceptor site (with its sensors), threat launch areas and a missile class, every
-aimpoint of a grid is marked *defended* if a threat flown to it can be engaged at least once
-(:mod:`openbmd.engagement`), with its shot opportunities and intercept altitude.
+For one architecture (:class:`openbmd.architecture.Architecture`: batteries, sensors with roles,
+command rules), threat launch areas and a missile class, every aimpoint of a grid is marked
+*defended* if a threat flown to it can be engaged at least once by some battery
+(:func:`openbmd.engagement.engage_architecture`), with its shot opportunities and intercept
+altitude.
 
 Aiming every grid point would cost ~10 propagations per point. Instead, per launch area, a
 **threat lattice** is flown once as one batch (in chunks): launch azimuths every ``az_step``
@@ -11,7 +13,7 @@ across the region's sector × thrust cut-off times chosen for impact ranges ever
 of the class, energy managed by the cut-off). Every lattice trajectory is sampled at common
 times, run through the sensors and engaged. A grid aimpoint then takes the result of the
 lattice trajectories whose *actual* impact points are nearest to it: the engagement slack
-(latest feasible launch − earliest launch, :attr:`Engagement.slack`) is interpolated by inverse
+(latest feasible launch − earliest launch, best over the batteries) is interpolated by inverse
 distance over the 4 nearest impacts and the point is defended where it is ≥ 0; shot count and
 intercept altitude come from the nearest one. A point is *threatened* if a lattice impact lies
 within 1.5 lattice spacings of it (so a class's maximum range is resolved to about a spacing).
@@ -27,7 +29,7 @@ the defended share of their population is reported.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,12 +38,12 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from openbmd import earth
+from openbmd.architecture import Architecture
 from openbmd.constants import DEG
-from openbmd.engagement import CueRule, detection_times, engage, launch_times
+from openbmd.engagement import ArchitectureEngagement, engage_architecture, flyout_fans
 from openbmd.errors import InputError
 from openbmd.interceptors import FlyoutFan
 from openbmd.missiles import Missile, stack
-from openbmd.sensors import Radar, SpaceIR
 from openbmd.targeting import max_range
 from openbmd.trajectory import EarthModel, Guidance, fly
 
@@ -53,18 +55,6 @@ REGIONS: dict[str, tuple[float, float, float, float]] = {
     "middle-east": (24.0, 42.0, 38.0, 64.0),  # Iranian and neighbouring launch areas
 }
 SLACK_FLOOR = -3600.0  # [s] stands for "no battle space" when interpolating the slack
-
-
-@dataclass(frozen=True)
-class Defence:
-    """What defends: a fly-out fan (site + interceptor) and its sensors with roles."""
-
-    fan: FlyoutFan
-    sensors: tuple[Radar | SpaceIR, ...]
-    rcs: tuple[float, ...]
-    fire_control: tuple[bool, ...]  # per sensor: fire-control (True) or early-warning
-    cue: CueRule = field(default_factory=CueRule)
-    kill_assessment: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -93,31 +83,20 @@ def grid_axes(region: Sequence[float], step_deg: float) -> tuple[FloatArray, Flo
     return lats, lons
 
 
-def engage_batch(
-    defence: Defence,
-    missiles: Any,
-    launch_lat: float,
-    launch_lon: float,
-    guidance: Guidance,
+def engage_trajectories(
+    architecture: Architecture,
+    traj: Any,
     times: FloatArray,
-    model: EarthModel,
-) -> tuple[Any, Any]:
-    """Fly a batch of threats, sample them at ``times``, detect and engage; (trajectory, result)."""
-    traj = fly(missiles, launch_lat, launch_lon, guidance, model)
-    return traj, engage_trajectories(defence, traj, times)
-
-
-def engage_trajectories(defence: Defence, traj: Any, times: FloatArray) -> Any:
-    """Sample flown threats at ``times``, detect them and engage (an :class:`Engagement`)."""
-    smp = traj.sample(times)
-    det = detection_times(smp, defence.sensors, defence.rcs)
-    fc = np.asarray(defence.fire_control, dtype=bool)
-    l0 = launch_times(det[:, fc], det[:, ~fc], defence.cue, defence.fan.interceptor.decision_delay)
-    return engage(smp, traj.events.burnout_time, defence.fan, l0, defence.kill_assessment)
+    fans: Sequence[FlyoutFan] | None = None,
+) -> ArchitectureEngagement:
+    """Sample flown threats at ``times`` and engage them with ``architecture``."""
+    return engage_architecture(
+        traj.sample(times), architecture, fans=fans, burnout_time=traj.events.burnout_time
+    )
 
 
 def threat_lattice(
-    defence: Defence,
+    architecture: Architecture,
     missile: Missile,
     launch_lat: float,
     launch_lon: float,
@@ -128,9 +107,11 @@ def threat_lattice(
     chunk: int = 2048,
     dt: float = 5.0,
     model: EarthModel | None = None,
+    fans: Sequence[FlyoutFan] | None = None,
 ) -> LatticeResult:
     """Fly and engage the lattice of one launch area (angles [rad], lengths [m])."""
     model = model or EarthModel()
+    fans = tuple(fans) if fans is not None else flyout_fans(architecture)
     az_c = 0.5 * (az_range[0] + az_range[1])
     mr = max_range(missile, launch_lat, launch_lon, az_c, model)
     kick = float(mr.kick_angle[0])
@@ -162,17 +143,13 @@ def threat_lattice(
     for s in range(0, aa.size, chunk):  # chunks bound memory; every row is independent
         sl = slice(s, s + chunk)
         n = aa[sl].size
-        traj, res = engage_batch(
-            defence,
-            stack([missile] * n),
-            launch_lat,
-            launch_lon,
-            Guidance.of(n, aa[sl], kick, cc[sl]),
-            times,
+        traj = fly(
+            stack([missile] * n), launch_lat, launch_lon, Guidance.of(n, aa[sl], kick, cc[sl]),
             model,
-        )
+        )  # fmt: skip
+        res = engage_trajectories(architecture, traj, times, fans)
         ilat, ilon = traj.impact_geodetic()
-        parts.append((ilat, ilon, res.slack, res.shot_opportunities, res.first.altitude))
+        parts.append((ilat, ilon, res.slack, res.shots, res.intercept_altitude))
     cat = [np.concatenate([p[k] for p in parts]) for k in range(5)]
     return LatticeResult(cat[0], cat[1], cat[2], cat[3].astype(np.int64), cat[4], spacing)
 
@@ -201,7 +178,7 @@ def map_to_points(res: LatticeResult, lat: FloatArray, lon: FloatArray) -> dict[
 
 
 def footprint(
-    defence: Defence,
+    architecture: Architecture,
     missile: Missile,
     launch_areas: Sequence[tuple[str, float, float]],
     region: Sequence[float],
@@ -211,10 +188,15 @@ def footprint(
     range_step: float = 100e3,
     chunk: int = 2048,
     model: EarthModel | None = None,
+    fans: Sequence[FlyoutFan] | None = None,
 ) -> xr.Dataset:
-    """Defended footprint over ``region`` [deg] against ``launch_areas`` (name, lat, lon [rad])."""
+    """Defended footprint over ``region`` [deg] against ``launch_areas`` (name, lat, lon [rad]).
+
+    ``fans``: one fly-out fan per battery of ``architecture`` (default: built and cached).
+    """
     if not launch_areas:
         raise InputError("--launch-area: give at least one launch area")
+    fans = tuple(fans) if fans is not None else flyout_fans(architecture)
     lats, lons = grid_axes(region, grid_deg)
     glat, glon = np.meshgrid(lats * DEG, lons * DEG, indexing="ij")
     cl = [
@@ -235,7 +217,7 @@ def footprint(
         lo = az_u[(gap + 1) % az_u.size]
         span = float(np.mod(az_u[gap] - lo, 2 * np.pi))
         res = threat_lattice(
-            defence,
+            architecture,
             missile,
             a_lat,
             a_lon,
@@ -245,6 +227,7 @@ def footprint(
             range_step,
             chunk,
             model=model,
+            fans=fans,
         )
         out = map_to_points(res, pts_lat, pts_lon)
         for key, arr in out.items():

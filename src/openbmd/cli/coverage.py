@@ -7,30 +7,32 @@ from typing import Any
 
 import typer
 
+from openbmd.cli._architecture import (
+    JSON,
+    architecture_from_flags,
+    architecture_options,
+    require_batteries,
+    speed_ms,
+)
 from openbmd.cli._common import app, emit, fail, parse_float_list
 from openbmd.cli.defence import (
     ENGAGEABILITY_MISSILE,
     FIELDS,
-    JSON,
-    SENSOR_HELP,
     TARGETS,
     assumptions,
-    make_defence,
     parse_places,
-    speed_ms,
 )
 from openbmd.constants import DEG
 
 
 @app.command("coverage")
+@architecture_options
 def coverage_cmd(
-    site: str = typer.Option(..., "--site", help="Interceptor site (name or LAT,LON)."),
-    interceptor: str = typer.Option(..., "--interceptor", help="Interceptor name."),
     missile: str = typer.Option(..., "--missile", help="Threat missile class."),
     launch_area: str = typer.Option(
         ..., "--launch-area", help="Launch area(s): NAME[,NAME…] or LAT,LON[;LAT,LON…]."
     ),
-    sensors: str | None = typer.Option(None, "--sensors", help=SENSOR_HELP),
+    arch_flags: Any = None,  # the shared options (architecture_options)
     region: str = typer.Option("europe", "--region", help="Region name (europe)."),
     grid_deg: float = typer.Option(0.5, "--grid-deg", help="Grid step [deg] (> 0)."),
     as_json: bool = JSON,
@@ -50,26 +52,29 @@ def coverage_cmd(
     grid_axes(bounds, grid_deg)  # validate the grid before any heavy work
     m = catalog.missile(missile)
     areas = parse_places(launch_area, "--launch-area")
-    d, entry, place = make_defence(site, interceptor, None, sensors)
+    arch, over = architecture_from_flags(**arch_flags)
     ds = footprint(
-        d, m, [(a[0], a[1] * DEG, a[2] * DEG) for a in areas], bounds, grid_deg, load_cities()
+        arch, m, [(a[0], a[1] * DEG, a[2] * DEG) for a in areas], bounds, grid_deg, load_cities()
     )
+    sites = ", ".join(b.site for b in arch.batteries) or "none"
+    icps = ", ".join(b.interceptor.name for b in arch.batteries) or "none"
     ds.attrs.update(
         {
-            "site": place[0],
-            "interceptor": entry.name,
+            "architecture": arch.name,
+            "site": sites,
+            "interceptor": icps,
             "missile": m.name,
             "launch_areas": ", ".join(a[0] for a in areas),
             "region": key,
             "grid_deg": grid_deg,
-            "sensors": ", ".join(s.name for s in d.sensors),
+            "sensors": ", ".join(s.name for s in arch.sensors),
         }
     )
     summary = population_summary(ds)
     thr = ds["threatened"].values
     data = {
-        "site": place[0],
-        "interceptor": entry.name,
+        "site": sites,
+        "interceptor": icps,
         "missile": m.name,
         "launch_areas": [a[0] for a in areas],
         "region": key,
@@ -80,16 +85,19 @@ def coverage_cmd(
         if thr.any()
         else None,
         **summary,
-        "assumptions": assumptions(d),
+        **assumptions(arch, over),
     }
     if netcdf:
         ds.to_netcdf(netcdf, engine="h5netcdf")
         data["netcdf"] = netcdf
     if png:
+        require_batteries(arch)
+        b0 = arch.batteries[0]
         title = (
-            f"{entry.name} at {place[0]} ({d.fan.interceptor.burnout_speed / 1e3:g} km/s) vs "
+            f"{arch.name}: {icps} at {sites} ({b0.interceptor.burnout_speed / 1e3:g} km/s) vs "
             f"{m.name} from {', '.join(a[0] for a in areas)}"
         )
+        place = (b0.site, b0.lat / DEG, b0.lon / DEG)
         plot_footprint(ds, png, title, place, areas)
         data["png"] = png
 
@@ -111,47 +119,64 @@ def coverage_cmd(
     emit(data, as_json, render)
 
 
+CUEING = {"early-warning": "early-warning", "own-radar": "fire-control-track"}
+
+
 @app.command("engageability")
+@architecture_options
 def engageability_cmd(
-    site: str = typer.Option(..., "--site", help="Interceptor site (name or LAT,LON)."),
-    interceptor: str = typer.Option(..., "--interceptor", help="Interceptor name."),
-    speeds_kms: str = typer.Option(..., "--speeds-kms", help="Burnout speeds [km/s], e.g. 5.4,9."),
+    speeds_kms: str | None = typer.Option(
+        None, "--speeds-kms", help="Burnout speeds [km/s], e.g. 5.4,9 (default: the battery's)."
+    ),
+    missile: str = typer.Option(ENGAGEABILITY_MISSILE, "--missile", help="ICBM class."),
     fields: str = typer.Option(FIELDS, "--fields", help="ICBM fields (names or LAT,LON;…)."),
     targets: str = typer.Option(TARGETS, "--targets", help="Targets (names or LAT,LON;…)."),
+    arch_flags: Any = None,  # the shared options (architecture_options)
     cueing: str | None = typer.Option(
-        None, "--cueing", help="early-warning | own-radar (default: both)."
+        None,
+        "--cueing",
+        help="Compare commit rules: early-warning | own-radar (= fire-control-track); "
+        "default: the architecture's rule, or both with --cueing both.",
     ),
     as_json: bool = JSON,
 ) -> None:
     """Russian ICBM engageability: share of field→target trajectories with a feasible intercept."""
+    from dataclasses import replace
+
     from openbmd import catalog
     from openbmd.analysis.engageability import engageability
-    from openbmd.engagement import CUE_RULES
 
-    speeds = [speed_ms(v, "--speeds-kms") for v in parse_float_list(speeds_kms, "--speeds-kms")]
-    if cueing is not None and cueing.strip().lower() not in CUE_RULES:
-        fail(f"--cueing: {cueing!r} is not one of {', '.join(CUE_RULES)}")
-    cues = [cueing.strip().lower()] if cueing else list(CUE_RULES)
+    if cueing is not None and cueing.strip().lower() not in (*CUEING, "both"):
+        fail(f"--cueing: {cueing!r} is not one of {', '.join(CUEING)}, both")
+    arch, over = architecture_from_flags(**arch_flags)
+    require_batteries(arch)
+    if speeds_kms is None:
+        speeds = [arch.batteries[0].interceptor.burnout_speed]
+    else:
+        parsed = [speed_ms(v, "--speeds-kms") for v in parse_float_list(speeds_kms, "--speeds-kms")]
+        speeds = [float(v) for v in parsed if v is not None]
+    key = cueing.strip().lower() if cueing else None
+    labels = list(CUEING) if key == "both" else [key] if key else [arch.rules.commit]
+    archs = {c: replace(arch, rules=replace(arch.rules, commit=CUEING.get(c, c))) for c in labels}
     f_pts = parse_places(fields, "--fields")
     t_pts = parse_places(targets, "--targets")
-    defences = {c: make_defence(site, interceptor, None, None, c)[0] for c in cues}
-    _, entry, place = make_defence(site, interceptor, None, None, cues[0])
-    m = catalog.missile(ENGAGEABILITY_MISSILE)
+    m = catalog.missile(missile)
     ds = engageability(
-        defences,
+        archs,
         m,
         [(a, b * DEG, c * DEG) for a, b, c in f_pts],
         [(a, b * DEG, c * DEG) for a, b, c in t_pts],
-        [float(s) for s in speeds if s is not None],
+        speeds,
     )
     rows = []
     for i, v in enumerate(ds["speed"].values):
-        for j, c in enumerate(cues):
+        for j, c in enumerate(labels):
             feas = ds["feasible"].values[i, j]
             rows.append(
                 {
                     "burnout_speed_kms": float(v) / 1e3,
                     "cueing": c,
+                    "commit": archs[c].rules.commit,
                     "fraction_feasible": float(ds["fraction"].values[i, j]),
                     "feasible_pairs": [
                         f"{f[0]}->{t[0]}"
@@ -161,37 +186,30 @@ def engageability_cmd(
                     ],
                 }
             )
-    own = defences[cues[0]]
     data = {
-        "site": place[0],
-        "interceptor": entry.name,
+        "site": ", ".join(b.site for b in arch.batteries),
+        "interceptor": ", ".join(b.interceptor.name for b in arch.batteries),
         "missile": m.name,
         "fields": [f[0] for f in f_pts],
         "targets": [t[0] for t in t_pts],
         "results": rows,
+        **assumptions(arch, over),
         "assumptions": {
-            **{
-                k: v
-                for k, v in assumptions(own).items()
-                if k not in ("cueing", "burnout_speed_kms")
-            },
             "trajectories": "minimum-energy, one per field x target (aimed, rotating WGS-84 Earth)",
-            "own-radar": "launch only on a fire-control-quality track from an X-band radar "
-            "(EMR at Brdy, forward TPY-2)",
-            "early-warning": "launch may also be cued by early-warning sensors (space IR, "
-            "Fylingdales, Thule) after the early-warning cue delay",
-            "sensors": [s.name for s in own.sensors],
+            "own-radar": "commit only on a fire-control track (commit = fire-control-track)",
+            "early-warning": "an early-warning cue may also commit, after the cue delay",
+            "sensors": [s.name for s in arch.sensors],
         },
     }
 
     def render(x: dict[str, Any]) -> None:
         typer.echo(
-            f"{x['interceptor']} at {x['site']} vs {x['missile']} from "
-            f"{', '.join(x['fields'])} to {', '.join(x['targets'])}"
+            f"{x['architecture']['name']}: {x['interceptor']} at {x['site']} vs {x['missile']} "
+            f"from {', '.join(x['fields'])} to {', '.join(x['targets'])}"
         )
         for r in x["results"]:
             typer.echo(
-                f"  {r['burnout_speed_kms']:4.1f} km/s  {r['cueing']:<13} "
+                f"  {r['burnout_speed_kms']:4.1f} km/s  {r['cueing']:<18} "
                 f"{100 * r['fraction_feasible']:5.1f} % feasible"
             )
         typer.echo("Assumptions:")
@@ -205,19 +223,17 @@ DENY_TARGETS = "Berlin,Paris,London,Rome,Warsaw,Prague,Vienna,Madrid"
 
 
 @app.command("deny")
+@architecture_options
 def deny_cmd(
-    site: str = typer.Option(..., "--site", help="Interceptor site (name or LAT,LON)."),
-    interceptor: str = typer.Option(..., "--interceptor", help="Interceptor name."),
     missile: str = typer.Option(..., "--missile", help="Threat missile class."),
     targets: str = typer.Option(
         DENY_TARGETS, "--targets", help="Defended aimpoints (names or LAT,LON;…)."
     ),
-    sensors: str | None = typer.Option(None, "--sensors", help=SENSOR_HELP),
+    arch_flags: Any = None,  # the shared options (architecture_options)
     region: str = typer.Option(
         "middle-east", "--region", help="Launch region: middle-east | europe."
     ),
     grid_deg: float = typer.Option(1.0, "--grid-deg", help="Launch grid step [deg] (> 0)."),
-    cueing: str = typer.Option("early-warning", "--cueing", help="early-warning | own-radar."),
     as_json: bool = JSON,
     netcdf: str | None = typer.Option(None, "--netcdf", help="Write the Dataset (h5netcdf)."),
     png: str | None = typer.Option(None, "--png", help="Write a map (offline base map)."),
@@ -232,39 +248,38 @@ def deny_cmd(
     from openbmd import catalog
     from openbmd.analysis.denial import deny_map, deny_summary
     from openbmd.analysis.footprint import REGIONS, grid_axes
-    from openbmd.engagement import CUE_RULES
 
     key = region.strip().casefold()
     if key not in REGIONS:
         fail(f"--region: unknown region {region!r}; valid: {', '.join(REGIONS)}")
-    mode = cueing.strip().lower()
-    if mode not in CUE_RULES:
-        fail(f"--cueing: {cueing!r} is not one of {', '.join(CUE_RULES)}")
+    arch, over = architecture_from_flags(**arch_flags)
     bounds = REGIONS[key]
     grid_axes(bounds, grid_deg)  # validate the grid before any heavy work
     m = catalog.missile(missile)
     t_pts = parse_places(targets, "--targets")
-    d, entry, place = make_defence(site, interceptor, None, sensors, mode)
-    ds = deny_map(d, m, [(a, b * DEG, c * DEG) for a, b, c in t_pts], bounds, grid_deg)
+    ds = deny_map(arch, m, [(a, b * DEG, c * DEG) for a, b, c in t_pts], bounds, grid_deg)
+    sites = ", ".join(b.site for b in arch.batteries) or "none"
+    icps = ", ".join(b.interceptor.name for b in arch.batteries) or "none"
     ds.attrs.update(
         {
-            "site": place[0],
-            "interceptor": entry.name,
+            "architecture": arch.name,
+            "site": sites,
+            "interceptor": icps,
             "missile": m.name,
             "region": key,
             "grid_deg": grid_deg,
-            "sensors": ", ".join(s.name for s in d.sensors),
+            "sensors": ", ".join(s.name for s in arch.sensors),
         }
     )
     data: dict[str, Any] = {
-        "site": place[0],
-        "interceptor": entry.name,
+        "site": sites,
+        "interceptor": icps,
         "missile": m.name,
         "region": key,
         "grid_deg": grid_deg,
         "targets": [t[0] for t in t_pts],
         **deny_summary(ds),
-        "assumptions": assumptions(d),
+        **assumptions(arch, over),
     }
     if netcdf:
         ds.to_netcdf(netcdf, engine="h5netcdf")
@@ -272,11 +287,13 @@ def deny_cmd(
     if png:
         from openbmd.report.maps import plot_denial
 
+        require_batteries(arch)
+        b0 = arch.batteries[0]
         title = (
-            f"{entry.name} at {place[0]} ({d.fan.interceptor.burnout_speed / 1e3:g} km/s) vs "
+            f"{arch.name}: {icps} at {sites} ({b0.interceptor.burnout_speed / 1e3:g} km/s) vs "
             f"{m.name}: launch cells denied ({len(t_pts)} defended aimpoints)"
         )
-        plot_denial(ds, png, title, place)
+        plot_denial(ds, png, title, (b0.site, b0.lat / DEG, b0.lon / DEG))
         data["png"] = png
 
     def render(x: dict[str, Any]) -> None:

@@ -1,34 +1,32 @@
-"""Defence commands: ``openbmd interceptors`` and ``engage``, and the helpers that build a defence
-(site + interceptor fan + sensors) from the options, shared with :mod:`openbmd.cli.coverage`."""
+"""Defence commands: ``openbmd interceptors`` and ``engage``, and the place-list and assumption
+helpers shared with :mod:`openbmd.cli.coverage` (architecture options: :mod:`._architecture`)."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import typer
 
+from openbmd.cli._architecture import (
+    JSON,
+    architecture_block,
+    architecture_from_flags,
+    architecture_options,
+)
 from openbmd.cli._common import app, check_lat_lon, emit, fail, parse_place
 from openbmd.constants import DEG
 
-JSON = typer.Option(False, "--json", help="Print JSON.")
-DEFAULT_SENSORS = "EMR,TPY-2,SpaceIR,Fylingdales,Thule"
-SENSOR_HELP = f"Comma-separated sensor names (default {DEFAULT_SENSORS}); X-band = fire control."
 FIELDS = "Kozelsk,Teykovo,Vypolzovo,Tatishchevo"
 TARGETS = "Washington,New York,Boston"
-KILL_ASSESSMENT_S = 60.0
 ENGAGEABILITY_MISSILE = "Topol-M"
-
-
-def speed_ms(value_kms: float | None, option: str = "--burnout-speed-kms") -> float | None:
-    if value_kms is None:
-        return None
-    if not (math.isfinite(value_kms) and value_kms > 0.0):
-        fail(f"{option}: {value_kms:g} km/s must be a positive number")
-    if value_kms >= 11.0:
-        fail(f"{option}: {value_kms:g} km/s is at or beyond escape speed; use < 11 km/s")
-    return value_kms * 1e3
+RULES = (
+    "kinematic feasibility: intercept after threat burnout, within altitude/range limits; "
+    "launch on the architecture's commit rule (fire-control track, or an early-warning cue "
+    "where allowed) plus the decision delay; each threat engaged by the battery with the "
+    "earliest first intercept; no discrimination, divert or reliability modelled (favours "
+    "the defence)"
+)
 
 
 def parse_places(text: str, field: str) -> list[tuple[str, float, float]]:
@@ -54,57 +52,9 @@ def parse_places(text: str, field: str) -> list[tuple[str, float, float]]:
     return out
 
 
-def make_defence(
-    site: str,
-    interceptor: str,
-    speed_kms: float | None,
-    sensors: str | None,
-    cueing: str = "early-warning",
-) -> tuple[Any, Any, tuple[str, float, float]]:
-    """(Defence, catalogue interceptor entry, site) for the options given."""
-    from openbmd.analysis.footprint import Defence
-    from openbmd.catalog.interceptors import interceptor as lookup
-    from openbmd.catalog.sensors import rcs_for, sensors_by_names
-    from openbmd.engagement import CueRule
-    from openbmd.interceptors import flyout_fan
-
-    place = parse_place(site, "--site")
-    entry = lookup(interceptor)
-    icp = entry.model
-    speed = speed_ms(speed_kms)
-    if speed is not None:
-        icp = icp.with_burnout_speed(speed)
-    sens = sensors_by_names(sensors or DEFAULT_SENSORS)
-    fan = flyout_fan(icp, place[1] * DEG, place[2] * DEG)
-    d = Defence(
-        fan,
-        tuple(s.model for s in sens),
-        tuple(rcs_for(s, None) for s in sens),
-        tuple(s.band == "X" for s in sens),
-        CueRule(mode=cueing),
-        KILL_ASSESSMENT_S,
-    )
-    return d, entry, place
-
-
-def assumptions(d: Any) -> dict[str, Any]:
-    icp = d.fan.interceptor
-    return {
-        "cueing": d.cue.mode,
-        "fire_control_track_delay_s": d.cue.track_delay,
-        "early_warning_cue_delay_s": d.cue.ew_delay,
-        "decision_and_launch_delay_s": icp.decision_delay,
-        "kill_assessment_s": d.kill_assessment,
-        "min_intercept_altitude_km": icp.min_altitude / 1e3,
-        "max_intercept_altitude_km": icp.max_altitude / 1e3,
-        "max_intercept_range_km": icp.max_range / 1e3,
-        "max_flyout_time_s": icp.max_flyout_time,
-        "burnout_speed_kms": icp.burnout_speed / 1e3,
-        "rules": "kinematic feasibility: intercept after threat burnout, within altitude/range "
-        "limits; launch on first fire-control track (X-band) or, with early-warning "
-        "cueing, on the first early-warning detection; no discrimination, divert or "
-        "reliability modelled (favours the defence)",
-    }
+def assumptions(arch: Any, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The ``architecture`` block plus the modelling rules, for every defence command."""
+    return {"architecture": architecture_block(arch, overrides), "rules": RULES}
 
 
 @app.command("interceptors")
@@ -171,39 +121,42 @@ def _shot(i: Any, k: int, label: str | int) -> dict[str, Any]:
 
 
 @app.command("engage")
+@architecture_options
 def engage_cmd(
-    site: str = typer.Option(..., "--site", help="Interceptor site (name or LAT,LON)."),
-    interceptor: str = typer.Option(..., "--interceptor", help="Interceptor name."),
-    burnout_speed_kms: float | None = typer.Option(
-        None, "--burnout-speed-kms", help="Override the burnout speed [km/s]."
-    ),
     missile: str = typer.Option(..., "--missile", help="Threat missile class."),
     launch: str = typer.Option(..., "--launch", help="Threat launch point (name or LAT,LON)."),
     target: str = typer.Option(..., "--target", help="Threat aimpoint (name or LAT,LON)."),
-    sensors: str | None = typer.Option(None, "--sensors", help=SENSOR_HELP),
+    arch_flags: Any = None,  # the shared options (architecture_options)
     as_json: bool = JSON,
 ) -> None:
     """Engagement window, intercepts and shot opportunities against one aimed threat."""
     from openbmd import catalog
-    from openbmd.engagement import detection_times, engage, launch_times
+    from openbmd.engagement import engage_architecture
     from openbmd.targeting import aim
 
-    d, entry, place = make_defence(site, interceptor, burnout_speed_kms, sensors)
+    arch, over = architecture_from_flags(**arch_flags)
     m = catalog.missile(missile)
     l_name, l_lat, l_lon = parse_place(launch, "--launch")
     t_name, t_lat, t_lon = parse_place(target, "--target")
     sol = aim(m, l_lat * DEG, l_lon * DEG, t_lat * DEG, t_lon * DEG)
     traj = sol.trajectory
     smp = traj.sample(np.arange(0.0, float(traj.events.impact_time[0]) + 2.0, 2.0))
-    det = detection_times(smp, d.sensors, d.rcs)
-    fc = np.asarray(d.fire_control, dtype=bool)
-    l0 = launch_times(det[:, fc], det[:, ~fc], d.cue, d.fan.interceptor.decision_delay)
-    res = engage(smp, traj.events.burnout_time, d.fan, l0, d.kill_assessment)
+    res = engage_architecture(smp, arch, burnout_time=traj.events.burnout_time)
     ok = bool(res.feasible[0])
-    shots = [_shot(s, 0, k + 1) for k, s in enumerate(res.shots) if np.isfinite(s.time[0])]
+    b = int(res.battery[0])
+    per = res.per_battery[b] if ok else None
+    shots = (
+        [_shot(s, 0, k + 1) for k, s in enumerate(per.shots) if np.isfinite(s.time[0])]
+        if per is not None
+        else []
+    )
+    bat = arch.batteries[b] if ok else None
+    cue = int(res.cue_sensor[0])
     data = {
-        "site": place[0],
-        "interceptor": entry.name,
+        "architecture_name": arch.name,
+        "site": bat.site if bat else None,
+        "interceptor": bat.interceptor.name if bat else None,
+        "battery": b if ok else None,
         "missile": m.name,
         "launch": l_name,
         "target": t_name,
@@ -213,16 +166,14 @@ def engage_cmd(
             "last_launch_s": float(res.last_launch[0]),
         },
         "intercepts": shots,
-        "last_launch_intercept": _shot(res.last, 0, "last") if ok else None,
-        "shot_opportunities": int(res.shot_opportunities[0]),
-        "earliest_launch_s": float(l0[0]),
+        "last_launch_intercept": _shot(per.last, 0, "last") if per is not None else None,
+        "shot_opportunities": int(res.shots[0]),
+        "earliest_launch_s": [float(x) for x in res.earliest_launch[0]],
+        "cue_s": float(res.cue_time[0]),
+        "cue_sensor": arch.sensors[cue].name if cue >= 0 else None,
         "sensors": [
-            {
-                "name": s.name,
-                "role": "fire-control" if f else "early-warning",
-                "first_detection_s": float(t),
-            }
-            for s, f, t in zip(d.sensors, fc, det[0], strict=True)
+            {"name": s.name, "role": s.role, "owner": s.owner, "first_detection_s": float(t)}
+            for s, t in zip(arch.sensors, res.detection[0], strict=True)
         ],
         "threat": {
             "flight_time_s": float(traj.events.impact_time[0]),
@@ -230,19 +181,21 @@ def engage_cmd(
             "apogee_km": float(traj.events.apogee_alt[0]) / 1e3,
             "range_km": float(traj.ground_range()[0]) / 1e3,
         },
-        "assumptions": assumptions(d),
+        **assumptions(arch, over),
     }
 
     def render(x: dict[str, Any]) -> None:
         typer.echo(
-            f"{x['interceptor']} at {x['site']} vs {x['missile']} {x['launch']} -> "
-            f"{x['target']}: {'FEASIBLE' if x['feasible'] else 'no feasible intercept'}"
+            f"{x['architecture_name']}: {x['interceptor'] or '-'} at {x['site'] or '-'} vs "
+            f"{x['missile']} {x['launch']} -> {x['target']}: "
+            f"{'FEASIBLE' if x['feasible'] else 'no feasible intercept'}"
         )
         w = x["window"]
         if x["feasible"]:
             typer.echo(
                 f"  launch window {w['first_launch_s']:.0f}-{w['last_launch_s']:.0f} s after "
-                f"threat launch; {x['shot_opportunities']} shot(s) under shoot-look-shoot"
+                f"threat launch; {x['shot_opportunities']} shot(s) under shoot-look-shoot; "
+                f"committed on {x['cue_sensor']} at {x['cue_s']:.0f} s"
             )
         for s in x["intercepts"]:
             typer.echo(

@@ -1,0 +1,110 @@
+"""``openbmd architectures|architecture show`` and ``--architecture`` on the defence commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from _helpers import RULE_KEYS
+
+from openbmd.cli import main
+
+
+def _run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _block(d):
+    a = d["architecture"]
+    assert set(a["rules"]) == RULE_KEYS
+    for b in a["batteries"]:
+        assert {"site", "interceptor", "inventory", "decision_delay_s"} <= set(b)
+    for s in a["sensors"]:
+        assert {"name", "role", "owner", "total_latency_s"} <= set(s)
+    return a
+
+
+def test_architectures_json_lists_seven_with_sources(capsys):
+    code, out, _ = _run(capsys, "architectures", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert len(rows) == 7
+    assert all(r["source"] and r["era"] for r in rows)
+    assert {r["name"] for r in rows} >= {"none", "third-site-2007", "epaa-phase-3"}
+    code, out, _ = _run(capsys, "architectures")
+    assert code == 0 and "third-site-2007" in out
+
+
+def test_architecture_show(capsys):
+    code, out, _ = _run(capsys, "architecture", "show", "epaa-phase-2", "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert [b["site"] for b in d["batteries"]] == ["Eastern Mediterranean", "Deveselu"]
+    code, _, err = _run(capsys, "architecture", "show", "atlantis")
+    assert code == 2 and err.count("\n") == 1 and "--architecture" in err
+
+
+def test_engage_default_is_the_2007_architecture(capsys):
+    code, out, _ = _run(
+        capsys, "engage", "--missile", "IRBM", "--launch", "Tabriz", "--target", "Berlin", "--json"
+    )
+    assert code == 0
+    d = json.loads(out)
+    a = _block(d)
+    assert a["name"] == "third-site-2007" and a["overrides"] == {}
+    assert {s["name"] for s in d["sensors"]} == {"EMR", "Fylingdales", "Thule", "SpaceIR"}
+    if d["feasible"]:
+        assert d["cue_sensor"] == "EMR"  # commit on the fire-control track only
+
+
+def test_engage_overrides_are_reported(capsys):
+    code, out, _ = _run(
+        capsys, "engage", "--architecture", "third-site-2007", "--missile", "IRBM",
+        "--launch", "Tabriz", "--target", "Berlin", "--commit", "early-warning",
+        "--decision-delay-s", "45", "--json",
+    )  # fmt: skip
+    assert code == 0
+    a = _block(json.loads(out))
+    assert a["rules"]["commit"] == "early-warning"
+    assert a["rules"]["decision_delay_s"] == 45.0
+    assert a["overrides"] == {"commit": "early-warning", "decision_delay_s": 45.0}
+
+
+def test_coverage_deny_engageability_take_architecture(capsys):
+    code, out, _ = _run(
+        capsys, "coverage", "--architecture", "epaa-phase-2", "--missile", "IRBM",
+        "--launch-area", "Tehran", "--grid-deg", "4", "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert _block(json.loads(out))["name"] == "epaa-phase-2"
+    code, out, _ = _run(
+        capsys, "deny", "--architecture", "epaa-phase-1", "--missile", "IRBM",
+        "--targets", "Ankara", "--grid-deg", "6", "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert _block(json.loads(out))["name"] == "epaa-phase-1"
+    code, out, _ = _run(
+        capsys, "engageability", "--architecture", "third-site-2007", "--fields", "Kozelsk",
+        "--targets", "Washington", "--missile", "Topol-M", "--json",
+    )  # fmt: skip
+    assert code == 0
+    d = json.loads(out)
+    assert _block(d)["name"] == "third-site-2007"
+    assert d["results"][0]["commit"] == "fire-control-track"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["engage", "--missile", "IRBM", "--launch", "Tabriz", "--target", "Berlin"],
+        ["coverage", "--missile", "IRBM", "--launch-area", "Tehran"],
+        ["deny", "--missile", "IRBM"],
+        ["engageability"],
+    ],
+)
+def test_unknown_architecture_is_one_line_exit_2(capsys, args):
+    code, _, err = _run(capsys, *args, "--architecture", "atlantis")
+    assert code == 2
+    assert err.count("\n") == 1 and "--architecture" in err
