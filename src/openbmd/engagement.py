@@ -63,10 +63,9 @@ def detection_times(
 ) -> FloatArray:
     """First detection time [s] of each threat by each sensor, (N, S); NaN if never.
 
-    A thin adapter over ``Radar.detect`` / ``SpaceIR.detect`` (threshold detection is
-    deterministic; the generator only feeds the measurement noise, which is not used here).
+    A thin adapter over ``Radar.detect`` / ``SpaceIR.detect``. Threshold detection is
+    deterministic; ``rng`` only feeds measurement noise or Swerling draws (``None``: no draw).
     """
-    rng = rng or np.random.default_rng(0)
     n = sample.r_ecef.shape[0]
     out = np.full((n, len(sensors)), np.nan)
     for k, (s, sigma) in enumerate(zip(sensors, rcs, strict=True)):  # loop over sensors only

@@ -65,11 +65,6 @@ def test_empty_sensor_list_is_an_error(capsys: pytest.CaptureFixture[str]) -> No
     _one_line_error(code, err, "--sensors")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/defence.make_defence turns '' into the default list before the catalogue "
-    "sees it; it must pass None through (owned by the defence rewrite)",
-)
 def test_empty_sensor_list_is_an_error_in_engage(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(
         capsys, "engage", "--site", "Redzikowo", "--interceptor", "GBI-2", "--missile",
