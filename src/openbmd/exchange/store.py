@@ -124,6 +124,50 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _view_query() -> sa.Select[Any]:
+    """The one statement of :meth:`Store.view` (built once; parameters partner, after, lim)."""
+    m, p = messages, projections
+    q_in = (
+        sa.select(
+            p.c.log_index.label("log_index"),
+            p.c.level.label("level"),
+            p.c.projection.label("data"),
+            p.c.salt.label("salt"),
+            m.c.message_id,
+            m.c.sender,
+            m.c.type,
+            m.c.signature,
+        )
+        .join(m, m.c.log_index == p.c.log_index)
+        .where(p.c.recipient == sa.bindparam("partner"), p.c.log_index > sa.bindparam("after"))
+        .order_by(p.c.log_index)
+        .limit(sa.bindparam("lim"))
+        .subquery()
+    )
+    q_own = (
+        sa.select(
+            m.c.log_index.label("log_index"),
+            sa.literal("own").label("level"),
+            m.c.original.label("data"),
+            sa.cast(sa.null(), sa.LargeBinary).label("salt"),
+            m.c.message_id,
+            m.c.sender,
+            m.c.type,
+            m.c.signature,
+        )
+        .where(m.c.sender == sa.bindparam("partner"), m.c.log_index > sa.bindparam("after"))
+        .order_by(m.c.log_index)
+        .limit(sa.bindparam("lim"))
+        .subquery()
+    )
+    both = sa.union_all(sa.select(q_in), sa.select(q_own)).subquery()
+    query = sa.select(both).order_by(both.c.log_index, both.c.level).limit(sa.bindparam("lim"))
+    return query
+
+
+_VIEW_QUERY = _view_query()
+
+
 def _private_file(database: str | None) -> None:
     """Create the SQLite file *database* mode 0600 (or tighten an existing one to 0600)."""
     if database in (None, "", ":memory:") or str(database).startswith("file:"):
@@ -321,44 +365,9 @@ class Store:
         commits: own messages from a later one than the projections, and the cursor would
         jump over projections committed in between.)
         """
-        m, p = messages, projections
-        q_in = (
-            sa.select(
-                p.c.log_index.label("log_index"),
-                p.c.level.label("level"),
-                p.c.projection.label("data"),
-                p.c.salt.label("salt"),
-                m.c.message_id,
-                m.c.sender,
-                m.c.type,
-                m.c.signature,
-            )
-            .join(m, m.c.log_index == p.c.log_index)
-            .where(p.c.recipient == partner, p.c.log_index > after)
-            .order_by(p.c.log_index)
-            .limit(limit)
-            .subquery()
-        )
-        q_own = (
-            sa.select(
-                m.c.log_index.label("log_index"),
-                sa.literal("own").label("level"),
-                m.c.original.label("data"),
-                sa.cast(sa.null(), sa.LargeBinary).label("salt"),
-                m.c.message_id,
-                m.c.sender,
-                m.c.type,
-                m.c.signature,
-            )
-            .where(m.c.sender == partner, m.c.log_index > after)
-            .order_by(m.c.log_index)
-            .limit(limit)
-            .subquery()
-        )
-        both = sa.union_all(sa.select(q_in), sa.select(q_own)).subquery()
-        query = sa.select(both).order_by(both.c.log_index, both.c.level).limit(limit)
+        params = {"partner": partner, "after": after, "lim": limit}
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(_VIEW_QUERY, params).all()
         return [
             ViewRecord(
                 r.log_index,
