@@ -134,3 +134,14 @@ def test_cycle_finder_finds_a_circle() -> None:
     g.add_import(importer="openbmd.b", imported="openbmd.c")
     g.add_import(importer="openbmd.c", imported="openbmd.a")
     assert _cycles(g) == [["openbmd.a", "openbmd.b", "openbmd.c"]]
+
+
+def test_maps_draw_on_a_figure_without_switching_the_backend() -> None:
+    """Report and CLI maps use ``matplotlib.figure.Figure``: a notebook's backend stays as it is."""
+    offenders = [
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if "matplotlib.use(" in p.read_text(encoding="utf-8")
+        or "matplotlib.pyplot" in p.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

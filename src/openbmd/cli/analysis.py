@@ -131,10 +131,8 @@ def candidate_places(sites: str | None = None) -> list[dict[str, Any]]:
 
 def _draw_reach_png(path: str, data: dict[str, Any]) -> None:
     """Rings, launch points and places on the offline Natural Earth base map."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure renders with the Agg canvas and leaves pyplot's global backend alone.
+    from matplotlib.figure import Figure
 
     from openbmd.report.basemap import draw_basemap
 
@@ -144,7 +142,8 @@ def _draw_reach_png(path: str, data: dict[str, Any]) -> None:
     pad = np.maximum(0.25 * (hi - lo), 1.0)
     lon0, lat0 = max(lo[0] - pad[0], -180.0), max(lo[1] - pad[1], -90.0)
     lon1, lat1 = min(hi[0] + pad[0], 180.0), min(hi[1] + pad[1], 90.0)
-    fig, ax = plt.subplots(figsize=(9, 8), dpi=110)
+    fig = Figure(figsize=(9, 8), dpi=110)
+    ax = fig.subplots()
     try:
         draw_basemap(ax, (lon0, lon1, lat0, lat1))
         for ring in rings:
@@ -177,7 +176,7 @@ def _draw_reach_png(path: str, data: dict[str, Any]) -> None:
         )
         fig.savefig(path, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        fig.clear()
 
 
 @app.command("reach")

@@ -18,11 +18,9 @@ def plot_footprint(
     areas: Sequence[tuple[str, float, float]],
 ) -> None:
     """PNG map of a footprint over the offline Natural Earth base map (degrees in the tuples)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure renders with the Agg canvas and leaves pyplot's global backend alone.
     from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure
 
     from openbmd.report.basemap import draw_basemap
 
@@ -32,7 +30,8 @@ def plot_footprint(
     lon0, lon1 = float(lon[0] - step_lon / 2), float(lon[-1] + step_lon / 2)
     lat0, lat1 = float(lat[0] - step_lat / 2), float(lat[-1] + step_lat / 2)
     state = np.where(ds["defended"].values, 2, np.where(ds["threatened"].values, 1, 0))
-    fig, ax = plt.subplots(figsize=(10, 8), dpi=110)
+    fig = Figure(figsize=(10, 8), dpi=110)
+    ax = fig.subplots()
     try:
         draw_basemap(ax, (lon0, lon1, lat0, lat1))
         cmap = ListedColormap([(0, 0, 0, 0), (0.84, 0.15, 0.16, 0.35), (0.12, 0.47, 0.71, 0.45)])
@@ -91,15 +90,13 @@ def plot_footprint(
         )
         fig.savefig(path, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        fig.clear()
 
 
 def plot_denial(ds: xr.Dataset, path: str, title: str, site: tuple[str, float, float]) -> None:
     """PNG map of a reverse (denial) map: the denied fraction per launch cell, targets marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure renders with the Agg canvas and leaves pyplot's global backend alone.
+    from matplotlib.figure import Figure
 
     from openbmd.report.basemap import draw_basemap
 
@@ -111,7 +108,8 @@ def plot_denial(ds: xr.Dataset, path: str, title: str, site: tuple[str, float, f
     lon1 = float(max(lon[-1] + step_lon / 2, tlon.max() + 2, site[2] + 2))
     lat0 = float(min(lat[0] - step_lat / 2, tlat.min() - 2, site[1] - 2))
     lat1 = float(max(lat[-1] + step_lat / 2, tlat.max() + 2, site[1] + 2))
-    fig, ax = plt.subplots(figsize=(10, 8), dpi=110)
+    fig = Figure(figsize=(10, 8), dpi=110)
+    ax = fig.subplots()
     try:
         draw_basemap(ax, (lon0, lon1, lat0, lat1))
         mesh = ax.pcolormesh(
@@ -142,4 +140,4 @@ def plot_denial(ds: xr.Dataset, path: str, title: str, site: tuple[str, float, f
         )
         fig.savefig(path, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        fig.clear()
