@@ -56,7 +56,7 @@ def deny_map(
 ) -> xr.Dataset:
     """Reverse map over launch ``region`` [deg] against ``targets`` (name, lat, lon [rad])."""
     if not targets:
-        raise InputError("--targets: give at least one defended aimpoint")
+        raise InputError(field="targets", message="give at least one defended aimpoint")
     if not chunk >= 1:
         raise InputError(f"chunk: {chunk!r} must be >= 1")
     model = model or EarthModel()

@@ -40,7 +40,7 @@ def engageability(
     from openbmd.targeting import aim
 
     if not fields or not targets:
-        raise InputError("--fields/--targets: need at least one field and one target")
+        raise InputError(field="fields", message="need at least one field and one target")
     pairs = [(f, t) for f in fields for t in targets]
     sol = aim(
         missile,

@@ -72,14 +72,18 @@ class LatticeResult:
 def grid_axes(region: Sequence[float], step_deg: float) -> tuple[FloatArray, FloatArray]:
     """Cell-centre latitudes and longitudes [deg] of a region ``(lat0, lat1, lon0, lon1)``."""
     if not (np.isfinite(step_deg) and step_deg > 0.0):
-        raise InputError(f"--grid-deg: {step_deg!r} must be a positive number of degrees")
+        raise InputError(
+            field="grid_deg", message=f"{step_deg!r} must be a positive number of degrees"
+        )
     lat0, lat1, lon0, lon1 = (float(x) for x in region)
     if not (lat0 < lat1 and lon0 < lon1):
         raise InputError(f"region: ({lat0}, {lat1}, {lon0}, {lon1}) is empty")
     lats = np.arange(lat0 + step_deg / 2, lat1, step_deg)
     lons = np.arange(lon0 + step_deg / 2, lon1, step_deg)
     if lats.size == 0 or lons.size == 0:
-        raise InputError(f"--grid-deg: {step_deg:g} deg leaves no grid point in the region")
+        raise InputError(
+            field="grid_deg", message=f"{step_deg:g} deg leaves no grid point in the region"
+        )
     return lats, lons
 
 
@@ -195,7 +199,7 @@ def footprint(
     ``fans``: one fly-out fan per battery of ``architecture`` (default: built and cached).
     """
     if not launch_areas:
-        raise InputError("--launch-area: give at least one launch area")
+        raise InputError(field="launch_area", message="give at least one launch area")
     fans = tuple(fans) if fans is not None else flyout_fans(architecture)
     lats, lons = grid_axes(region, grid_deg)
     glat, glon = np.meshgrid(lats * DEG, lons * DEG, indexing="ij")

@@ -99,7 +99,7 @@ def load_architectures() -> tuple[Architecture, ...]:
     return tuple(out)
 
 
-def architecture(name: str, field: str = "--architecture") -> Architecture:
+def architecture(name: str, field: str = "architecture") -> Architecture:
     """Look up an architecture by name or alias (case-insensitive); list valid names on a miss."""
     found: Architecture = find_by_name(load_architectures(), name, "architecture", field)
     return found
