@@ -93,8 +93,10 @@ def test_catalogue_loads_all_with_sources_and_known_parts():
         assert {b.site for b in a.batteries} <= sites
         assert {b.interceptor.name for b in a.batteries} <= icps
         assert {s.name for s in a.sensors} <= sensors
-    with pytest.raises(UnknownNameError, match="--architecture"):
+    # The library names the field path; the CLI maps it to --architecture (test_cli_architecture).
+    with pytest.raises(UnknownNameError, match="unknown architecture 'atlantis'") as info:
         architecture("atlantis")
+    assert info.value.field == "architecture"
 
 
 def test_no_era_mixing():
