@@ -36,7 +36,6 @@ kinematic (the physics question of the 2007 debate), which favours the defence.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 from openbmd.architecture import Architecture
 from openbmd.constants import OMEGA_EARTH
 from openbmd.errors import InputError
-from openbmd.interceptors import FlyoutFan, Interceptor, flyout_fan
+from openbmd.interceptors import FlyoutFan, flyout_fan
 from openbmd.sensors import Radar, SpaceIR
 from openbmd.trajectory import TrajectorySample
 
@@ -308,13 +307,8 @@ class ArchitectureEngagement:
 
 
 def flyout_fans(architecture: Architecture) -> tuple[FlyoutFan, ...]:
-    """The fly-out fan of every battery (built once per interceptor and site, then cached)."""
-    return tuple(_fan(b.interceptor, b.lat, b.lon) for b in architecture.batteries)
-
-
-@functools.lru_cache(maxsize=32)
-def _fan(icp: Interceptor, lat: float, lon: float) -> FlyoutFan:
-    return flyout_fan(icp, lat, lon)
+    """The fly-out fan of every battery (``flyout_fan`` caches one per interceptor and site)."""
+    return tuple(flyout_fan(b.interceptor, b.lat, b.lon) for b in architecture.batteries)
 
 
 def engage_architecture(

@@ -80,6 +80,14 @@ def find_by_name(items: Any, name: str, kind: str, field: str) -> Any:
     raise UnknownNameError(field=field, message=f"unknown {kind} {name!r}; valid: {valid}")
 
 
+def entries(doc: dict[str, Any], filename: str, key: str, parse: Any) -> list[Any]:
+    """Parse every entry of the list ``doc[key]`` with ``parse(entry, where)``.
+
+    ``where`` names the entry for error messages: ``data/FILENAME: key[i]``.
+    """
+    return [parse(e, f"data/{filename}: {key}[{i}]") for i, e in enumerate(doc.get(key, []))]
+
+
 def check_unique_names(items: Any, where: str, kind: str) -> None:
     """Reject a catalogue whose names repeat (ignoring case and accents)."""
     names = [fold_name(item.name) for item in items]

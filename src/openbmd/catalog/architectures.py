@@ -13,7 +13,13 @@ import functools
 from typing import Any
 
 from openbmd.architecture import Architecture, Battery, CommandRules, SensorRole
-from openbmd.catalog._yaml import check_unique_names, find_by_name, read_data_yaml, require
+from openbmd.catalog._yaml import (
+    check_unique_names,
+    entries,
+    find_by_name,
+    read_data_yaml,
+    require,
+)
 from openbmd.catalog.interceptors import interceptor
 from openbmd.catalog.places import site
 from openbmd.catalog.sensors import rcs_for, sensor
@@ -91,10 +97,9 @@ def _entry(entry: dict[str, Any], where: str) -> Architecture:
 @functools.cache
 def load_architectures() -> tuple[Architecture, ...]:
     """Every architecture of ``data/architectures.yaml``, in file order."""
-    doc = read_data_yaml("architectures.yaml")
-    out = [
-        _entry(e, f"{FILE}: architectures[{i}]") for i, e in enumerate(doc.get("architectures", []))
-    ]
+    out = entries(
+        read_data_yaml("architectures.yaml"), "architectures.yaml", "architectures", _entry
+    )
     check_unique_names(out, FILE, "architecture")
     return tuple(out)
 

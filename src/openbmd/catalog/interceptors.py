@@ -15,6 +15,7 @@ from typing import Any
 
 from openbmd.catalog._yaml import (
     check_unique_names,
+    entries,
     find_by_name,
     read_data_yaml,
     require,
@@ -93,10 +94,7 @@ def _entry(entry: dict[str, Any], where: str) -> CatalogInterceptor:
 @functools.cache
 def load_interceptors() -> tuple[CatalogInterceptor, ...]:
     """Every interceptor of ``data/interceptors.yaml``."""
-    doc = read_data_yaml("interceptors.yaml")
-    out = [
-        _entry(e, f"{FILE}: interceptors[{i}]") for i, e in enumerate(doc.get("interceptors", []))
-    ]
+    out = entries(read_data_yaml("interceptors.yaml"), "interceptors.yaml", "interceptors", _entry)
     check_unique_names(out, FILE, "interceptor")
     return tuple(out)
 

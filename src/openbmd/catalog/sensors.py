@@ -16,6 +16,7 @@ import numpy as np
 
 from openbmd.catalog._yaml import (
     check_unique_names,
+    entries,
     find_by_name,
     pair,
     read_data_yaml,
@@ -108,8 +109,8 @@ def _space_ir(entry: dict[str, Any], where: str) -> CatalogSensor:
 def load_sensors() -> tuple[CatalogSensor, ...]:
     """Every sensor of ``data/sensors.yaml``, radars first."""
     doc = read_data_yaml("sensors.yaml")
-    out = [_radar(e, f"{FILE}: radars[{i}]") for i, e in enumerate(doc.get("radars", []))]
-    out += [_space_ir(e, f"{FILE}: space_ir[{i}]") for i, e in enumerate(doc.get("space_ir", []))]
+    out = entries(doc, "sensors.yaml", "radars", _radar)
+    out += entries(doc, "sensors.yaml", "space_ir", _space_ir)
     check_unique_names(out, FILE, "sensor")
     return tuple(out)
 
