@@ -32,6 +32,7 @@ _API = {
     "load_sites": "openbmd.catalog",
     "OpenBMDError": "openbmd.errors",
     "load_scenario": "openbmd.scenario",
+    "analyze": "openbmd.scenario.run",
 }
 
 __all__ = ["__version__", *sorted(_API)]

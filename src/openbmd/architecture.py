@@ -273,10 +273,20 @@ class Architecture:
         d = self.rules.decision_delay
         return battery.interceptor.decision_delay if d is None else d
 
-    def with_burnout_speed(self, speed: float) -> Architecture:
-        """The same architecture with every battery's interceptor at ``speed`` [m/s]."""
+    def with_burnout_speed(
+        self, speed: float, interceptors: tuple[str, ...] | None = None
+    ) -> Architecture:
+        """The same architecture with its interceptors at ``speed`` [m/s].
+
+        ``interceptors``: only batteries firing one of these (names, case-insensitive) change;
+        ``None`` changes every battery.
+        """
+        keep = None if interceptors is None else {n.casefold() for n in interceptors}
         bats = tuple(
-            replace(b, interceptor=b.interceptor.with_burnout_speed(speed)) for b in self.batteries
+            replace(b, interceptor=b.interceptor.with_burnout_speed(speed))
+            if keep is None or b.interceptor.name.casefold() in keep
+            else b
+            for b in self.batteries
         )
         return replace(self, batteries=bats)
 

@@ -59,20 +59,31 @@ def detection_times(
     sensors: Sequence[Radar | SpaceIR],
     rcs: Sequence[float],
     rng: np.random.Generator | None = None,
+    cache: dict[Any, Any] | None = None,
 ) -> FloatArray:
     """First detection time [s] of each threat by each sensor, (N, S); NaN if never.
 
     A thin adapter over ``Radar.detect`` / ``SpaceIR.detect``. Threshold detection is
     deterministic; ``rng`` only feeds measurement noise or Swerling draws (``None``: no draw).
+    ``cache``: a dictionary owned by the caller for *this* ``sample``; a sensor seen at the same
+    RCS by several architectures is then evaluated once (used only when ``rng`` is ``None``,
+    since a random draw must not be shared).
     """
     n = sample.r_ecef.shape[0]
     out = np.full((n, len(sensors)), np.nan)
     for k, (s, sigma) in enumerate(zip(sensors, rcs, strict=True)):  # loop over sensors only
+        # The sensor object itself is kept in the value so its id cannot be reused meanwhile.
+        key = (id(s), float(sigma))
+        if cache is not None and rng is None and key in cache:
+            out[:, k] = cache[key][1]
+            continue
         if isinstance(s, SpaceIR):
             det = s.detect(sample.t, sample.r_ecef, sample.thrusting, rng=rng)
         else:
             det = s.detect(sample.t, sample.r_ecef, rng=rng, rcs=sigma)
         out[:, k] = det.first_detection_time
+        if cache is not None and rng is None:
+            cache[key] = (s, det.first_detection_time)
     return out
 
 
@@ -318,6 +329,7 @@ def engage_architecture(
     fans: Sequence[FlyoutFan] | None = None,
     rng: np.random.Generator | None = None,
     burnout_time: ArrayLike | None = None,
+    detection_cache: dict[Any, Any] | None = None,
 ) -> ArchitectureEngagement:
     """Detect, cue, commit and engage N sampled threats with every battery of ``architecture``.
 
@@ -337,6 +349,9 @@ def engage_architecture(
         Feeds the sensors' measurement noise (not used by threshold detection).
     burnout_time : array_like, (N,), optional
         Threat burnout [s]; default: the end of the last thrusting sample.
+    detection_cache : dict, optional
+        Shared by calls on the *same* ``sample`` (several architectures): each sensor is
+        evaluated once (see :func:`detection_times`).
     """
     n = sample.r_ecef.shape[0]
     bats = architecture.batteries
@@ -349,7 +364,9 @@ def engage_architecture(
         dt = float(t[1] - t[0]) if t.size > 1 else 0.0
         burnout_time = np.where(np.isfinite(last), last + dt, 0.0)
     sens = architecture.sensors
-    det = detection_times(sample, [s.sensor for s in sens], [s.rcs for s in sens], rng)
+    det = detection_times(
+        sample, [s.sensor for s in sens], [s.rcs for s in sens], rng, detection_cache
+    )
     commit, cue_sensor = commit_times(det, architecture)
     res: list[Engagement] = []
     for b, fan in zip(bats, fans, strict=True):  # loop over batteries only

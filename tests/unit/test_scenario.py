@@ -282,9 +282,9 @@ CASES: list[tuple[str, str, int, str, str]] = [
     ),
     (
         "grid-too-fine",
-        HEAD + ARCH + "analyses:\n  denial: {grid_deg: 0}\n",
+        HEAD + ARCH + "analyses:\n  footprint: {grid_deg: 0}\n",
         10,
-        "analyses.denial.grid_deg",
+        "analyses.footprint.grid_deg",
         "(valid: > 0",
     ),
     (

@@ -29,19 +29,19 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from openbmd.analysis.engageability import REACH_MARGIN, within_reach
 from openbmd.analysis.footprint import engage_trajectories, grid_axes
 from openbmd.architecture import Architecture
 from openbmd.constants import DEG
 from openbmd.engagement import flyout_fans
 from openbmd.errors import InputError
 from openbmd.missiles import Missile
-from openbmd.targeting import aim, max_range
-from openbmd.trajectory import EarthModel, surface_distance
+from openbmd.targeting import aim
+from openbmd.trajectory import EarthModel
 
 __all__ = ["deny_map", "deny_summary"]
 
 FloatArray = NDArray[np.float64]
-REACH_MARGIN = 0.995  # pairs this close to the maximum range are left out (aiming there fails)
 
 
 def deny_map(
@@ -68,12 +68,7 @@ def deny_map(
     p_lat, p_lon = np.repeat(glat.ravel(), n_t), np.repeat(glon.ravel(), n_t)
     t_lat = np.tile(np.array([t[1] for t in targets], dtype=float), n_g)
     t_lon = np.tile(np.array([t[2] for t in targets], dtype=float), n_g)
-    dist, az0 = surface_distance(p_lat, p_lon, t_lat, t_lon, model)
-    # A missile class's reach barely depends on the launch latitude over a region; the
-    # maximum range is searched per pair all the same (one batch), it is cheap next to aiming.
-    with np.errstate(invalid="ignore"):
-        mr = max_range(missile, p_lat, p_lon, az0, model)
-    reach = (dist <= REACH_MARGIN * mr.range) & (dist > 0.0)
+    reach, mr = within_reach(missile, p_lat, p_lon, t_lat, t_lon, model)
     idx = np.flatnonzero(reach)
     denied = np.zeros(idx.size, dtype=bool)
     shots = np.zeros(idx.size, dtype=np.int64)

@@ -1,25 +1,89 @@
-"""Russian ICBM engageability: ICBM fields x target cities x interceptor burnout speeds.
+"""Engageability: launch fields × target cities × interceptor burnout speeds.
 
 For each burnout speed and each cueing assumption (an :class:`openbmd.architecture.Architecture`
-per cueing label), every field -> target pair is aimed once (minimum energy, one batch), and
-engaged by :func:`openbmd.engagement.engage_architecture`; the result is the fraction of
-trajectories with at least one feasible intercept (``xarray.Dataset``, units in attrs).
+per cueing label), every field → target pair the missile can reach is aimed once (one batch, on
+the threat's trajectory shape) and engaged by :func:`openbmd.engagement.engage_architecture`;
+the result is the fraction of those trajectories with at least one feasible intercept
+(``xarray.Dataset``, units in attrs). Pairs out of the missile's reach are not threatened and
+are left out of the fraction (``in_reach`` says which).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import NDArray
 
 from openbmd.architecture import Architecture
 from openbmd.engagement import engage_architecture
-from openbmd.errors import InputError
+from openbmd.errors import InputError, OutOfRangeError
 from openbmd.missiles import Missile
-from openbmd.trajectory import EarthModel
+from openbmd.targeting import max_range
+from openbmd.trajectory import EarthModel, TrajectorySample, surface_distance
 
-__all__ = ["engageability"]
+__all__ = ["REACH_MARGIN", "Aimed", "aim_pairs", "engageability", "within_reach"]
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+REACH_MARGIN = 0.995  # pairs this close to the maximum range are left out (aiming there fails)
+
+#: (sample of the pairs in reach, their burnout times [s], in-reach mask of all pairs)
+Aimed = tuple[TrajectorySample, FloatArray, BoolArray]
+
+
+def within_reach(
+    missile: Missile,
+    launch_lat: Any,
+    launch_lon: Any,
+    aim_lat: Any,
+    aim_lon: Any,
+    model: EarthModel | None = None,
+) -> tuple[BoolArray, Any]:
+    """Which launch → aimpoint pairs [rad] the missile can reach, and the maximum-range search.
+
+    A pair is in reach when its distance is at most :data:`REACH_MARGIN` of the maximum range
+    in that direction (one batched search for all pairs).
+    """
+    model = model or EarthModel()
+    dist, az0 = surface_distance(launch_lat, launch_lon, aim_lat, aim_lon, model)
+    # A missile class's reach barely depends on the launch latitude over a region; the
+    # maximum range is searched per pair all the same (one batch), it is cheap next to aiming.
+    with np.errstate(invalid="ignore"):
+        mr = max_range(missile, launch_lat, launch_lon, az0, model)
+    return (dist <= REACH_MARGIN * mr.range) & (dist > 0.0), mr
+
+
+def aim_pairs(
+    missile: Missile,
+    fields: Sequence[tuple[str, float, float]],
+    targets: Sequence[tuple[str, float, float]],
+    model: EarthModel | None = None,
+    dt: float = 2.0,
+    shape: str = "min-energy",
+) -> Aimed:
+    """Aim every field × target pair in reach (one batch, field-major), sampled every ``dt``."""
+    from openbmd.targeting import aim
+
+    if not fields or not targets:
+        raise InputError(field="fields", message="need at least one field and one target")
+    pairs = [(f, t) for f in fields for t in targets]
+    f_lat = np.array([f[1] for f, _ in pairs], dtype=float)
+    f_lon = np.array([f[2] for f, _ in pairs], dtype=float)
+    t_lat = np.array([t[1] for _, t in pairs], dtype=float)
+    t_lon = np.array([t[2] for _, t in pairs], dtype=float)
+    ok, _ = within_reach(missile, f_lat, f_lon, t_lat, t_lon, model)
+    if not ok.any():
+        raise OutOfRangeError(
+            field="targets", message=f"no target is within the reach of {missile.name}"
+        )
+    with np.errstate(invalid="ignore"):  # NaN probes of the kick search near reach
+        sol = aim(missile, f_lat[ok], f_lon[ok], t_lat[ok], t_lon[ok], shape=shape, model=model)
+    traj = sol.trajectory
+    smp = traj.sample(np.arange(0.0, float(np.nanmax(traj.events.impact_time)) + dt, dt))
+    return smp, np.asarray(traj.events.burnout_time, dtype=float), ok
 
 
 def engageability(
@@ -27,52 +91,55 @@ def engageability(
     missile: Missile,
     fields: Sequence[tuple[str, float, float]],
     targets: Sequence[tuple[str, float, float]],
-    speeds: Sequence[float],
+    speeds: Sequence[float | None],
     model: EarthModel | None = None,
     dt: float = 2.0,
+    shape: str = "min-energy",
+    aimed: Aimed | None = None,
+    swept: tuple[str, ...] | None = None,
 ) -> xr.Dataset:
     """Fraction of field → target trajectories with a feasible intercept, per speed and cueing.
 
     ``architectures`` maps a cueing label to an :class:`Architecture`; for each burnout speed
-    [m/s] every battery's interceptor is set to that speed (its fan built once and cached).
-    Every field × target pair is aimed once (minimum energy) as one batch.
+    [m/s] every battery's interceptor is set to that speed (its fan built once and cached);
+    a speed of ``None`` keeps each interceptor's catalogued speed (coordinate NaN).
+    The pairs in reach are aimed once (``shape``) as one batch, or ``aimed`` is the result of
+    :func:`aim_pairs` for the same pairs. Each sensor's detections are computed once and shared
+    by every speed and cueing label. ``swept``: only these interceptors (names) take the swept
+    speed (``None``: every battery), see :meth:`Architecture.with_burnout_speed`.
     """
-    from openbmd.targeting import aim
-
-    if not fields or not targets:
-        raise InputError(field="fields", message="need at least one field and one target")
-    pairs = [(f, t) for f in fields for t in targets]
-    sol = aim(
-        missile,
-        [f[1] for f, _ in pairs],
-        [f[2] for f, _ in pairs],
-        [t[1] for _, t in pairs],
-        [t[2] for _, t in pairs],
-        model=model,
+    smp, burnout, ok = (
+        aimed if aimed is not None else aim_pairs(missile, fields, targets, model, dt, shape)
     )
-    traj = sol.trajectory
-    smp = traj.sample(np.arange(0.0, float(np.nanmax(traj.events.impact_time)) + dt, dt))
     cues = list(architectures)
-    shape = (len(speeds), len(cues), len(fields), len(targets))
-    feas = np.zeros(shape, dtype=bool)
-    first_launch = np.full(shape, np.nan)
-    alt = np.full(shape, np.nan)
+    n_f, n_t = len(fields), len(targets)
+    if ok.size != n_f * n_t or smp.r_ecef.shape[0] != int(ok.sum()):
+        raise InputError(field="aimed", message="the sample does not match fields x targets")
+    flat = (len(speeds), len(cues), n_f * n_t)
+    feas = np.zeros(flat, dtype=bool)
+    first_launch = np.full(flat, np.nan)
+    alt = np.full(flat, np.nan)
+    cache: dict[Any, Any] = {}  # one sample: every sensor is evaluated once
     for i, v in enumerate(speeds):
         for j, cue in enumerate(cues):
-            arch = architectures[cue].with_burnout_speed(v)
-            res = engage_architecture(smp, arch, burnout_time=traj.events.burnout_time)
-            feas[i, j] = res.feasible.reshape(len(fields), len(targets))
-            first_launch[i, j] = res.first_launch.reshape(len(fields), len(targets))
-            alt[i, j] = res.intercept_altitude.reshape(len(fields), len(targets))
+            arch = architectures[cue]
+            arch = arch if v is None else arch.with_burnout_speed(v, swept)
+            res = engage_architecture(smp, arch, burnout_time=burnout, detection_cache=cache)
+            feas[i, j, ok] = res.feasible
+            first_launch[i, j, ok] = res.first_launch
+            alt[i, j, ok] = res.intercept_altitude
+    dims = ("speed", "cueing", "field", "target")
+    shape4 = (len(speeds), len(cues), n_f, n_t)
     ds = xr.Dataset(
         {
-            "feasible": (("speed", "cueing", "field", "target"), feas),
-            "first_launch": (("speed", "cueing", "field", "target"), first_launch),
-            "intercept_altitude": (("speed", "cueing", "field", "target"), alt),
-            "fraction": (("speed", "cueing"), feas.reshape(len(speeds), len(cues), -1).mean(-1)),
+            "feasible": (dims, feas.reshape(shape4)),
+            "first_launch": (dims, first_launch.reshape(shape4)),
+            "intercept_altitude": (dims, alt.reshape(shape4)),
+            "in_reach": (("field", "target"), ok.reshape(n_f, n_t)),
+            "fraction": (("speed", "cueing"), feas[..., ok].mean(-1)),
         },
         coords={
-            "speed": np.asarray(speeds, dtype=float),
+            "speed": np.array([np.nan if v is None else v for v in speeds], dtype=float),
             "cueing": cues,
             "field": [f[0] for f in fields],
             "target": [t[0] for t in targets],
@@ -84,6 +151,7 @@ def engageability(
         ("first_launch", "s"),
         ("intercept_altitude", "m"),
         ("fraction", "1"),
+        ("in_reach", "1"),
     ):
         ds[name].attrs["units"] = unit
     return ds

@@ -99,8 +99,8 @@ def engage_trajectories(
     )
 
 
-def threat_lattice(
-    architecture: Architecture,
+def threat_lattices(
+    architectures: Sequence[Architecture],
     missile: Missile,
     launch_lat: float,
     launch_lon: float,
@@ -111,11 +111,19 @@ def threat_lattice(
     chunk: int = 2048,
     dt: float = 5.0,
     model: EarthModel | None = None,
-    fans: Sequence[FlyoutFan] | None = None,
-) -> LatticeResult:
-    """Fly and engage the lattice of one launch area (angles [rad], lengths [m])."""
+    fans: Sequence[Sequence[FlyoutFan]] | None = None,
+) -> list[LatticeResult] | None:
+    """Fly the lattice of one launch area once and engage it with every architecture.
+
+    Angles [rad], lengths [m]. ``fans``: per architecture, one fan per battery (default: built
+    and cached). Returns one :class:`LatticeResult` per architecture, or ``None`` when the
+    missile cannot reach the range span from this area. The flight and each sensor's
+    detections are computed once per chunk and shared by the architectures.
+    """
     model = model or EarthModel()
-    fans = tuple(fans) if fans is not None else flyout_fans(architecture)
+    fan_sets = (
+        [tuple(f) for f in fans] if fans is not None else [flyout_fans(a) for a in architectures]
+    )
     az_c = 0.5 * (az_range[0] + az_range[1])
     mr = max_range(missile, launch_lat, launch_lon, az_c, model)
     kick = float(mr.kick_angle[0])
@@ -135,7 +143,7 @@ def threat_lattice(
     r_lo = max(range_span[0], float(rng_scan[0]))
     r_hi = min(range_span[1] + range_step, float(rng_scan[-1]))
     if r_hi <= r_lo:
-        raise InputError("launch area: the missile cannot reach the region from there")
+        return None
     ranges = np.arange(r_lo, r_hi + 0.5 * range_step, range_step)
     cutoffs = np.interp(ranges, rng_scan, cut)
     cutoffs[ranges >= rng_scan[-1]] = np.inf
@@ -143,7 +151,7 @@ def threat_lattice(
     aa, cc = np.repeat(azs, cutoffs.size), np.tile(cutoffs, azs.size)
     spacing = np.tile(np.maximum(range_step, ranges * az_step), azs.size)
     times = np.arange(0.0, t_end, dt)
-    parts = []
+    parts: list[list[tuple[Any, ...]]] = [[] for _ in architectures]
     for s in range(0, aa.size, chunk):  # chunks bound memory; every row is independent
         sl = slice(s, s + chunk)
         n = aa[sl].size
@@ -151,11 +159,43 @@ def threat_lattice(
             stack([missile] * n), launch_lat, launch_lon, Guidance.of(n, aa[sl], kick, cc[sl]),
             model,
         )  # fmt: skip
-        res = engage_trajectories(architecture, traj, times, fans)
+        smp = traj.sample(times)
         ilat, ilon = traj.impact_geodetic()
-        parts.append((ilat, ilon, res.slack, res.shots, res.intercept_altitude))
-    cat = [np.concatenate([p[k] for p in parts]) for k in range(5)]
-    return LatticeResult(cat[0], cat[1], cat[2], cat[3].astype(np.int64), cat[4], spacing)
+        cache: dict[Any, Any] = {}  # this chunk's detections, shared by the architectures
+        for k, (arch, f) in enumerate(zip(architectures, fan_sets, strict=True)):
+            res = engage_architecture(
+                smp, arch, fans=f, burnout_time=traj.events.burnout_time, detection_cache=cache
+            )
+            parts[k].append((ilat, ilon, res.slack, res.shots, res.intercept_altitude))
+    out = []
+    for p in parts:
+        cat = [np.concatenate([q[k] for q in p]) for k in range(5)]
+        out.append(LatticeResult(cat[0], cat[1], cat[2], cat[3].astype(np.int64), cat[4], spacing))
+    return out
+
+
+def threat_lattice(
+    architecture: Architecture,
+    missile: Missile,
+    launch_lat: float,
+    launch_lon: float,
+    az_range: tuple[float, float],
+    range_span: tuple[float, float],
+    az_step: float = 1.0 * DEG,
+    range_step: float = 100e3,
+    chunk: int = 2048,
+    dt: float = 5.0,
+    model: EarthModel | None = None,
+    fans: Sequence[FlyoutFan] | None = None,
+) -> LatticeResult:
+    """Fly and engage the lattice of one launch area (angles [rad], lengths [m])."""
+    res = threat_lattices(
+        [architecture], missile, launch_lat, launch_lon, az_range, range_span, az_step,
+        range_step, chunk, dt, model, None if fans is None else [fans],
+    )  # fmt: skip
+    if res is None:
+        raise InputError("launch area: the missile cannot reach the region from there")
+    return res[0]
 
 
 def _unit(lat: FloatArray, lon: FloatArray) -> FloatArray:
@@ -198,9 +238,38 @@ def footprint(
 
     ``fans``: one fly-out fan per battery of ``architecture`` (default: built and cached).
     """
+    return footprints(
+        [architecture], missile, launch_areas, region, grid_deg, cities, az_step, range_step,
+        chunk, model, None if fans is None else [fans],
+    )[0]  # fmt: skip
+
+
+def footprints(
+    architectures: Sequence[Architecture],
+    missile: Missile,
+    launch_areas: Sequence[tuple[str, float, float]],
+    region: Sequence[float],
+    grid_deg: float = 0.5,
+    cities: Sequence[Any] = (),
+    az_step: float = 1.0 * DEG,
+    range_step: float = 100e3,
+    chunk: int = 2048,
+    model: EarthModel | None = None,
+    fans: Sequence[Sequence[FlyoutFan]] | None = None,
+) -> list[xr.Dataset]:
+    """:func:`footprint` of several architectures against the same threats, one per architecture.
+
+    The threat lattices are flown once and engaged by every architecture, so each Dataset is
+    the one :func:`footprint` gives for that architecture alone. A launch area whose missile
+    cannot reach the region threatens none of it; at least one must reach.
+    """
     if not launch_areas:
         raise InputError(field="launch_area", message="give at least one launch area")
-    fans = tuple(fans) if fans is not None else flyout_fans(architecture)
+    if not architectures:
+        raise InputError(field="architectures", message="give at least one architecture")
+    fan_sets = (
+        [tuple(f) for f in fans] if fans is not None else [flyout_fans(a) for a in architectures]
+    )
     lats, lons = grid_axes(region, grid_deg)
     glat, glon = np.meshgrid(lats * DEG, lons * DEG, indexing="ij")
     cl = [
@@ -210,33 +279,51 @@ def footprint(
     ]
     clat = np.array([c.lat_deg for c in cl]) * DEG
     clon = np.array([c.lon_deg for c in cl]) * DEG
-    per_area: dict[str, list[Any]] = {k: [] for k in ("threatened", "defended", "shots", "alt")}
-    per_city: dict[str, list[Any]] = {k: [] for k in per_area}
-    for _name, a_lat, a_lon in launch_areas:
-        pts_lat = np.concatenate([glat.ravel(), clat])
-        pts_lon = np.concatenate([glon.ravel(), clon])
+    keys = ("threatened", "defended", "shots", "alt")
+    per_area = [{k: [] for k in keys} for _ in architectures]  # type: ignore[var-annotated]
+    per_city = [{k: [] for k in keys} for _ in architectures]  # type: ignore[var-annotated]
+    pts_lat = np.concatenate([glat.ravel(), clat])
+    pts_lon = np.concatenate([glon.ravel(), clon])
+    reached = []
+    for name, a_lat, a_lon in launch_areas:
         dist, az, _ = earth.geodesic_inverse(a_lat, a_lon, pts_lat, pts_lon)
         az_u = np.unwrap(np.sort(az))  # the sector of the region as seen from the area
         gap = np.argmax(np.diff(np.concatenate([az_u, az_u[:1] + 2 * np.pi])))
         lo = az_u[(gap + 1) % az_u.size]
         span = float(np.mod(az_u[gap] - lo, 2 * np.pi))
-        res = threat_lattice(
-            architecture,
-            missile,
-            a_lat,
-            a_lon,
-            (lo - az_step, lo + span + az_step),
-            (float(dist.min()), float(dist.max())),
-            az_step,
-            range_step,
-            chunk,
-            model=model,
-            fans=fans,
+        res = threat_lattices(
+            architectures, missile, a_lat, a_lon, (lo - az_step, lo + span + az_step),
+            (float(dist.min()), float(dist.max())), az_step, range_step, chunk, model=model,
+            fans=fan_sets,
+        )  # fmt: skip
+        if res is None:
+            continue
+        reached.append(name)
+        for k, r in enumerate(res):
+            out = map_to_points(r, pts_lat, pts_lon)
+            for key, arr in out.items():
+                per_area[k][key].append(arr[: glat.size].reshape(glat.shape))
+                per_city[k][key].append(arr[glat.size :])
+    if not reached:
+        raise InputError(
+            field="launch_area",
+            message=f"{missile.name} cannot reach the region from any of the launch areas",
         )
-        out = map_to_points(res, pts_lat, pts_lon)
-        for key, arr in out.items():
-            per_area[key].append(arr[: glat.size].reshape(glat.shape))
-            per_city[key].append(arr[glat.size :])
+    return [
+        _combine(per_area[k], per_city[k], reached, lats, lons, cl)
+        for k in range(len(architectures))
+    ]
+
+
+def _combine(
+    per_area: dict[str, list[Any]],
+    per_city: dict[str, list[Any]],
+    names: list[str],
+    lats: FloatArray,
+    lons: FloatArray,
+    cl: list[Any],
+) -> xr.Dataset:
+    """One architecture's footprint: defended where defended against every threatening area."""
     st: dict[str, Any] = {k: np.stack(v) for k, v in per_area.items()}
     thr_any = st["threatened"].any(0)
     defended = thr_any & np.all(st["defended"] | ~st["threatened"], axis=0)
@@ -244,7 +331,6 @@ def footprint(
     alt = np.where(
         defended, np.fmin.reduce(np.where(st["threatened"], st["alt"], np.nan), 0), np.nan
     )
-    names = [a[0] for a in launch_areas]
     ds = xr.Dataset(
         {
             "defended": (("lat", "lon"), defended),
@@ -264,6 +350,7 @@ def footprint(
         ds["city_defended"] = ("city", c_def)
         ds["city_threatened"] = ("city", ct.any(0))
         ds["city_population"] = ("city", np.array([c.population for c in cl], dtype=np.int64))
+        ds["city_country"] = ("city", np.array([getattr(c, "country", "") for c in cl], dtype=str))
     _attrs(ds)
     return ds
 

@@ -26,12 +26,18 @@ from openbmd.catalog.sensors import rcs_for, sensor
 from openbmd.constants import DEG
 from openbmd.errors import InputError, ScenarioError
 
-__all__ = ["architecture", "load_architectures"]
+__all__ = [
+    "architecture",
+    "battery_from_entry",
+    "load_architectures",
+    "rules_from_entry",
+    "sensor_role_from_entry",
+]
 
 FILE = "data/architectures.yaml"
 
 
-def _battery(entry: dict[str, Any], where: str) -> Battery:
+def battery_from_entry(entry: dict[str, Any], where: str) -> Battery:
     place = site(require(entry, "site", where, str), f"{where}.site")
     icp = interceptor(require(entry, "interceptor", where, str), f"{where}.interceptor")
     return Battery(
@@ -45,7 +51,7 @@ def _battery(entry: dict[str, Any], where: str) -> Battery:
     )
 
 
-def _sensor(entry: dict[str, Any], where: str) -> SensorRole:
+def sensor_role_from_entry(entry: dict[str, Any], where: str) -> SensorRole:
     s = sensor(require(entry, "name", where, str), f"{where}.name")
     return SensorRole(
         sensor=s.model,
@@ -58,7 +64,7 @@ def _sensor(entry: dict[str, Any], where: str) -> SensorRole:
     )
 
 
-def _rules(entry: dict[str, Any], where: str) -> CommandRules:
+def rules_from_entry(entry: dict[str, Any], where: str) -> CommandRules:
     dd = entry.get("decision_delay_s")
     return CommandRules(
         commit=str(entry.get("commit", "fire-control-track")),
@@ -77,14 +83,14 @@ def _entry(entry: dict[str, Any], where: str) -> Architecture:
             era=require(entry, "era", where, str),
             source=require(entry, "source", where, str),
             batteries=tuple(
-                _battery(b, f"{where}.batteries[{j}]")
+                battery_from_entry(b, f"{where}.batteries[{j}]")
                 for j, b in enumerate(entry.get("batteries") or [])
             ),
             sensors=tuple(
-                _sensor(s, f"{where}.sensors[{j}]")
+                sensor_role_from_entry(s, f"{where}.sensors[{j}]")
                 for j, s in enumerate(entry.get("sensors") or [])
             ),
-            rules=_rules(entry.get("rules") or {}, f"{where}.rules"),
+            rules=rules_from_entry(entry.get("rules") or {}, f"{where}.rules"),
             exchange_latency=float(entry.get("exchange_latency_s", 0.0)),
             aliases=tuple(str(a) for a in entry.get("aliases", ())),
         )

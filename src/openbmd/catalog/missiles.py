@@ -34,41 +34,44 @@ def _flag(entry: dict[str, Any], key: str, where: str) -> bool:
     return value
 
 
+def missile_from_entry(entry: dict[str, Any], where: str) -> Missile:
+    """One missile class from its ``data/missiles.yaml`` fields (units in the key names)."""
+    try:
+        stages = tuple(
+            _stage(s, f"{where}.stages[{j}]") for j, s in enumerate(entry.get("stages", []))
+        )
+        drag = entry.get("drag") or {}
+        kwargs: dict[str, Any] = {}
+        if drag:
+            kwargs["drag_mach"] = tuple(float(x) for x in drag["mach"])
+            kwargs["drag_cd"] = tuple(float(x) for x in drag["cd"])
+        return Missile(
+            name=require(entry, "name", where, str),
+            stages=stages,
+            rv_mass=require(entry, "rv_mass_kg", where),
+            rv_beta=require(entry, "rv_beta_kg_m2", where),
+            nominal_range=require(entry, "nominal_range_km", where) * 1e3,
+            pitch_vertical_time=float(entry.get("vertical_time_s", 10.0)),
+            pitch_kick_time=float(entry.get("kick_time_s", 10.0)),
+            klass=str(entry.get("class", "")),
+            propellant=str(entry.get("propellant") or ""),
+            thrust_termination=_flag(entry, "thrust_termination", where),
+            source=str(entry.get("source", "")),
+            aliases=tuple(str(a) for a in entry.get("aliases", [])),
+            **kwargs,
+        )
+    except InputError as exc:
+        raise ScenarioError(f"{where}: {exc}") from exc
+
+
 @functools.cache
 def load_missiles() -> tuple[Any, ...]:
     """The missile classes of ``data/missiles.yaml`` as :class:`openbmd.missiles.Missile`."""
     doc = read_data_yaml("missiles.yaml")
-    out = []
-    for i, entry in enumerate(doc.get("missiles", [])):
-        where = f"data/missiles.yaml: missiles[{i}]"
-        try:
-            stages = tuple(
-                _stage(s, f"{where}.stages[{j}]") for j, s in enumerate(entry.get("stages", []))
-            )
-            drag = entry.get("drag", {})
-            kwargs: dict[str, Any] = {}
-            if drag:
-                kwargs["drag_mach"] = tuple(float(x) for x in drag["mach"])
-                kwargs["drag_cd"] = tuple(float(x) for x in drag["cd"])
-            out.append(
-                Missile(
-                    name=require(entry, "name", where, str),
-                    stages=stages,
-                    rv_mass=require(entry, "rv_mass_kg", where),
-                    rv_beta=require(entry, "rv_beta_kg_m2", where),
-                    nominal_range=require(entry, "nominal_range_km", where) * 1e3,
-                    pitch_vertical_time=float(entry.get("vertical_time_s", 10.0)),
-                    pitch_kick_time=float(entry.get("kick_time_s", 10.0)),
-                    klass=str(entry.get("class", "")),
-                    propellant=str(entry.get("propellant", "")),
-                    thrust_termination=_flag(entry, "thrust_termination", where),
-                    source=str(entry.get("source", "")),
-                    aliases=tuple(str(a) for a in entry.get("aliases", [])),
-                    **kwargs,
-                )
-            )
-        except InputError as exc:
-            raise ScenarioError(f"{where}: {exc}") from exc
+    out = [
+        missile_from_entry(entry, f"data/missiles.yaml: missiles[{i}]")
+        for i, entry in enumerate(doc.get("missiles", []))
+    ]
     check_unique_names(out, "data/missiles.yaml", "missile")
     return tuple(out)
 

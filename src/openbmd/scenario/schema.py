@@ -145,6 +145,8 @@ class InlineMissile(_Model):
     aliases: list[Text] = Field(default_factory=list)
     drag: Drag | None = None
     klass: str = Field("", alias="class")
+    #: Can the motor be cut off (liquid engines); default: true for liquid propellant.
+    thrust_termination: bool | None = None
 
 
 MissileSpec = Annotated[
@@ -161,6 +163,8 @@ class Threat(_Model):
     launch_areas: list[Place] = Field(min_length=1)
     shape: Literal["min-energy", "lofted", "depressed"] = "min-energy"
     targets: list[Target] = Field(default_factory=list)
+    #: Defended regions (by name) whose footprint is computed against this threat; default all.
+    regions: list[Text] | None = None
 
 
 class Region(_Model):
@@ -189,7 +193,9 @@ class Defended(_Model):
 
 
 Role = Literal["early-warning", "fire-control", "cue-only"]
-CommitRule = Literal["early-warning", "fire-control", "cue"]
+#: ``fire-control``: only a fire-control radar's track commits a launch; ``early-warning``: an
+#: early-warning cue may commit too (core: ``fire-control-track`` / ``early-warning``).
+CommitRule = Literal["early-warning", "fire-control"]
 
 
 class SensorUse(_Model):
@@ -207,7 +213,7 @@ class Battery(_Model):
 
     site: Place
     interceptor: InterceptorName
-    inventory: Annotated[int, Field(ge=0)]
+    inventory: Annotated[int, Field(ge=1)]
     doctrine: Literal["shoot-look-shoot", "salvo"] = "shoot-look-shoot"
     salvo_size: Annotated[int, Field(ge=1, le=8)] = 1
     burnout_speed_kms: BurnoutKms | None = None
@@ -279,6 +285,8 @@ class Sweeps(_Model):
     """Parameters to sweep; each list gives the values to try."""
 
     burnout_speed_kms: list[BurnoutKms] | None = Field(default=None, min_length=1)
+    #: The interceptors whose burnout speed is swept (default: every battery's).
+    burnout_speed_interceptors: list[InterceptorName] | None = Field(default=None, min_length=1)
     decision_delay_s: list[Seconds] | None = Field(default=None, min_length=1)
     exchange_latency_s: list[Seconds] | None = Field(default=None, min_length=1)
 
@@ -291,12 +299,15 @@ class GridOptions(_Model):
 
 
 class EngageabilityOptions(_Model):
-    grid_deg: GridDeg = 1.0
-    min_time_s: Seconds = 0.0
+    #: Sampling step of the aimed trajectories [s].
+    step_s: Annotated[float, Field(gt=0.0, le=60.0)] = 2.0
 
 
 class ReachOptions(_Model):
+    #: Ring radius [km]; default: each short-range missile's catalogued nominal range.
     max_range_km: Positive | None = None
+    #: Threat classes with a nominal range at most this [km] get the reach question.
+    short_range_km: Positive = 1000.0
 
 
 class TimelineOptions(_Model):
@@ -307,7 +318,6 @@ class Analyses(_Model):
     """Which analyses to run; an absent key is not run, ``{}`` or nothing runs with defaults."""
 
     footprint: GridOptions | None = None
-    denial: GridOptions | None = None
     engageability: EngageabilityOptions | None = None
     reach: ReachOptions | None = None
     timeline: TimelineOptions | None = None
@@ -347,6 +357,19 @@ class Scenario(_Model):
             seen.add(key)
         return items
 
+    @model_validator(mode="after")
+    def _known_regions(self) -> Scenario:
+        known = [r.name for r in self.defended.regions]
+        for i, t in enumerate(self.threats):
+            for j, r in enumerate(t.regions or ()):
+                if r not in known:
+                    hint = names.did_you_mean(r, known)
+                    raise ValueError(
+                        f"threats[{i}].regions[{j}]: unknown region {r!r}{hint}; "
+                        f"valid: {', '.join(known) or 'none (defended.regions is empty)'}"
+                    )
+        return self
+
     @field_validator("epoch", mode="before")
     @classmethod
     def _iso_text(cls, value: Any) -> Any:
@@ -364,7 +387,7 @@ class Scenario(_Model):
     def summary(self) -> str:
         """One line: what the scenario holds."""
         archs = ", ".join(a.name for a in self.architectures)
-        sweeps = [f"{k} ×{len(v)}" for k, v in self.sweeps if v]
+        sweeps = [f"{k} ×{len(v)}" for k, v in self.sweeps if v and not k.endswith("interceptors")]
         return (
             f"{self.name}: {len(self.threats)} threat(s), {len(self.architectures)} "
             f"architecture(s) ({archs}), sweeps: {', '.join(sweeps) or 'none'}, analyses: "
