@@ -1,0 +1,224 @@
+"""``openbmd analyze``: run a scenario's analyses and write the offline report, atomically.
+
+The report folder is written under a temporary name beside ``--out`` and renamed into place
+only when complete, so an interrupted run (Ctrl-C, an error) leaves no half report; an older
+report at ``--out`` is replaced only then. A folder that is not an openbmd report is never
+replaced. Results are cached by content (the scenario text, the openbmd version and the source
+and data files of the installed package): an unchanged rerun reuses them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from openbmd.cli._common import app, emit, fail
+
+MARKER = ".openbmd-report"
+DEFAULT_OUT = "openbmd-report"
+
+
+def _scenario_text(scenario: str) -> tuple[str, str]:
+    """(text, label) of a scenario file or bundled scenario (already validated by the loader)."""
+    p = Path(scenario)
+    if p.is_file():
+        return p.read_text(encoding="utf-8"), str(p)
+    from openbmd.scenario.load import bundled_path
+
+    return bundled_path(scenario).read_text(encoding="utf-8"), f"{scenario} (bundled)"
+
+
+def _code_digest() -> str:
+    """SHA-256 over the package's own source and data files (what results depend on)."""
+    h = hashlib.sha256()
+    root = resources.files("openbmd")
+
+    def walk(node: Any, prefix: str) -> None:
+        for child in sorted(node.iterdir(), key=lambda c: c.name):
+            name = f"{prefix}/{child.name}"
+            if child.is_dir():
+                if child.name not in ("__pycache__", "exchange", "cli", "report"):
+                    walk(child, name)
+            elif child.name.endswith((".py", ".yaml", ".csv", ".json")):
+                h.update(name.encode())
+                h.update(child.read_bytes())
+
+    walk(root, "")
+    return h.hexdigest()
+
+
+def cache_dir() -> Path:
+    """``$OPENBMD_CACHE_DIR``, else ``$XDG_CACHE_HOME/openbmd``, else ``~/.cache/openbmd``."""
+    env = os.environ.get("OPENBMD_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "openbmd"
+
+
+def _cached_compare(text: str, scenario: Any, use_cache: bool, quiet: bool) -> tuple[Any, bool]:
+    from openbmd import __version__
+    from openbmd.analysis.compare import compare
+    from openbmd.scenario.build import to_study
+
+    key = hashlib.sha256(f"{__version__}\n{_code_digest()}\n{text}".encode()).hexdigest()
+    path = cache_dir() / "analyze" / f"{key}.pickle"
+    if use_cache and path.is_file():
+        try:
+            with path.open("rb") as fh:
+                return pickle.load(fh), True
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            pass  # a damaged or stale entry is recomputed and replaced
+    with _progress(quiet) as progress:
+        result = compare(to_study(scenario), progress)
+    if use_cache:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+    return result, False
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """A rich progress bar per analysis step on stderr (nothing under ``--json``)."""
+    if quiet:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bars = Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bars.add_task(step, total=total)
+        bars.update(tasks[step], completed=done, total=total)
+
+    with bars:
+        yield update
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not (out / MARKER).is_file():
+        fail(f"{out} exists and is not an openbmd report; choose another folder", "--out")
+    if not out.resolve().parent.is_dir():
+        fail(f"{out.parent} is not a folder", "--out")
+
+
+def _write(out: Path, comparison: Any, text: str, manifest: dict[str, Any]) -> dict[str, str]:
+    """Write the report into a temporary sibling of ``out``, then rename it into place."""
+    from openbmd.analysis.ledger import ledger
+    from openbmd.report.export import write_exports
+    from openbmd.report.html import render_report
+
+    parent = out.resolve().parent
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    try:
+        led = ledger(comparison)
+        files = write_exports(comparison, tmp / "data")
+        (tmp / "scenario.yaml").write_text(text, encoding="utf-8")
+        html = render_report(comparison, led, text, manifest)
+        (tmp / "report.html").write_text(html, encoding="utf-8")
+        (tmp / MARKER).write_text(f"openbmd report {manifest['openbmd_version']}\n")
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
+            os.replace(out, old / "report")
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # Ctrl-C or an error: no half report
+        raise
+    return {"report": str(out / "report.html"), **{k: str(out / v) for k, v in files.items()}}
+
+
+@app.command("analyze")
+def analyze_cmd(
+    scenario: Annotated[
+        str, typer.Argument(help="A scenario file, or a bundled scenario (openbmd scenarios).")
+    ] = "europe-2009",
+    out: Annotated[str, typer.Option("--out", help="Report folder (replaced atomically).")] = (
+        DEFAULT_OUT
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ledger as JSON.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Recompute even if a cached result exists.")
+    ] = False,
+) -> None:
+    """Compare the scenario's architectures and write an offline report (HTML, maps, data)."""
+    from openbmd import __version__
+    from openbmd.analysis.ledger import ledger
+    from openbmd.scenario import load_scenario
+
+    started = time.perf_counter()
+    sc = load_scenario(scenario)  # one-line FILE:LINE:COL error, exit 2, nothing written
+    text, label = _scenario_text(scenario)
+    out_path = Path(out)
+    _check_out(out_path)
+    comparison, hit = _cached_compare(text, sc, not no_cache, as_json)
+    manifest = {
+        "openbmd_version": __version__,
+        "scenario": label,
+        "scenario_name": sc.name,
+        "scenario_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "seeds": "none: every analysis of the report is deterministic (no random draws)",
+        "generated_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "cached": hit,
+        "step_seconds": comparison.timings,
+    }
+    manifest["run_seconds"] = round(time.perf_counter() - started, 2)
+    paths = _write(out_path, comparison, text, manifest)
+    led = ledger(comparison)
+    data = {"paths": paths, "manifest": manifest, "ledger": led.to_dict()}
+
+    def render(d: dict[str, Any]) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{sc.name}: ledger (excerpt)")
+        table.add_column("question")
+        for a in led.architectures:
+            table.add_column(a, justify="right")
+        for row in led.rows:
+            if row.unit not in ("million", "fraction"):
+                continue
+            cells = [_cell(row.values.get(a), row.unit) for a in led.architectures]
+            table.add_row(f"{row.section}: {row.label}", *cells)
+        Console().print(table)
+        took = "cached" if hit else f"{d['manifest']['run_seconds']:.0f} s"
+        print(f"report: {d['paths']['report']} ({took})")
+
+    emit(data, as_json, render)
+
+
+def _cell(value: Any, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "fraction":
+        return f"{100 * value:.0f} %"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
