@@ -9,6 +9,8 @@ grids are drawn in plain degrees.)
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -185,9 +187,55 @@ class MapLayers:
 
 def _figure() -> Figure:
     # A bare Figure renders with the Agg canvas and leaves pyplot's global backend alone.
+    # Fixed margins, not a layout engine: constrained layout draws every map twice.
     from matplotlib import figure
 
-    return figure.Figure(figsize=(6.4, 5.4), dpi=80, layout="constrained")
+    fig = figure.Figure(figsize=(6.4, 5.4), dpi=80)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.09, top=0.94)
+    return fig
+
+
+@functools.lru_cache(maxsize=8)  # ≤ 8 rasters of ≤ 1000 × 2000 RGBA bytes: ≤ 64 MB
+def _basemap_raster(bounds: tuple[float, float, float, float]) -> np.ndarray:
+    """The vector base map of ``bounds`` rendered once to an RGBA array (read-only).
+
+    Drawing the Natural Earth outlines is most of a map's cost and every map of a region
+    shares them, so each region's base map is rasterised once at ≈ 2× the map's resolution.
+    """
+    from matplotlib import figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from openbmd.report.basemap import draw_basemap
+
+    lon0, lon1, lat0, lat1 = bounds
+    cos_mid = max(math.cos(math.radians(0.5 * (lat0 + lat1))), 0.05)
+    width = 1000
+    height = int(min(2000, max(100, width * (lat1 - lat0) / ((lon1 - lon0) * cos_mid))))
+    fig = figure.Figure(figsize=(width / 100, height / 100), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    draw_basemap(ax, bounds)
+    ax.set_aspect("auto")  # fill the raster; the map's own axes set the aspect
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    canvas.draw()
+    img = np.asarray(canvas.buffer_rgba()).copy()
+    img.flags.writeable = False
+    return img
+
+
+def _draw_base(ax: Any, bounds: tuple[float, float, float, float]) -> None:
+    """The cached base map under a map, with the limits and aspect of ``draw_basemap``."""
+    lon0, lon1, lat0, lat1 = bounds
+    ax.imshow(_basemap_raster(bounds), extent=bounds, origin="upper", zorder=0,
+              interpolation="antialiased")  # fmt: skip
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    ax.set_aspect(1.0 / max(math.cos(math.radians(0.5 * (lat0 + lat1))), 0.05))
+    ax.set_xlabel("longitude (deg)")
+    ax.set_ylabel("latitude (deg)")
 
 
 def _edges(c: np.ndarray) -> np.ndarray:
@@ -208,13 +256,11 @@ def _grid_map(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from openbmd.report.basemap import draw_basemap
-
     x, y = _edges(lon), _edges(lat)
     bounds = (float(x[0]), float(x[-1]), float(y[0]), float(y[-1]))
     fig = _figure()
     ax = fig.subplots()
-    draw_basemap(ax, bounds)
+    _draw_base(ax, bounds)
     ax.pcolormesh(x, y, state, cmap=ListedColormap(list(colours)), vmin=-0.5,
                   vmax=len(colours) - 0.5, zorder=2, shading="flat")  # fmt: skip
     inside = [c for c in layers.cities if bounds[0] <= c[2] <= bounds[1] and
@@ -267,15 +313,13 @@ def difference_map(ds: xr.Dataset, base: xr.Dataset, layers: MapLayers, title: s
 
 def reach_map(ds: xr.Dataset, title: str, margin_deg: float = 3.0) -> Figure:
     """Reach rings of a short-range threat and the places inside (red) and outside (grey)."""
-    from openbmd.report.basemap import draw_basemap
-
     lat = np.concatenate([ds["ring_lat"].values.ravel()])
     lon = np.concatenate([ds["ring_lon"].values.ravel()])
     bounds = (float(lon.min() - margin_deg), float(lon.max() + margin_deg),
               float(lat.min() - margin_deg), float(lat.max() + margin_deg))  # fmt: skip
     fig = _figure()
     ax = fig.subplots()
-    draw_basemap(ax, bounds)
+    _draw_base(ax, bounds)
     for i in range(ds.sizes["launch_area"]):
         ax.fill(ds["ring_lon"].values[i], ds["ring_lat"].values[i], color="#d62728", alpha=0.12,
                 zorder=2)  # fmt: skip
