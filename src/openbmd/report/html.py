@@ -1,0 +1,241 @@
+"""The report: one self-contained HTML file (Jinja2) that opens from ``file://`` offline.
+
+:func:`render_report` lays out, in order: the ledger (one column per architecture, each row's
+rule on hover and as a numbered footnote); per region × threat × architecture with anything
+threatened a footprint map, then difference maps against the first architecture that defends
+anything there; engageability versus burnout speed per commit rule; a detection-and-track
+timeline per representative threat; reach maps of the short-range threats; every assumption
+with its source; the scenario text; the reproducibility manifest.
+
+Figures are PNGs at 80 dpi embedded as ``data:`` URIs, drawn on bare matplotlib ``Figure``
+objects (never pyplot); the page has no script, no external style sheet, font or image, so it
+makes no request beyond itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+from openbmd.analysis import compare as compare_module
+from openbmd.analysis import timeline as timeline_module
+from openbmd.analysis.compare import Comparison
+from openbmd.analysis.ledger import Ledger
+from openbmd.constants import DEG
+from openbmd.report.charts import engageability_chart, timeline_chart
+from openbmd.report.features import sites
+from openbmd.report.maps import MapLayers, difference_map, footprint_map, reach_map
+from openbmd.scenario import build as build_module
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["Embedded", "render_report"]
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """An embedded figure: a ``data:`` URI, its size [px], alt text and caption."""
+
+    uri: str
+    width: int
+    height: int
+    alt: str
+    caption: str
+
+
+def embed(fig: Figure, alt: str, caption: str = "") -> Embedded:
+    """Render ``fig`` to a base64 PNG (the figure is cleared afterwards)."""
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png")
+        w, h = (round(v) for v in fig.get_size_inches() * fig.dpi)
+    finally:
+        fig.clear()
+    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return Embedded(uri, w, h, alt, caption)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if math.isnan(v):
+            return "—"
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+        if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+            return f"{v:.3g}"
+        return f"{v:,.3f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _layers(c: Comparison, ds: xr.Dataset, threat: str, arch_name: str) -> MapLayers:
+    """Cities (with their state under this architecture), launch areas and sites to draw."""
+    where = {p.name: p for p in c.study.aimpoints}
+    cities = []
+    if "city" in ds.coords:
+        for name, dfd, thr, pop in zip(
+            ds["city"].values, ds["city_defended"].values, ds["city_threatened"].values,
+            ds["city_population"].values, strict=True,
+        ):  # fmt: skip
+            p = where.get(str(name))
+            if p is not None:
+                cities.append((p.name, p.lat_deg, p.lon_deg, bool(dfd), bool(thr), int(pop)))
+    th = next(t for t in c.study.threats if t.name == threat)
+    arch = next(a for a in c.study.architectures if a.name == arch_name)
+    radars = [(s["name"], s["lat_deg"], s["lon_deg"]) for s in sites(c)
+              if s["kind"] == "radar" and s["architecture"] == arch_name]  # fmt: skip
+    return MapLayers(
+        cities=tuple(cities),
+        launch_areas=tuple((n, la / DEG, lo / DEG) for n, la, lo in th.launch_areas),
+        batteries=tuple((b.site, b.lat / DEG, b.lon / DEG) for b in arch.batteries),
+        radars=tuple(radars),
+        named=frozenset(t[0] for t in th.targets) | {p.name for p in c.study.aimpoints
+                                                      if p.population == 0},
+    )  # fmt: skip
+
+
+def _caption(c: Comparison, arch_name: str, rule: str) -> str:
+    arch = next(a for a in c.study.architectures if a.name == arch_name)
+    sensors = (
+        "; ".join(
+            f"{s.name} ({s.role}, {s.owner}{', via exchange' if s.via_exchange else ''})"
+            for s in arch.sensors
+        )
+        or "none"
+    )
+    batteries = "; ".join(f"{b.inventory} × {b.interceptor.name} at {b.site}"
+                          for b in arch.batteries) or "none"  # fmt: skip
+    return (
+        f"Batteries: {batteries}. Sensors: {sensors}. Commit rule: {arch.rules.commit}. "
+        f"Rule: {rule}. Base map: Natural Earth (public domain); plain lon/lat, "
+        "aspect 1/cos(mid-latitude)."
+    )
+
+
+def _maps(c: Comparison) -> list[dict[str, Any]]:
+    """One section per region × threat with anything threatened: maps and difference maps."""
+    sections = []
+    for region, ds in c.footprints.items():
+        for threat in (str(t) for t in ds["threat"].values):
+            sub = ds.sel(threat=threat)
+            if not bool(sub["threatened"].any()):
+                continue
+            archs = [str(a) for a in sub["architecture"].values]
+            maps = []
+            for arch in archs:
+                a = sub.sel(architecture=arch)
+                fig = footprint_map(a, _layers(c, a, threat, arch), f"{arch}: {threat} → {region}")
+                maps.append(embed(fig, f"map {arch} {threat} {region}",
+                                  _caption(c, arch, ds.attrs.get("rule", ""))))  # fmt: skip
+            base = next((x for x in archs if bool(sub["defended"].sel(architecture=x).any())), None)
+            diffs, same = [], []
+            for arch in archs:
+                if base is None or arch == base:
+                    continue
+                a, b = sub.sel(architecture=arch), sub.sel(architecture=base)
+                if np.array_equal(a["defended"].values, b["defended"].values):
+                    same.append(arch)
+                    continue
+                fig = difference_map(a, b, _layers(c, a, threat, arch),
+                                     f"{arch} − {base}: {threat} → {region}")  # fmt: skip
+                diffs.append(embed(fig, f"difference {arch} minus {base}",
+                                   f"Cells defended by {arch} and not by {base} (gained) and "
+                                   f"the reverse (lost)."))  # fmt: skip
+            sections.append({"region": region, "threat": threat, "maps": maps, "base": base,
+                             "diffs": diffs, "same": same})  # fmt: skip
+    return sections
+
+
+def _assumptions(c: Comparison) -> dict[str, Any]:
+    s = c.study
+    missiles: dict[str, dict[str, Any]] = {}
+    for t in s.threats:
+        m = t.missile
+        missiles.setdefault(m.name, {"name": m.name, "class": m.klass,
+                                     "nominal_range_km": m.nominal_range / 1e3,
+                                     "propellant": m.propellant, "source": m.source})  # fmt: skip
+    options = {
+        "analyses": s.analyses,
+        "burnout_speeds_kms": [v / 1e3 for v in s.burnout_speeds],
+        "swept_interceptors": s.swept_interceptors or "every battery",
+        "exchange_latencies_s": list(s.exchange_latencies),
+        "decision_delays_s": list(s.decision_delays),
+        "epoch": s.epoch.isoformat(),
+    }
+    threats = [{"name": t.name, "missile": t.missile.name, "shape": t.shape,
+                "launch_areas": ", ".join(a[0] for a in t.launch_areas),
+                "targets": ", ".join(x[0] for x in t.targets) or "—",
+                "regions": ", ".join(t.regions) if t.regions is not None else "all"}
+               for t in s.threats]  # fmt: skip
+    rules = [
+        ("openbmd.analysis.compare", compare_module.__doc__ or ""),
+        ("openbmd.scenario.build", build_module.__doc__ or ""),
+        ("openbmd.analysis.timeline", timeline_module.__doc__ or ""),
+    ]
+    return {
+        "architectures": [a.to_dict() for a in s.architectures],
+        "missiles": list(missiles.values()),
+        "threats": threats,
+        "options": {k: _fmt(v) if not isinstance(v, dict) else v for k, v in options.items()},
+        "rules": rules,
+        "regions": [{"name": r.name, "bounds_deg": r.bounds_deg} for r in s.regions],
+    }
+
+
+def render_report(
+    comparison: Comparison, ledger: Ledger, scenario_text: str, manifest: dict[str, Any]
+) -> str:
+    """The whole report as one HTML string (see the module docstring)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    c = comparison
+    env = Environment(
+        loader=PackageLoader("openbmd.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = _fmt
+    engage = [embed(engageability_chart(ds, f"{t}: engageable fraction"), f"engageability {t}",
+                    "Launch area × target pairs in reach with at least one feasible intercept, "
+                    "per commit rule applied to every architecture.")
+              for t, ds in c.engageability.items()]  # fmt: skip
+    timelines = [embed(timeline_chart(ds, f"{t}: {ds.attrs['launch_area']} → "
+                                          f"{ds.attrs['target']}"), f"timeline {t}",
+                       f"Representative trajectory of {t} ({ds.attrs['shape']}). Bars: when each "
+                       "sensor sees it; marks: each architecture's first warning, commit, first "
+                       "launch and first intercept.")
+                 for t, ds in c.timelines.items()]  # fmt: skip
+    reach = [embed(reach_map(ds, f"{t}: {ds.attrs['range_m'] / 1e3:g} km from each launch area"),
+                   f"reach {t}", "Red: within the missile's nominal range of a launch area.")
+             for t, ds in c.reach.items()]  # fmt: skip
+    sections: dict[str, list[Any]] = {}
+    for i, row in enumerate(ledger.rows):
+        sections.setdefault(row.section, []).append((i + 1, row))
+    template = env.get_template("report.html.j2")
+    return template.render(
+        study=c.study,
+        ledger=ledger,
+        sections=sections,
+        maps=_maps(c),
+        engage=engage,
+        timelines=timelines,
+        reach=reach,
+        assumptions=_assumptions(c),
+        scenario_text=scenario_text,
+        manifest=manifest,
+        timings=c.timings,
+    )

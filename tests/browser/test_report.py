@@ -1,0 +1,165 @@
+"""The HTML report in a real headless Chromium (Debian's ``chromium``, driven by Playwright).
+
+A small comparison (``none`` and ``third-site-2007`` against one IRBM threat over Europe at a
+4° grid) is run once per session through the scenario layer, written as a report folder and
+opened from ``file://``: the page must make no request other than itself, log no console
+error, and lay out every figure with a non-zero size. A screenshot is kept in the pytest
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import openbmd
+from openbmd.analysis.compare import Comparison, compare
+from openbmd.analysis.ledger import ledger
+from openbmd.report.export import write_exports
+from openbmd.report.html import render_report
+from openbmd.scenario import parse_scenario
+from openbmd.scenario.build import to_study
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+SCENARIO = """\
+name: browser-test
+description: Two architectures against one IRBM threat over Europe (coarse grid).
+epoch: 2009-09-17T00:00:00Z
+threats:
+  - name: iran-irbm
+    missile: IRBM
+    launch_areas: [Tabriz, Tehran]
+    shape: min-energy
+    targets: [Warsaw, Berlin]
+    regions: [europe]
+defended:
+  regions:
+    - {name: europe, lat_min_deg: 35.0, lat_max_deg: 71.0, lon_min_deg: -11.0, lon_max_deg: 40.0}
+  targets: [Warsaw, Berlin]
+architectures:
+  - name: none
+  - name: third-site-2007
+sweeps:
+  burnout_speed_kms: [5.4, 7.7]
+  burnout_speed_interceptors: [GBI-2]
+analyses:
+  footprint: {grid_deg: 4.0}
+  engageability: {step_s: 2.0}
+  timeline: {step_s: 10.0}
+"""
+
+
+def _need_browser() -> None:
+    if not CHROMIUM.exists() and not os.environ.get("CI"):
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); required when CI is set")
+
+
+@pytest.fixture(scope="session")
+def comparison() -> tuple[Comparison, float]:
+    _need_browser()
+    t0 = time.perf_counter()
+    c = compare(to_study(parse_scenario(SCENARIO, "browser-test.yaml")))
+    return c, time.perf_counter() - t0
+
+
+@pytest.fixture(scope="session")
+def report(comparison: tuple[Comparison, float], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    c, run_time = comparison
+    out = tmp_path_factory.mktemp("openbmd-report")
+    book = ledger(c)
+    write_exports(c, out / "data", book)
+    manifest = {
+        "openbmd version": openbmd.__version__,
+        "scenario SHA-256": hashlib.sha256(SCENARIO.encode()).hexdigest(),
+        "seeds": "none (deterministic)",
+        "run time (s)": run_time,
+    }
+    html = render_report(c, book, SCENARIO, manifest)
+    (out / "report.html").write_text(html, encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def page_result(report: Path) -> dict[str, Any]:
+    _need_browser()
+    if not os.environ.get("CI"):
+        pytest.importorskip("playwright", reason="pip install playwright (the test extra)")
+    from playwright.sync_api import sync_playwright
+
+    url = (report / "report.html").as_uri()
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url, wait_until="load")
+            sizes = page.evaluate(
+                """() => [...document.querySelectorAll('img, svg, figure')].map(e => {
+                    const r = e.getBoundingClientRect();
+                    return {tag: e.tagName.toLowerCase(), alt: e.getAttribute('alt') || '',
+                            w: r.width, h: r.height,
+                            natural: e.tagName === 'IMG' ? e.naturalWidth * e.naturalHeight : 1,
+                            complete: e.tagName === 'IMG' ? e.complete : true};
+                })"""
+            )
+            headers = page.eval_on_selector_all(
+                "#ledger-table thead th", "e => e.map(x => x.textContent)"
+            )
+            shot = report.parent / f"{report.name}-screenshot.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    return {"url": url, "requests": requests, "errors": errors, "sizes": sizes,
+            "headers": headers, "shot": shot}  # fmt: skip
+
+
+def test_report_loads_offline_without_console_errors(page_result: dict[str, Any]) -> None:
+    assert page_result["requests"] == [page_result["url"]]
+    assert page_result["errors"] == []
+
+
+def test_every_figure_has_a_size(page_result: dict[str, Any]) -> None:
+    sizes = page_result["sizes"]
+    imgs = [s for s in sizes if s["tag"] == "img"]
+    # 2 footprint maps, 1 difference map, 1 engageability chart, 1 timeline
+    assert len(imgs) >= 5
+    bad = [s for s in sizes if not (s["w"] > 0 and s["h"] > 0 and s["natural"] > 0
+                                    and s["complete"])]  # fmt: skip
+    assert bad == []
+
+
+def test_ledger_has_one_column_per_architecture(page_result: dict[str, Any]) -> None:
+    assert page_result["headers"][:4] == ["answer", "unit", "none", "third-site-2007"]
+
+
+def test_screenshot_is_taken(page_result: dict[str, Any]) -> None:
+    shot: Path = page_result["shot"]
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_size_and_exports(report: Path) -> None:
+    assert (report / "report.html").stat().st_size < 15e6
+    for name in ("footprints.geojson", "footprints.kml", "trajectories.czml", "grids.nc"):
+        assert (report / "data" / name).stat().st_size > 0
