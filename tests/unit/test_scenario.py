@@ -322,6 +322,11 @@ def _listing(folder: Path) -> list[tuple[str, int]]:
 
 
 @pytest.mark.parametrize(
+    "command",
+    [("scenario", "check", "s.yaml"), ("analyze", "s.yaml", "--out", "report")],
+    ids=["check", "analyze"],
+)
+@pytest.mark.parametrize(
     ("text", "line", "path", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_malformed_scenario_gives_one_line_at_its_line(
@@ -329,14 +334,16 @@ def test_malformed_scenario_gives_one_line_at_its_line(
     line: int,
     path: str,
     fragment: str,
+    command: tuple[str, ...],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """``scenario check`` and ``analyze`` alike: one line, exit 2, nothing written."""
     (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     before = _listing(tmp_path)
-    code, out, err = _run(capsys, "scenario", "check", "s.yaml")
+    code, out, err = _run(capsys, *command)
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1, err

@@ -143,6 +143,7 @@ def _write(out: Path, comparison: Any, text: str, manifest: dict[str, Any]) -> d
         html = render_report(comparison, led, text, manifest)
         (tmp / "report.html").write_text(html, encoding="utf-8")
         (tmp / MARKER).write_text(f"openbmd report {manifest['openbmd_version']}\n")
+        tmp.chmod(0o755)  # mkdtemp makes it private; a report is meant to be shared
         old = None
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
