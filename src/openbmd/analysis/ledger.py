@@ -90,6 +90,7 @@ def _footprint_rows(c: Comparison) -> list[LedgerRow]:
             share: dict[str, Any] = {}
             tgt: dict[str, Any] = {}
             per_m: dict[str, Any] = {}
+            which: dict[str, Any] = {}
             for arch in names:
                 a = sub.sel(architecture=arch)
                 thr = a["threatened"].values
@@ -97,15 +98,16 @@ def _footprint_rows(c: Comparison) -> list[LedgerRow]:
                 if "city" in a.coords:
                     p = a["city_population"].values.astype(float)
                     dfd = a["city_defended"].values
-                    pop[arch] = float(p[dfd].sum()) / 1e6
+                    # No city with a population in the region: the number is unknown, not 0.
+                    known = bool((p[a["city_threatened"].values] > 0).any())
+                    pop[arch] = float(p[dfd].sum()) / 1e6 if known else None
                     cities = [str(x) for x in a["city"].values]
                     thr_t = [n for n, t in zip(cities, a["city_threatened"].values, strict=True)
                              if t and n in named]  # fmt: skip
                     dfd_t = [n for n, d in zip(cities, dfd, strict=True) if d and n in named]
-                    tgt[arch] = f"{len(dfd_t)} of {len(thr_t)}" + (
-                        f": {', '.join(dfd_t)}" if dfd_t else ""
-                    )
-                    per_m[arch] = inventory[arch] / pop[arch] if pop[arch] > 0 else None
+                    tgt[arch] = f"{len(dfd_t)} of {len(thr_t)}"
+                    which[arch] = ", ".join(dfd_t) or "none"
+                    per_m[arch] = inventory[arch] / pop[arch] if pop[arch] else None
             rows.append(
                 LedgerRow(
                     sec,
@@ -114,7 +116,8 @@ def _footprint_rows(c: Comparison) -> list[LedgerRow]:
                     pop,
                     "sum of the populations of the cities (data/cities.csv) in the region "
                     "where a threat flown to the city from every launch area that reaches "
-                    "it can be engaged at least once",
+                    "it can be engaged at least once; '–' where no city of the table lies "
+                    "in the threatened part of the region",
                 )
             )
             rows.append(
@@ -144,6 +147,15 @@ def _footprint_rows(c: Comparison) -> list[LedgerRow]:
                     per_m,
                     "the architecture's interceptor inventory over the population "
                     "defended (millions)",
+                )
+            )
+            rows.append(
+                LedgerRow(
+                    sec,
+                    "which named targets",
+                    "names",
+                    which,
+                    "the named targets counted in the row 'named targets defended'",
                 )
             )
     return rows

@@ -206,7 +206,10 @@ def analyze_cmd(
         for a in led.architectures:
             table.add_column(a, justify="right")
         for row in led.rows:
-            if row.unit not in ("million", "fraction"):
+            # The headline answers only; the report has every row.
+            if row.label != "population defended" and not (
+                row.label.startswith("engageable at") and row.section.startswith("russia")
+            ):
                 continue
             cells = [_cell(row.values.get(a), row.unit) for a in led.architectures]
             table.add_row(f"{row.section}: {row.label}", *cells)
