@@ -210,7 +210,7 @@ def serve_cmd(
     try:
         preflight.centre_key(settings.key_path)
         guard = CheckpointGuard(guard_file(settings.key_path))
-        guard.check(preflight.tree_size(), preflight)
+        guard.check(preflight.tree_size(), preflight.rebuilding_reader())
     finally:
         preflight.close()
     uvicorn.run(
@@ -473,26 +473,85 @@ def inbox_cmd(
         raise typer.Exit(1)
 
 
+def _witness_keys(specs: list[str]) -> dict[str, Any]:
+    """``NAME=PUBLIC_KEY_FILE`` pairs of ``--witness-key`` → {name: key}."""
+    from openbmd.exchange.signing import load_public_key
+
+    out: dict[str, Any] = {}
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        if not sep or not NAME.match(name) or not file:
+            fail(f"--witness-key: {spec!r} is not NAME=PUBLIC_KEY_FILE")
+        out[name] = load_public_key(Path(file))
+    return out
+
+
 @exchange_app.command("verify")
 def verify_cmd(
     url: str = typer.Option(..., "--url"),
     state: Path | None = typer.Option(None, "--state", help="JSON state file"),
     log_key: Path | None = typer.Option(None, "--log-key", help="pinned log key"),
+    partner: str | None = typer.Option(
+        None, "--partner", help="also check what PARTNER was sent against the log"
+    ),
+    key_file: Path | None = typer.Option(None, "--key-file", help="PARTNER's key (signed reads)"),
+    received_file: Path | None = typer.Option(
+        None, "--received", help="items PARTNER saved (inbox --json output or feed frames)"
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Verify the log independently; exit 1 on any mismatch."""
-    from openbmd.exchange.verify import verify_log
+    """Verify the log independently (incremental from --state); exit 1 on any mismatch."""
+    from openbmd.exchange.verify import load_received, verify_log
 
-    report = verify_log(url, state, log_key)
+    if partner is not None:
+        _name(partner, "--partner")
+    items = load_received(received_file) if received_file is not None else None
+    report = verify_log(
+        url, state, log_key, partner=partner, partner_key=key_file, received_items=items
+    )
 
     def render(d: dict[str, Any]) -> None:
         if d["ok"]:
+            seen = f", {d['items_checked']} items of {d['partner']}" if d["partner"] else ""
             print(
                 f"log OK: {d['origin']} size {d['tree_size']} root {d['root_hash_b64']} "
-                f"({d['entries_checked']} entries checked)"
+                f"({d['entries_checked']} entries checked{seen})"
             )
         else:
             print(f"log verification FAILED: {d['reason']}")
+
+    emit(report.to_dict(), as_json, render)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@exchange_app.command("audit")
+def audit_cmd(
+    database_url: str = DB_OPT,
+    key_file: Path | None = KEY_FILE_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Re-check the whole database offline against its log (messages, views, Merkle nodes,
+    the centre's last signed checkpoint); exit 1 naming every row that does not match."""
+    from openbmd.exchange.audit import audit
+    from openbmd.exchange.rollback import guard_file
+    from openbmd.exchange.settings import Settings
+    from openbmd.exchange.store import make_engine
+
+    make_engine(database_url).dispose()  # a bad URL is a one-line error, not a traceback
+    settings = Settings(database_url=database_url, key_file=str(key_file) if key_file else None)
+    report = audit(database_url, guard_file(settings.key_path))
+
+    def render(d: dict[str, Any]) -> None:
+        for line in d["problems"][:50]:
+            print(line)
+        if len(d["problems"]) > 50:
+            print(f"… and {len(d['problems']) - 50} more")
+        verdict = "OK" if d["ok"] else f"FAILED ({len(d['problems'])} problems)"
+        print(
+            f"audit {verdict}: {d['tree_size']} entries, {d['nodes_checked']} Merkle nodes, "
+            f"{d['messages_checked']} messages, {d['projections_checked']} views checked"
+        )
 
     emit(report.to_dict(), as_json, render)
     if not report.ok:

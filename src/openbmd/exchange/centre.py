@@ -55,7 +55,7 @@ class Centre:
         self.public_key_pem = public_key_pem(self.key)
         self.guard = CheckpointGuard(guard_file(self.settings.key_path))
         self.writer.load()
-        self.guard.check(self.writer.size, self.store)
+        self.guard.check(self.writer.size, self.store.rebuilding_reader())
 
     async def start(self) -> None:
         """Open (in the writer's thread) and start the writer task."""

@@ -147,6 +147,7 @@ class ViewRecord:
     message: dict[str, Any]
     signature: bytes | None = None
     salt: bytes | None = None  # this recipient's projection salt (None: own message, old leaf)
+    leaf: bytes | None = None  # the exact log entry at ``index`` (checkable against the log)
 
 
 @dataclass(frozen=True)

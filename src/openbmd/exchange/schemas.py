@@ -345,6 +345,11 @@ class ViewItem(BaseModel):
         description="this recipient's salt: the log entry commits to "
         "SHA-256(salt ‖ RFC 8785 bytes of message) for it (None for own messages)",
     )
+    leaf_b64: str | None = Field(
+        None,
+        description="the exact log entry at `index`: its RFC 9162 leaf hash is provable "
+        "against a signed checkpoint (GET /v1/log/proof/inclusion), and it commits to this item",
+    )
 
 
 class ViewPage(BaseModel):

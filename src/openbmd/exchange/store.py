@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from openbmd.errors import InputError
-from openbmd.exchange import keys
+from openbmd.exchange import keys, merkle
 from openbmd.exchange.domain import Agreement, Cosignature, Partner, ViewRecord
 from openbmd.exchange.signing import (
     Ed25519PrivateKey,
@@ -37,6 +38,8 @@ from openbmd.exchange.signing import (
 )
 
 __all__ = ["Store", "make_engine", "migrate", "now_iso"]
+
+log = logging.getLogger("openbmd.exchange")
 
 md = sa.MetaData()
 partners = sa.Table(
@@ -126,7 +129,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def _view_query() -> sa.Select[Any]:
     """The one statement of :meth:`Store.view` (built once; parameters partner, after, lim)."""
-    m, p = messages, projections
+    m, p, lv = messages, projections, log_leaves
     q_in = (
         sa.select(
             p.c.log_index.label("log_index"),
@@ -137,8 +140,10 @@ def _view_query() -> sa.Select[Any]:
             m.c.sender,
             m.c.type,
             m.c.signature,
+            lv.c.leaf,
         )
         .join(m, m.c.log_index == p.c.log_index)
+        .join(lv, lv.c.idx == p.c.log_index)
         .where(p.c.recipient == sa.bindparam("partner"), p.c.log_index > sa.bindparam("after"))
         .order_by(p.c.log_index)
         .limit(sa.bindparam("lim"))
@@ -154,7 +159,9 @@ def _view_query() -> sa.Select[Any]:
             m.c.sender,
             m.c.type,
             m.c.signature,
+            lv.c.leaf,
         )
+        .join(lv, lv.c.idx == m.c.log_index)
         .where(m.c.sender == sa.bindparam("partner"), m.c.log_index > sa.bindparam("after"))
         .order_by(m.c.log_index)
         .limit(sa.bindparam("lim"))
@@ -299,6 +306,27 @@ class Store:
             rows = conn.execute(sa.select(log_nodes).where(cond)).all()
         return {(r.level, r.idx): bytes(r.hash) for r in rows}
 
+    def rebuilt_nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """NodeReader that recomputes the perfect nodes missing from ``log_nodes`` from the
+        leaves they cover (O(leaves); for startup, so a lost node is named, not fatal)."""
+        got = dict(self.get_nodes(keys))
+        for level, index in (k for k in keys if k not in got):
+            leaves = self.entries(index << level, (index + 1) << level)
+            if len(leaves) != 1 << level:
+                continue  # beyond the log: the caller reports it missing
+            log.warning(
+                "log_nodes lacks the perfect node (level %d, index %d); recomputed from its "
+                "leaves — run `openbmd exchange audit` on this database",
+                level,
+                index,
+            )
+            got[(level, index)] = merkle.root_from_leaves([merkle.leaf_hash(x) for _, x in leaves])
+        return got
+
+    def rebuilding_reader(self) -> RebuildingReader:
+        """A NodeReader over this store that recomputes lost nodes (:meth:`rebuilt_nodes`)."""
+        return RebuildingReader(self)
+
     def entries(self, start: int, end: int) -> list[tuple[int, bytes]]:
         """Leaves ``[start, end)``."""
         q = (
@@ -363,7 +391,8 @@ class Store:
         snapshot: the writer commits in log order, so every committed snapshot is a prefix of
         the log and the page's last index is a gap-free cursor. (Two statements could see two
         commits: own messages from a later one than the projections, and the cursor would
-        jump over projections committed in between.)
+        jump over projections committed in between.) Each record carries the exact leaf bytes
+        logged at its index, so the recipient can check the item against the log.
         """
         params = {"partner": partner, "after": after, "lim": limit}
         with self.engine.connect() as conn:
@@ -378,6 +407,7 @@ class Store:
                 json.loads(r.data),
                 bytes(r.signature) if r.level in ("L3", "own") else None,
                 bytes(r.salt) if r.salt is not None else None,
+                bytes(r.leaf),
             )
             for r in rows
         ]
@@ -414,6 +444,17 @@ class Store:
             for r in rows
             if bytes(r.root_hash) == root
         ]
+
+
+class RebuildingReader:
+    """NodeReader of :meth:`Store.rebuilt_nodes` (used at startup only)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get_nodes(self, keys: Sequence[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
+        """The requested nodes, lost ones recomputed from their leaves."""
+        return self.store.rebuilt_nodes(keys)
 
 
 def body_hash(canonical: bytes) -> bytes:

@@ -23,13 +23,14 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openbmd.errors import InputError
-from openbmd.exchange import merkle, note, signing
+from openbmd.exchange import merkle, note, received, signing
 from openbmd.exchange.client import (
     LogVerificationError,
     b64_field,
     fetch_checkpoint,
     fetch_consistency_proof,
     fetch_entries,
+    fetch_inclusion_proof,
     fetch_log_key,
     fetch_partner_keys,
     fetch_view,
@@ -37,7 +38,14 @@ from openbmd.exchange.client import (
     session,
 )
 
-__all__ = ["LogVerificationError", "VerifyReport", "read_inbox", "run_witness", "verify_log"]
+__all__ = [
+    "LogVerificationError",
+    "VerifyReport",
+    "load_received",
+    "read_inbox",
+    "run_witness",
+    "verify_log",
+]
 
 
 @dataclass
@@ -54,6 +62,9 @@ class VerifyReport:
     key_fingerprint: str | None = None
     key_source: str | None = None  # "given", "pinned" or "first-use"
     cosigners: list[str] = field(default_factory=list)  # witnesses whose cosignature verified
+    partner: str | None = None  # whose view was checked
+    items_checked: int = 0  # view or received items checked against the log
+    items_pending: int = 0  # items beyond the verified checkpoint (checked by a later run)
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,26 +155,197 @@ def _check_extends(
     return old_size
 
 
+def _resume(
+    state: Mapping[str, Any], partner: str | None
+) -> tuple[int, dict[merkle.NodeKey, bytes]]:
+    """Where this run starts reading entries, and the saved right edge of the tree there.
+
+    Incremental from the saved state when it holds the tree's right edge (and, for a view
+    check, the view was checked up to the same size); otherwise from the first entry.
+    """
+    if "tree_size" not in state or not isinstance(state.get("frontier"), list):
+        return 0, {}
+    size = int(state["tree_size"])
+    if partner is not None and state.get("view") != {"partner": partner, "size": size}:
+        return 0, {}
+    try:
+        frontier = {
+            (int(lv), int(ix)): b64_field(h, "saved frontier") for lv, ix, h in state["frontier"]
+        }
+    except (TypeError, ValueError):
+        raise InputError("state file: malformed 'frontier'") from None
+    return size, frontier
+
+
+def _check_root(
+    state: Mapping[str, Any],
+    cp: note.Checkpoint,
+    start: int,
+    frontier: Mapping[merkle.NodeKey, bytes],
+    leaves: list[bytes],
+) -> dict[merkle.NodeKey, bytes]:
+    """Check the checkpoint's root from the entries read; return the new right edge."""
+    hashes = [merkle.leaf_hash(e) for e in leaves]
+    nodes = merkle.append_leaves(start, hashes, merkle.MappingReader(frontier))
+    tree = dict(frontier) | {(lv, ix): h for lv, ix, h in nodes}
+    if start == 0:  # everything read: the naive oracle, independent of the node algebra
+        if merkle.root_from_leaves(hashes) != cp.root_hash:
+            raise LogVerificationError(f"root recomputed from {cp.size} entries differs")
+        old = int(state.get("tree_size", 0))
+        if old and merkle.root_from_leaves(hashes[:old]) != b64_field(
+            state["root_hash_b64"], "saved root"
+        ):
+            raise LogVerificationError("entries no longer match the saved checkpoint's root")
+    else:
+        if merkle.root_hash(start, merkle.MappingReader(frontier)) != b64_field(
+            state["root_hash_b64"], "saved root"
+        ):
+            raise InputError("state file: the saved frontier does not give the saved root")
+        if merkle.root_hash(cp.size, merkle.MappingReader(tree)) != cp.root_hash:
+            raise LogVerificationError(
+                f"root recomputed from the saved tree and {len(leaves)} new entries differs"
+            )
+    return {k: tree[k] for k in merkle.compact_range_keys(cp.size)}
+
+
+def _fail_on(problems: list[str]) -> None:
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise LogVerificationError("; ".join(problems[:3]) + more)
+
+
+def _check_items(
+    url: str,
+    items: list[dict[str, Any]],
+    partner: str,
+    cp: note.Checkpoint,
+    start: int,
+    leaves: list[bytes],
+    http: httpx.Client,
+) -> tuple[int, int]:
+    """Check received *items* against the verified tree; return (checked, pending).
+
+    An item's carried entry must be the log's entry at its index (compared with the entries
+    read in this run, else proven by an inclusion proof against the checkpoint) and must
+    commit to the item (:func:`received.item_problem`). Items beyond the checkpoint are
+    pending (checked by a later run).
+    """
+    checked = pending = 0
+    problems: list[str] = []
+    for item in items:
+        index = item.get("index")
+        if not isinstance(index, int) or index < 0:
+            problems.append(f"item with index {index!r}")
+            continue
+        if index >= cp.size:
+            pending += 1
+            continue
+        try:
+            leaf = received.item_leaf(item)
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        if index >= start:
+            in_log = leaf == leaves[index - start]
+        else:
+            proof = fetch_inclusion_proof(url, index, cp.size, client=http)
+            in_log = merkle.verify_inclusion(
+                merkle.leaf_hash(leaf), index, cp.size, proof, cp.root_hash
+            )
+        problem = received.item_problem(item, partner)
+        if not in_log:
+            problems.append(f"item {index}: the entry it carries is not the log's entry {index}")
+        elif problem is not None:
+            problems.append(problem)
+        checked += 1
+    _fail_on(problems)
+    return checked, pending
+
+
+def _check_view(
+    url: str,
+    partner: str,
+    key: Ed25519PrivateKey,
+    cp: note.Checkpoint,
+    start: int,
+    leaves: list[bytes],
+    http: httpx.Client,
+) -> tuple[int, int]:
+    """Read *partner*'s view from *start* and check it item by item against the log, and that
+    every entry of ``[start, size)`` it sent or is committed to is there (nothing withheld)."""
+    items = fetch_view(url, partner, key, start - 1, client=http)
+    seen: set[int] = set()
+    for item in items:
+        index = item.get("index")
+        if isinstance(index, int) and (index < start or index in seen):
+            raise LogVerificationError(f"the view repeats or goes back to index {index}")
+        seen.add(index)  # type: ignore[arg-type]
+    result = _check_items(url, items, partner, cp, start, leaves, http)
+    missing = [
+        start + off
+        for off, entry in enumerate(leaves)
+        if start + off not in seen
+        and (doc := received.parse_leaf(entry)) is not None
+        and received.expected_for(doc, partner)
+    ]
+    _fail_on([f"entry {i} is addressed to {partner!r} but missing from its view" for i in missing])
+    return result
+
+
+def load_received(path: Path | str) -> list[dict[str, Any]]:
+    """Items a partner saved (``inbox --json`` output, a ``{"items": …}`` page, or feed frames
+    one JSON object per line)."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise InputError(f"--received: {exc}", field="received") from None
+    try:
+        doc: Any = json.loads(text)
+    except ValueError:
+        try:
+            doc = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError:
+            raise InputError(f"--received: {path} is not JSON", field="received") from None
+    if isinstance(doc, dict):
+        doc = doc.get("items", [doc])
+    if not isinstance(doc, list) or not all(isinstance(i, dict) for i in doc):
+        raise InputError(f"--received: {path} holds no list of items", field="received")
+    return doc
+
+
 def verify_log(
     url: str,
     state_file: Path | str | None = None,
     log_public_key: Ed25519PublicKey | Path | str | None = None,
     *,
     witness_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    partner: str | None = None,
+    partner_key: Ed25519PrivateKey | Path | str | None = None,
+    received_items: list[dict[str, Any]] | None = None,
     client: httpx.Client | None = None,
 ) -> VerifyReport:
     """Independently verify the log from its public endpoints; save state only on success.
 
     Checks: the checkpoint's signature by the log key (given, else pinned in *state_file*, else
-    trusted on first use from ``GET /v1/log/key`` and pinned); the root recomputed from every
-    entry with :func:`merkle.root_from_leaves`; against the saved checkpoint, both the served
-    consistency proof and the root of the first *saved size* entries; cosignatures of any of
-    *witness_keys* (a failing one is an error, unknown ones are ignored).
+    trusted on first use from ``GET /v1/log/key`` and pinned); the root, recomputed from every
+    entry (first run) or from the saved right edge of the tree and the new entries
+    (incremental); against the saved checkpoint, the served consistency proof; cosignatures of
+    any of *witness_keys* (a failing one is an error, unknown ones are ignored).
+
+    With *partner* and its *partner_key*, also what the partner is served: its view (signed
+    reads) from where the last run stopped, every item against the log entry at its index and
+    that entry's commitment, and that no entry addressed to it is missing. *received_items*
+    (what the partner saved from its inbox or feed) are checked the same way.
     """
     path = Path(state_file) if state_file is not None else None
     state = _load_state(path)
-    report = VerifyReport(ok=False, url=url)
+    report = VerifyReport(ok=False, url=url, partner=partner)
     try:
+        if partner is not None and partner_key is None:
+            raise InputError("--key-file: the partner's key is needed to read its view")
+        pkey = partner_key
+        if pkey is not None and not isinstance(pkey, Ed25519PrivateKey):
+            pkey = signing.load_private_key(pkey)
         with session(client) as http:
             key, report.key_source = _log_key(url, log_public_key, state, http)
             report.key_fingerprint = signing.key_fingerprint(key)
@@ -172,14 +354,22 @@ def verify_log(
             report.origin, report.tree_size = cp.origin, cp.size
             report.root_hash_b64 = base64.b64encode(cp.root_hash).decode("ascii")
             report.previous_size = _check_extends(url, state, cp, http)
-            leaves = [merkle.leaf_hash(e) for e in fetch_entries(url, 0, cp.size, client=http)]
-        report.entries_checked = len(leaves)
-        if merkle.root_from_leaves(leaves) != cp.root_hash:
-            raise LogVerificationError(f"root recomputed from {cp.size} entries differs")
-        if report.previous_size is not None:
-            old_root = b64_field(state["root_hash_b64"], "saved root")
-            if merkle.root_from_leaves(leaves[: report.previous_size]) != old_root:
-                raise LogVerificationError("entries no longer match the saved checkpoint's root")
+            start, frontier = _resume(state, partner)
+            leaves = fetch_entries(url, start, cp.size, client=http)
+            frontier = _check_root(state, cp, start, frontier, leaves)
+            report.entries_checked = len(leaves)
+            if partner is not None and pkey is not None:
+                report.items_checked, report.items_pending = _check_view(
+                    url, partner, pkey, cp, start, leaves, http
+                )
+            if received_items is not None:
+                if partner is None:
+                    raise InputError("--partner: needed to check received items")
+                checked, pending = _check_items(
+                    url, received_items, partner, cp, start, leaves, http
+                )
+                report.items_checked += checked
+                report.items_pending += pending
         for name, wkey in (witness_keys or {}).items():
             wid = note.key_id(name, note.SIG_TYPE_COSIGNATURE, wkey)
             for sig in (s for s in sigs if s.name == name and s.key_id == wid):
@@ -191,7 +381,14 @@ def verify_log(
         return report
     report.ok = True
     if path is not None:
-        _save_state(path, _state_of(url, cp, text, key))
+        extra: dict[str, Any] = {
+            "frontier": [
+                [lv, ix, base64.b64encode(h).decode("ascii")] for (lv, ix), h in frontier.items()
+            ]
+        }
+        if partner is not None:
+            extra["view"] = {"partner": partner, "size": cp.size}
+        _save_state(path, _state_of(url, cp, text, key, **extra))
     return report
 
 
@@ -254,7 +451,10 @@ def read_inbox(
     list[dict[str, Any]]
         The ``ViewItem`` documents, each with ``signature_ok``: True when the sender's
         Ed25519 signature over the RFC 8785 form of the message verifies, False when it does
-        not (or the sender is unknown), None for a projected item (it carries no signature).
+        not (or the sender is unknown), None for a projected item (it carries no signature);
+        and ``entry_ok``: whether the log entry the item carries commits to it
+        (:func:`received.item_problem`; ``verify --partner`` also proves that entry is in the
+        log).
     """
     if not isinstance(private_key, Ed25519PrivateKey):
         private_key = signing.load_private_key(private_key)
@@ -263,6 +463,7 @@ def read_inbox(
         keys = fetch_partner_keys(url, client=http) if items else {}
     for item in items:
         item["signature_ok"] = _sender_signature_ok(item, keys)
+        item["entry_ok"] = received.item_problem(item, partner) is None
     return items
 
 

@@ -71,7 +71,7 @@ class Writer:
         """Load the log's right edge and the last sequence numbers (blocking)."""
         self.size = self.store.tree_size()
         keys = merkle.compact_range_keys(self.size)
-        self.frontier = dict(self.store.get_nodes(keys))
+        self.frontier = self.store.rebuilt_nodes(keys)  # a lost node is logged, not fatal
         self.root = merkle.root_hash(self.size, merkle.MappingReader(self.frontier))
         self.head = (self.size, self.root)
         self.last_seq = self.store.last_seqs()
