@@ -498,6 +498,12 @@ def verify_cmd(
     received_file: Path | None = typer.Option(
         None, "--received", help="items PARTNER saved (inbox --json output or feed frames)"
     ),
+    witness_key: list[str] = typer.Option(
+        [], "--witness-key", help="NAME=PUBLIC_KEY_FILE of a trusted witness (repeatable)"
+    ),
+    quorum: int = typer.Option(
+        0, "--quorum", min=0, help="verify the latest checkpoint K of the witnesses cosigned"
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Verify the log independently (incremental from --state); exit 1 on any mismatch."""
@@ -505,9 +511,19 @@ def verify_cmd(
 
     if partner is not None:
         _name(partner, "--partner")
+    witnesses = _witness_keys(witness_key)
+    if quorum > len(witnesses):
+        fail(f"--quorum: {quorum} exceeds the {len(witnesses)} --witness-key given")
     items = load_received(received_file) if received_file is not None else None
     report = verify_log(
-        url, state, log_key, partner=partner, partner_key=key_file, received_items=items
+        url,
+        state,
+        log_key,
+        witness_keys=witnesses,
+        quorum=quorum,
+        partner=partner,
+        partner_key=key_file,
+        received_items=items,
     )
 
     def render(d: dict[str, Any]) -> None:
@@ -519,6 +535,36 @@ def verify_cmd(
             )
         else:
             print(f"log verification FAILED: {d['reason']}")
+
+    emit(report.to_dict(), as_json, render)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@exchange_app.command("gossip")
+def gossip_cmd(
+    files: list[Path] = typer.Argument(..., help="verify/witness state files or checkpoint notes"),
+    log_key: Path | None = typer.Option(None, "--log-key", help="default: pinned in the states"),
+    url: str | None = typer.Option(
+        None, "--url", help="the centre, for consistency proofs between different sizes"
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Compare the checkpoints partners were shown; exit 1 on a split view (two trees signed
+    by the centre that are not one history)."""
+    from openbmd.exchange.gossip import compare_checkpoints, load_checkpoint_text, pinned_log_key
+    from openbmd.exchange.signing import load_public_key
+
+    key = load_public_key(log_key) if log_key is not None else pinned_log_key(files)
+    sources = {str(f): load_checkpoint_text(f) for f in files}
+    report = compare_checkpoints(sources, key, url=url)
+
+    def render(d: dict[str, Any]) -> None:
+        for line in d["problems"]:
+            print(line)
+        sizes = ", ".join(str(c["size"]) for c in d["checkpoints"])
+        verdict = "SPLIT VIEW" if d["split"] else ("OK" if d["ok"] else "FAILED")
+        print(f"gossip {verdict}: {len(d['checkpoints'])} checkpoints (sizes {sizes})")
 
     emit(report.to_dict(), as_json, render)
     if not report.ok:

@@ -115,6 +115,12 @@ class Centre:
             self._signed = cached
         return size, root, cached[2], cached[3]
 
+    def sign_checkpoint(self, size: int, root: bytes) -> tuple[str, str]:
+        """``(body, centre signature line)`` of an earlier tree (*size*, *root*) — the same
+        body a witness cosigned (the body is a function of origin, size and root)."""
+        body = format_checkpoint(self.settings.origin, size, root)
+        return body, sign_note(body, self.settings.note_key_name, self.key)
+
     # ------------------------------------------------------------------ writer
     async def submit(self, sub: Submission) -> Outcome:
         """Queue *sub* for the writer; resolve after its batch committed (or was refused)."""

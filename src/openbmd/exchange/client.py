@@ -90,8 +90,21 @@ def b64_field(text: Any, what: str) -> bytes:
         raise LogVerificationError(str(exc)) from None
 
 
-def fetch_checkpoint(url: str, *, client: httpx.Client | None = None) -> str:
-    """The current signed checkpoint note, as text (unverified)."""
+def fetch_checkpoint(
+    url: str, *, min_cosigners: int = 0, client: httpx.Client | None = None
+) -> str:
+    """The current signed checkpoint note, as text (unverified); with *min_cosigners*, the
+    largest one that many witnesses cosigned (``GET /v1/log/checkpoint/cosigned``)."""
+    if min_cosigners:
+        path = f"/v1/log/checkpoint/cosigned?min_cosigners={min_cosigners}"
+        try:
+            return request(client, "GET", url, path).text
+        except ExchangeHTTPError as exc:
+            if exc.status == 404:
+                raise LogVerificationError(
+                    f"no checkpoint carries {min_cosigners} witness cosignatures"
+                ) from None
+            raise
     return request(client, "GET", url, "/v1/log/checkpoint").text
 
 

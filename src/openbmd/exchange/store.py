@@ -430,6 +430,20 @@ class Store:
             return False
         return True
 
+    def latest_cosigned(self, min_cosigners: int) -> tuple[int, bytes] | None:
+        """``(size, root)`` of the largest tree at least *min_cosigners* witnesses cosigned."""
+        c = cosignatures
+        q = (
+            sa.select(c.c.tree_size, c.c.root_hash)
+            .group_by(c.c.tree_size, c.c.root_hash)
+            .having(sa.func.count() >= min_cosigners)
+            .order_by(c.c.tree_size.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return None if row is None else (int(row.tree_size), bytes(row.root_hash))
+
     def cosignatures(self, tree_size: int, root: bytes) -> list[Cosignature]:
         """Cosignatures of the checkpoint (*tree_size*, *root*), by witness name."""
         q = (

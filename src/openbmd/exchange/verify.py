@@ -208,6 +208,22 @@ def _check_root(
     return {k: tree[k] for k in merkle.compact_range_keys(cp.size)}
 
 
+def _cosigners(
+    body: str, sigs: list[note.NoteSignature], witness_keys: Mapping[str, Ed25519PublicKey]
+) -> list[str]:
+    """The witnesses among *witness_keys* whose cosignature of *body* verifies (a line that
+    claims a known witness's key and fails is an error; unknown lines are ignored)."""
+    out: list[str] = []
+    for name, wkey in witness_keys.items():
+        wid = note.key_id(name, note.SIG_TYPE_COSIGNATURE, wkey)
+        for sig in (s for s in sigs if s.name == name and s.key_id == wid):
+            if not note.verify_cosignature(body, sig, name, wkey)[0]:
+                raise LogVerificationError(f"cosignature by witness {name!r} does not verify")
+            if name not in out:
+                out.append(name)
+    return out
+
+
 def _fail_on(problems: list[str]) -> None:
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -319,6 +335,7 @@ def verify_log(
     log_public_key: Ed25519PublicKey | Path | str | None = None,
     *,
     witness_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    quorum: int = 0,
     partner: str | None = None,
     partner_key: Ed25519PrivateKey | Path | str | None = None,
     received_items: list[dict[str, Any]] | None = None,
@@ -332,6 +349,11 @@ def verify_log(
     (incremental); against the saved checkpoint, the served consistency proof; cosignatures of
     any of *witness_keys* (a failing one is an error, unknown ones are ignored).
 
+    With *quorum* K > 0 the checkpoint verified (and saved) is the largest one the centre holds
+    K cosignatures for (``GET /v1/log/checkpoint/cosigned``), and at least K distinct
+    *witness_keys* must have validly cosigned it: a view shown to this verifier and to no
+    witness (a split view) fails.
+
     With *partner* and its *partner_key*, also what the partner is served: its view (signed
     reads) from where the last run stopped, every item against the log entry at its index and
     that entry's commitment, and that no entry addressed to it is missing. *received_items*
@@ -341,6 +363,12 @@ def verify_log(
     state = _load_state(path)
     report = VerifyReport(ok=False, url=url, partner=partner)
     try:
+        if not 0 <= quorum <= len(witness_keys or {}):
+            raise InputError(
+                f"--quorum: {quorum} needs at least as many --witness-key (got "
+                f"{len(witness_keys or {})})",
+                field="quorum",
+            )
         if partner is not None and partner_key is None:
             raise InputError("--key-file: the partner's key is needed to read its view")
         pkey = partner_key
@@ -349,7 +377,7 @@ def verify_log(
         with session(client) as http:
             key, report.key_source = _log_key(url, log_public_key, state, http)
             report.key_fingerprint = signing.key_fingerprint(key)
-            text = fetch_checkpoint(url, client=http)
+            text = fetch_checkpoint(url, min_cosigners=quorum, client=http)
             body, cp, sigs = _signed_checkpoint(text, key)
             report.origin, report.tree_size = cp.origin, cp.size
             report.root_hash_b64 = base64.b64encode(cp.root_hash).decode("ascii")
@@ -370,12 +398,12 @@ def verify_log(
                 )
                 report.items_checked += checked
                 report.items_pending += pending
-        for name, wkey in (witness_keys or {}).items():
-            wid = note.key_id(name, note.SIG_TYPE_COSIGNATURE, wkey)
-            for sig in (s for s in sigs if s.name == name and s.key_id == wid):
-                if not note.verify_cosignature(body, sig, name, wkey)[0]:
-                    raise LogVerificationError(f"cosignature by witness {name!r} does not verify")
-                report.cosigners.append(name)
+        report.cosigners = _cosigners(body, sigs, witness_keys or {})
+        if len(report.cosigners) < quorum:
+            raise LogVerificationError(
+                f"only {len(report.cosigners)} of the required {quorum} witnesses "
+                f"({', '.join(sorted(witness_keys or {}))}) cosigned the checkpoint"
+            )
     except (LogVerificationError, InputError) as exc:
         report.reason = str(exc)
         return report

@@ -48,6 +48,28 @@ async def checkpoint(request: Request) -> PlainTextResponse:
     return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
 
 
+@router.get(
+    "/checkpoint/cosigned",
+    response_class=PlainTextResponse,
+    responses=TEXT | {404: {"description": "No checkpoint has that many cosignatures"}},
+)
+async def cosigned_checkpoint(
+    request: Request,
+    min_cosigners: Annotated[int, Query(ge=1, le=100, description="least cosignatures")] = 1,
+) -> PlainTextResponse:
+    """The largest checkpoint at least *min_cosigners* witnesses cosigned, signed by the centre
+    and carrying every stored cosignature of it (what a verifier with a witness quorum checks)."""
+    centre = get_centre(request)
+    found = await run_in_threadpool(centre.store.latest_cosigned, min_cosigners)
+    if found is None:
+        raise Problem("not-found", f"no checkpoint has {min_cosigners} cosignatures yet")
+    size, root = found
+    body, line = centre.sign_checkpoint(size, root)
+    cosigs = await run_in_threadpool(centre.store.cosignatures, size, root)
+    text = note.assemble_note(body, [line, *(c.line for c in cosigs)])
+    return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
+
+
 @router.get("/key", response_class=PlainTextResponse, responses=TEXT)
 async def key(request: Request) -> PlainTextResponse:
     """The centre's Ed25519 public key (SubjectPublicKeyInfo PEM); its note key name is the
