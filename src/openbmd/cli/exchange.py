@@ -504,6 +504,9 @@ def verify_cmd(
     quorum: int = typer.Option(
         0, "--quorum", min=0, help="verify the latest checkpoint K of the witnesses cosigned"
     ),
+    max_age: float | None = typer.Option(
+        None, "--max-age", min=0.0, help="fail if the checkpoint is older (s): a frozen view"
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Verify the log independently (incremental from --state); exit 1 on any mismatch."""
@@ -521,6 +524,7 @@ def verify_cmd(
         log_key,
         witness_keys=witnesses,
         quorum=quorum,
+        max_age_s=max_age,
         partner=partner,
         partner_key=key_file,
         received_items=items,

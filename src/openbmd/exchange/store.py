@@ -338,14 +338,27 @@ class Store:
             return [(r.idx, bytes(r.leaf)) for r in conn.execute(q)]
 
     # ----------------------------------------------------------------- writer support
-    def lookup_ids(self, ids: Iterable[str]) -> dict[str, tuple[bytes, int]]:
-        """``message_id → (body_hash, log_index)`` for the stored ones among *ids*."""
-        ids = list(ids)
-        q = sa.select(messages.c.message_id, messages.c.body_hash, messages.c.log_index).where(
-            messages.c.message_id.in_(ids)
+    def lookup_ids(
+        self, pairs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[bytes, int]]:
+        """``(sender, message_id) → (body_hash, log_index)`` for the stored ones among *pairs*.
+
+        Message ids are scoped per sender: another sender's use of an id is neither a
+        conflict nor visible (one query on the ``(message_id, sender)`` unique index).
+        """
+        wanted = set(pairs)
+        ids = sorted({mid for _, mid in wanted})
+        m = messages
+        q = sa.select(m.c.sender, m.c.message_id, m.c.body_hash, m.c.log_index).where(
+            m.c.message_id.in_(ids)
         )
         with self.engine.connect() as conn:
-            return {r.message_id: (bytes(r.body_hash), r.log_index) for r in conn.execute(q)}
+            rows = conn.execute(q).all()
+        return {
+            (r.sender, r.message_id): (bytes(r.body_hash), r.log_index)
+            for r in rows
+            if (r.sender, r.message_id) in wanted
+        }
 
     def used_nonces(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """The ``(sender, nonce)`` pairs among *pairs* that are already stored (uses the

@@ -39,6 +39,7 @@ from openbmd.exchange.client import (
 )
 
 __all__ = [
+    "FUTURE_SKEW_S",
     "LogVerificationError",
     "VerifyReport",
     "load_received",
@@ -46,6 +47,9 @@ __all__ = [
     "run_witness",
     "verify_log",
 ]
+
+FUTURE_SKEW_S = 300.0
+"""Clock difference tolerated for a checkpoint time in the future (s)."""
 
 
 @dataclass
@@ -65,6 +69,7 @@ class VerifyReport:
     partner: str | None = None  # whose view was checked
     items_checked: int = 0  # view or received items checked against the log
     items_pending: int = 0  # items beyond the verified checkpoint (checked by a later run)
+    checkpoint_time: int | None = None  # POSIX s: the log's timestamp (or the quorum's)
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -210,18 +215,57 @@ def _check_root(
 
 def _cosigners(
     body: str, sigs: list[note.NoteSignature], witness_keys: Mapping[str, Ed25519PublicKey]
-) -> list[str]:
-    """The witnesses among *witness_keys* whose cosignature of *body* verifies (a line that
-    claims a known witness's key and fails is an error; unknown lines are ignored)."""
-    out: list[str] = []
+) -> dict[str, int]:
+    """``{witness: cosignature time}`` for the witnesses among *witness_keys* whose
+    cosignature of *body* verifies (a line that claims a known witness's key and fails is an
+    error; unknown lines are ignored)."""
+    out: dict[str, int] = {}
     for name, wkey in witness_keys.items():
         wid = note.key_id(name, note.SIG_TYPE_COSIGNATURE, wkey)
         for sig in (s for s in sigs if s.name == name and s.key_id == wid):
-            if not note.verify_cosignature(body, sig, name, wkey)[0]:
+            ok, ts = note.verify_cosignature(body, sig, name, wkey)
+            if not ok or ts is None:
                 raise LogVerificationError(f"cosignature by witness {name!r} does not verify")
-            if name not in out:
-                out.append(name)
+            out[name] = max(ts, out.get(name, ts))
     return out
+
+
+def _log_time(body: str, sigs: list[note.NoteSignature], key: Ed25519PublicKey) -> int | None:
+    """The time the log's own timestamp line (type 0x04 by the log key) states, if any."""
+    for sig in sigs:
+        if sig.key_id == note.key_id(sig.name, note.SIG_TYPE_COSIGNATURE, key):
+            ok, ts = note.verify_cosignature(body, sig, sig.name, key)
+            if not ok or ts is None:
+                raise LogVerificationError("the log's timestamp signature does not verify")
+            return ts
+    return None
+
+
+def _check_time(
+    state: Mapping[str, Any], cp: note.Checkpoint, ts: int | None, max_age_s: float | None
+) -> None:
+    """The checkpoint's time: not in the future, not before a smaller saved tree's, and (with
+    *max_age_s*) recent — a centre that keeps showing an old tree withholds newer entries."""
+    now = time.time()
+    if ts is not None and ts > now + FUTURE_SKEW_S:
+        raise LogVerificationError(f"checkpoint time {ts} is in the future")
+    saved = state.get("checkpoint_time")
+    if (
+        ts is not None
+        and isinstance(saved, int)
+        and cp.size > int(state["tree_size"])
+        and ts < saved
+    ):
+        raise LogVerificationError(
+            f"a larger tree ({cp.size}) is stamped {saved - ts} s before the saved one"
+        )
+    if max_age_s is not None:
+        if ts is None:
+            raise LogVerificationError("--max-age: the checkpoint carries no time")
+        if now - ts > max_age_s:
+            raise LogVerificationError(
+                f"the checkpoint is {now - ts:.0f} s old (more than --max-age {max_age_s:g} s)"
+            )
 
 
 def _fail_on(problems: list[str]) -> None:
@@ -336,6 +380,7 @@ def verify_log(
     *,
     witness_keys: Mapping[str, Ed25519PublicKey] | None = None,
     quorum: int = 0,
+    max_age_s: float | None = None,
     partner: str | None = None,
     partner_key: Ed25519PrivateKey | Path | str | None = None,
     received_items: list[dict[str, Any]] | None = None,
@@ -353,6 +398,10 @@ def verify_log(
     K cosignatures for (``GET /v1/log/checkpoint/cosigned``), and at least K distinct
     *witness_keys* must have validly cosigned it: a view shown to this verifier and to no
     witness (a split view) fails.
+
+    The checkpoint's time (the log's own timestamp line, or with a quorum the K-th newest
+    cosignature) must not be in the future nor earlier than a smaller saved tree's; with
+    *max_age_s* it must be at most that old.
 
     With *partner* and its *partner_key*, also what the partner is served: its view (signed
     reads) from where the last run stopped, every item against the log entry at its index and
@@ -398,12 +447,18 @@ def verify_log(
                 )
                 report.items_checked += checked
                 report.items_pending += pending
-        report.cosigners = _cosigners(body, sigs, witness_keys or {})
+        cosigned = _cosigners(body, sigs, witness_keys or {})
+        report.cosigners = list(cosigned)
         if len(report.cosigners) < quorum:
             raise LogVerificationError(
                 f"only {len(report.cosigners)} of the required {quorum} witnesses "
                 f"({', '.join(sorted(witness_keys or {}))}) cosigned the checkpoint"
             )
+        # with a quorum, the checkpoint is as recent as its quorum-th newest cosignature
+        stamps = sorted(cosigned.values(), reverse=True)
+        log_time = _log_time(body, sigs, key)
+        report.checkpoint_time = stamps[quorum - 1] if quorum else log_time
+        _check_time(state, cp, report.checkpoint_time, max_age_s)
     except (LogVerificationError, InputError) as exc:
         report.reason = str(exc)
         return report
@@ -416,6 +471,8 @@ def verify_log(
         }
         if partner is not None:
             extra["view"] = {"partner": partner, "size": cp.size}
+        if report.checkpoint_time is not None:
+            extra["checkpoint_time"] = report.checkpoint_time
         _save_state(path, _state_of(url, cp, text, key, **extra))
     return report
 

@@ -143,7 +143,7 @@ class Writer:
         """Check, build and commit one batch (runs in the writer thread)."""
         store = self.store
         agreements = self._agreements()
-        known = store.lookup_ids({s.message_id for s in subs})
+        known = store.lookup_ids({(s.sender, s.message_id) for s in subs})
         used = self._used_nonces({(s.sender, s.nonce) for s in subs})
         seqs: dict[str, int] = {}
         outcomes: list[Outcome] = []
@@ -153,7 +153,7 @@ class Writer:
         leaf_hashes: list[bytes] = []
         size = self.size
         for s in subs:
-            prev = known.get(s.message_id)
+            prev = known.get((s.sender, s.message_id))
             if prev is not None:
                 if prev[0] == s.body_hash:
                     outcomes.append(Outcome(index=prev[1], created=False))
@@ -202,7 +202,7 @@ class Writer:
                     "received_at": s.received_at,
                 }
             )
-            known[s.message_id] = (s.body_hash, index)
+            known[(s.sender, s.message_id)] = (s.body_hash, index)
             used.add((s.sender, s.nonce))
             seqs[s.sender] = s.seq
             outcomes.append(Outcome(index=index, created=True))

@@ -40,11 +40,13 @@ def _b64(h: bytes) -> str:
 
 @router.get("/checkpoint", response_class=PlainTextResponse, responses=TEXT)
 async def checkpoint(request: Request) -> PlainTextResponse:
-    """The latest C2SP checkpoint signed by the centre, plus stored witness cosignatures."""
+    """The latest C2SP checkpoint signed by the centre, with the centre's timestamp line (a
+    type-0x04 signature by its own key: when it first signed this tree) and stored witness
+    cosignatures."""
     centre = get_centre(request)
-    size, root, body, line = centre.checkpoint_body_and_signature()
+    size, root, body, lines = centre.checkpoint_body_and_signature()
     cosigs = await run_in_threadpool(centre.store.cosignatures, size, root)
-    text = note.assemble_note(body, [line, *(c.line for c in cosigs)])
+    text = note.assemble_note(body, [*lines, *(c.line for c in cosigs)])
     return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
 
 
