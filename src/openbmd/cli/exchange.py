@@ -292,6 +292,43 @@ def partner_add_cmd(
     )
 
 
+@partner_app.command("sign-rotation")
+def partner_sign_rotation_cmd(
+    name: str = typer.Argument(...),
+    key_file: Path = typer.Option(..., "--key-file", help="the partner's OLD key"),
+    public_key_file: Path = typer.Option(..., "--public-key-file", help="its NEW public key"),
+) -> None:
+    """As partner NAME: print the rotation statement to the new key, signed by the old one
+    (hand it to the operator for `partner rotate`)."""
+    from openbmd.exchange.rotation import sign_rotation
+    from openbmd.exchange.signing import load_private_key, load_public_key
+
+    doc = sign_rotation(
+        _name(name, "NAME"), load_private_key(key_file), load_public_key(public_key_file)
+    )
+    print(json.dumps(doc, indent=2, sort_keys=True))
+
+
+@partner_app.command("rotate")
+def partner_rotate_cmd(
+    statement: Path = typer.Argument(..., help="the statement of `partner sign-rotation`"),
+    database_url: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Replace a partner's key by a rotation statement signed by its current key (restart a
+    running centre afterwards: it caches partner keys)."""
+    store = _store(database_url)
+    try:
+        p = store.rotate_partner(_payload(statement))
+    finally:
+        store.close()
+    emit(
+        {"name": p.name, "fingerprint": p.fingerprint},
+        as_json,
+        lambda d: print(f"partner {d['name']} now has key {d['fingerprint']}"),
+    )
+
+
 def load_agreements(path: Path) -> list[Any]:
     """Parse and validate an agreements YAML file (``InputError`` naming the field)."""
     import yaml

@@ -251,9 +251,25 @@ def fetch_view(
             after = int(page["next_after"])
 
 
+def fetch_partners(url: str, *, client: httpx.Client | None = None) -> list[dict[str, Any]]:
+    """The partners as the centre serves them (``GET /v1/partners``, unverified)."""
+    rows = _json_list(request(client, "GET", url, "/v1/partners"))
+    return [r for r in rows if isinstance(r, dict)]
+
+
 def fetch_partner_keys(
     url: str, *, client: httpx.Client | None = None
 ) -> dict[str, Ed25519PublicKey]:
     """The partners' public keys as the centre serves them (``GET /v1/partners``)."""
-    rows = request(client, "GET", url, "/v1/partners").json()
+    rows = fetch_partners(url, client=client)
     return {str(r["name"]): signing.load_public_key(str(r["public_key_pem"])) for r in rows}
+
+
+def _json_list(resp: httpx.Response) -> list[Any]:
+    try:
+        doc = resp.json()
+    except ValueError:
+        raise LogVerificationError(f"{resp.request.url}: not JSON") from None
+    if not isinstance(doc, list):
+        raise LogVerificationError(f"{resp.request.url}: not a JSON list")
+    return doc

@@ -28,6 +28,7 @@ class Partner:
     name: str
     public_key_pem: str
     fingerprint: str
+    rotations: tuple[dict[str, Any], ...] = ()  # signed statements, oldest first
 
 
 @dataclass(frozen=True)

@@ -301,6 +301,11 @@ class PartnerOut(BaseModel):
     name: str
     fingerprint: str = Field(description="hex SHA-256 of the raw Ed25519 public key")
     public_key_pem: str
+    rotations: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="every key rotation, oldest first: {partner, previous_fingerprint, "
+        "public_key_pem, signature_b64} signed (RFC 8785 of the first three) by the old key",
+    )
 
 
 class RuleModel(BaseModel):

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from openbmd.errors import InputError
 from openbmd.exchange import keys, merkle
 from openbmd.exchange.domain import Agreement, Cosignature, Partner, ViewRecord
+from openbmd.exchange.rotation import rotation_problem
 from openbmd.exchange.signing import (
     Ed25519PrivateKey,
     key_fingerprint,
@@ -49,6 +50,7 @@ partners = sa.Table(
     sa.Column("public_key_pem", sa.Text),
     sa.Column("fingerprint", sa.String(64)),
     sa.Column("created_at", sa.String(40)),
+    sa.Column("rotations", sa.Text),
 )
 agreements = sa.Table(
     "agreements",
@@ -261,7 +263,42 @@ class Store:
         """Every partner, by name."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(partners).order_by(partners.c.name)).all()
-        return [Partner(r.name, r.public_key_pem, r.fingerprint) for r in rows]
+        return [
+            Partner(
+                r.name,
+                r.public_key_pem,
+                r.fingerprint,
+                tuple(json.loads(r.rotations)) if r.rotations else (),
+            )
+            for r in rows
+        ]
+
+    def rotate_partner(self, statement: dict[str, Any]) -> Partner:
+        """Replace a partner's key by the rotation *statement* signed by its current key
+        (:mod:`openbmd.exchange.rotation`); the statement is kept and served with it."""
+        name = str(statement.get("partner"))
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(partners).where(partners.c.name == name)).first()
+            if row is None:
+                raise InputError(f"partner {name!r} is not registered", field="partner")
+            problem = rotation_problem(statement, name, load_public_key(row.public_key_pem))
+            if problem is not None:
+                raise InputError(problem, field="statement")
+            key = load_public_key(str(statement["public_key_pem"]))
+            kept = [*(json.loads(row.rotations) if row.rotations else []), dict(statement)]
+            try:
+                conn.execute(
+                    partners.update()
+                    .where(partners.c.name == name)
+                    .values(
+                        public_key_pem=public_key_pem(key),
+                        fingerprint=key_fingerprint(key),
+                        rotations=json.dumps(kept, sort_keys=True),
+                    )
+                )
+            except IntegrityError:
+                raise InputError(f"{name}: the new key is already registered") from None
+        return Partner(name, public_key_pem(key), key_fingerprint(key), tuple(kept))
 
     def put_agreement(self, agreement: Agreement) -> None:
         """Insert or replace an agreement (applies to messages accepted from now on)."""

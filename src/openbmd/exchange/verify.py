@@ -23,7 +23,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openbmd.errors import InputError
-from openbmd.exchange import merkle, note, received, signing
+from openbmd.exchange import merkle, note, received, rotation, signing
 from openbmd.exchange.client import (
     LogVerificationError,
     b64_field,
@@ -33,6 +33,7 @@ from openbmd.exchange.client import (
     fetch_inclusion_proof,
     fetch_log_key,
     fetch_partner_keys,
+    fetch_partners,
     fetch_view,
     request,
     session,
@@ -268,6 +269,27 @@ def _check_time(
             )
 
 
+def _partner_keys(url: str, state: Mapping[str, Any], http: httpx.Client) -> dict[str, list[str]]:
+    """Each partner's trusted keys (PEM, oldest first): from the key pinned in *state* (or, on
+    first use, the first one served) to the served one, by rotations signed by the old key."""
+    pinned = state.get("partner_keys")
+    pinned = pinned if isinstance(pinned, dict) else {}
+    out: dict[str, list[str]] = {k: list(v) for k, v in pinned.items() if isinstance(v, list)}
+    problems: list[str] = []
+    for row in fetch_partners(url, client=http):
+        name, pem = str(row.get("name")), str(row.get("public_key_pem"))
+        rotations = row.get("rotations")
+        steps = [r for r in rotations if isinstance(r, dict)] if isinstance(rotations, list) else []
+        known = out.get(name)
+        chain = rotation.key_chain(name, known[-1] if known else None, pem, steps)
+        if isinstance(chain, str):
+            problems.append(chain)
+        else:
+            out[name] = (known or [])[:-1] + chain
+    _fail_on(problems)
+    return out
+
+
 def _fail_on(problems: list[str]) -> None:
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -278,6 +300,7 @@ def _check_items(
     url: str,
     items: list[dict[str, Any]],
     partner: str,
+    keys: Mapping[str, list[str]],
     cp: note.Checkpoint,
     start: int,
     leaves: list[bytes],
@@ -287,8 +310,9 @@ def _check_items(
 
     An item's carried entry must be the log's entry at its index (compared with the entries
     read in this run, else proven by an inclusion proof against the checkpoint) and must
-    commit to the item (:func:`received.item_problem`). Items beyond the checkpoint are
-    pending (checked by a later run).
+    commit to the item (:func:`received.item_problem`); a full (L3) or own item must carry
+    the sender's signature under the sender's trusted key (*keys*). Items beyond the
+    checkpoint are pending (checked by a later run).
     """
     checked = pending = 0
     problems: list[str] = []
@@ -313,6 +337,13 @@ def _check_items(
                 merkle.leaf_hash(leaf), index, cp.size, proof, cp.root_hash
             )
         problem = received.item_problem(item, partner)
+        if problem is None and item.get("level") in ("L3", "own"):
+            sender = str(item.get("sender"))
+            if not any(
+                _sender_signature_ok(item, {sender: signing.load_public_key(pem)})
+                for pem in keys.get(sender, [])
+            ):
+                problem = f"item {index}: the sender's signature does not verify under its keys"
         if not in_log:
             problems.append(f"item {index}: the entry it carries is not the log's entry {index}")
         elif problem is not None:
@@ -326,6 +357,7 @@ def _check_view(
     url: str,
     partner: str,
     key: Ed25519PrivateKey,
+    keys: Mapping[str, list[str]],
     cp: note.Checkpoint,
     start: int,
     leaves: list[bytes],
@@ -340,7 +372,7 @@ def _check_view(
         if isinstance(index, int) and (index < start or index in seen):
             raise LogVerificationError(f"the view repeats or goes back to index {index}")
         seen.add(index)  # type: ignore[arg-type]
-    result = _check_items(url, items, partner, cp, start, leaves, http)
+    result = _check_items(url, items, partner, keys, cp, start, leaves, http)
     missing = [
         start + off
         for off, entry in enumerate(leaves)
@@ -405,7 +437,10 @@ def verify_log(
 
     With *partner* and its *partner_key*, also what the partner is served: its view (signed
     reads) from where the last run stopped, every item against the log entry at its index and
-    that entry's commitment, and that no entry addressed to it is missing. *received_items*
+    that entry's commitment, that no entry addressed to it is missing, and the sender's
+    signature on full-detail items under the sender's key — pinned on first use, and followed
+    afterwards only through rotations signed by the old key (an operator who swaps a partner's
+    key in the database is caught). *received_items*
     (what the partner saved from its inbox or feed) are checked the same way.
     """
     path = Path(state_file) if state_file is not None else None
@@ -435,15 +470,16 @@ def verify_log(
             leaves = fetch_entries(url, start, cp.size, client=http)
             frontier = _check_root(state, cp, start, frontier, leaves)
             report.entries_checked = len(leaves)
+            keys = _partner_keys(url, state, http) if partner is not None else {}
             if partner is not None and pkey is not None:
                 report.items_checked, report.items_pending = _check_view(
-                    url, partner, pkey, cp, start, leaves, http
+                    url, partner, pkey, keys, cp, start, leaves, http
                 )
             if received_items is not None:
                 if partner is None:
                     raise InputError("--partner: needed to check received items")
                 checked, pending = _check_items(
-                    url, received_items, partner, cp, start, leaves, http
+                    url, received_items, partner, keys, cp, start, leaves, http
                 )
                 report.items_checked += checked
                 report.items_pending += pending
@@ -471,6 +507,9 @@ def verify_log(
         }
         if partner is not None:
             extra["view"] = {"partner": partner, "size": cp.size}
+            extra["partner_keys"] = keys
+        elif isinstance(state.get("partner_keys"), dict):  # pins survive a log-only run
+            extra["partner_keys"] = state["partner_keys"]
         if report.checkpoint_time is not None:
             extra["checkpoint_time"] = report.checkpoint_time
         _save_state(path, _state_of(url, cp, text, key, **extra))
