@@ -84,8 +84,8 @@ def setup_db(url: str, agreements: list[Agreement] | None = None) -> None:
         agreements.append(
             Agreement("alpha-to-charlie", "alpha", (Rule("charlie", frozenset({"*"}), "L0"),))
         )
-    for a in agreements:
-        store.put_agreement(a)
+    for a in agreements:  # signed by the granting partner (issue 12.6)
+        store.put_agreement(a, sign(KEYS[a.sender], canonical_json(a.to_dict())))
     store.close()
 
 

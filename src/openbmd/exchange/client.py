@@ -251,6 +251,15 @@ def fetch_view(
             after = int(page["next_after"])
 
 
+def fetch_agreements(
+    url: str, partner: str, private_key: Ed25519PrivateKey, *, client: httpx.Client | None = None
+) -> list[dict[str, Any]]:
+    """The agreements *partner* is party to (signed ``GET /v1/agreements``, unverified)."""
+    headers = auth.sign_request(private_key, partner, "GET", "/v1/agreements", {})
+    rows = _json_list(request(client, "GET", url, "/v1/agreements", headers=headers))
+    return [r for r in rows if isinstance(r, dict)]
+
+
 def fetch_partners(url: str, *, client: httpx.Client | None = None) -> list[dict[str, Any]]:
     """The partners as the centre serves them (``GET /v1/partners``, unverified)."""
     rows = _json_list(request(client, "GET", url, "/v1/partners"))

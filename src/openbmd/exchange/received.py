@@ -22,14 +22,23 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openbmd.errors import InputError
+from openbmd.exchange.domain import Agreement
 from openbmd.exchange.policy import projection_commitment
-from openbmd.exchange.signing import canonical_json
+from openbmd.exchange.signing import canonical_json, load_public_key, verify
 
-__all__ = ["commitment_of", "expected_for", "item_leaf", "item_problem", "parse_leaf"]
+__all__ = [
+    "agreement_problems",
+    "commitment_of",
+    "expected_for",
+    "item_leaf",
+    "item_problem",
+    "parse_leaf",
+    "routing_problems",
+]
 
 
 def parse_leaf(leaf: bytes) -> dict[str, Any] | None:
@@ -99,3 +108,49 @@ def item_problem(item: Mapping[str, Any], partner: str) -> str | None:
     if item.get("level") == "L3" and leaf.get("message_hash") != full_hash:
         return f"{where}: the full message differs from the logged message hash"
     return None
+
+
+def agreement_problems(
+    docs: Sequence[Mapping[str, Any]], partner: str, own_keys: Sequence[str]
+) -> tuple[set[str], list[str]]:
+    """Check the agreements the centre serves *partner* (``GET /v1/agreements``).
+
+    Every agreement in *partner*'s name must carry its signature (``signature_b64``) under one
+    of its keys *own_keys* (PEM): otherwise the operator wrote or widened it. Returns the
+    hex :meth:`Agreement.digest` of each validly signed one, and the problems.
+    """
+    digests: set[str] = set()
+    problems: list[str] = []
+    for doc in docs:
+        if doc.get("sender") != partner:
+            continue
+        body = {k: v for k, v in doc.items() if k != "signature_b64"}
+        try:
+            agreement = Agreement.from_dict(body)
+            sig = _b64(doc.get("signature_b64"), "signature_b64")
+        except (InputError, KeyError, TypeError, ValueError):
+            problems.append(f"agreement {doc.get('name')!r} in {partner!r}'s name is unsigned")
+            continue
+        data = canonical_json(agreement.to_dict())
+        if not any(verify(load_public_key(pem), data, sig) for pem in own_keys):
+            problems.append(f"agreement {agreement.name!r} is not signed by {partner!r}")
+            continue
+        digests.add(agreement.digest().hex())
+    return digests, problems
+
+
+def routing_problems(
+    leaves: Sequence[bytes], start: int, partner: str, signed: set[str]
+) -> list[str]:
+    """Entries *partner* sent, among ``leaves`` (indices from *start*), that name an agreement
+    digest it did not sign (entries without ``agreement_sha256`` predate it and are skipped)."""
+    out = []
+    for offset, entry in enumerate(leaves):
+        leaf = parse_leaf(entry)
+        if leaf is None or leaf.get("sender") != partner or "agreement_sha256" not in leaf:
+            continue
+        if leaf["agreement_sha256"] not in signed:
+            out.append(
+                f"entry {start + offset} was routed under an agreement {partner!r} did not sign"
+            )
+    return out

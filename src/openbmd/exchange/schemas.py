@@ -326,6 +326,11 @@ class AgreementModel(BaseModel):
     name: Name
     sender: Name
     rules: list[RuleModel] = Field(min_length=1)
+    signature_b64: str | None = Field(
+        None,
+        description="the sender's Ed25519 signature over the RFC 8785 form of the agreement "
+        "without this field (shown to the sender only; a recipient sees just its own rules)",
+    )
 
 
 class AgreementFile(BaseModel):

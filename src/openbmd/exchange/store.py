@@ -33,9 +33,11 @@ from openbmd.exchange.domain import Agreement, Cosignature, Partner, ViewRecord
 from openbmd.exchange.rotation import rotation_problem
 from openbmd.exchange.signing import (
     Ed25519PrivateKey,
+    canonical_json,
     key_fingerprint,
     load_public_key,
     public_key_pem,
+    verify,
 )
 
 __all__ = ["Store", "make_engine", "migrate", "now_iso"]
@@ -59,6 +61,7 @@ agreements = sa.Table(
     sa.Column("sender", sa.String(64)),
     sa.Column("document", sa.Text),
     sa.Column("updated_at", sa.String(40)),
+    sa.Column("signature", sa.LargeBinary(64)),
 )
 messages = sa.Table(
     "messages",
@@ -300,23 +303,50 @@ class Store:
                 raise InputError(f"{name}: the new key is already registered") from None
         return Partner(name, public_key_pem(key), key_fingerprint(key), tuple(kept))
 
-    def put_agreement(self, agreement: Agreement) -> None:
-        """Insert or replace an agreement (applies to messages accepted from now on)."""
+    def put_agreement(self, agreement: Agreement, signature: bytes | None = None) -> None:
+        """Insert or replace an agreement (applies to messages accepted from now on).
+
+        *signature*: the sender's Ed25519 signature over the RFC 8785 form of the agreement
+        (checked here against the sender's registered key; partners check it again).
+        """
         doc = json.dumps(agreement.to_dict(), sort_keys=True)
+        if signature is not None:
+            owner = next((p for p in self.partners() if p.name == agreement.sender), None)
+            data = canonical_json(agreement.to_dict())
+            if owner is None or not verify(load_public_key(owner.public_key_pem), data, signature):
+                raise InputError(
+                    f"agreement {agreement.name}: the signature is not {agreement.sender!r}'s",
+                    field="signature_b64",
+                )
         with self.engine.begin() as conn:
             conn.execute(agreements.delete().where(agreements.c.name == agreement.name))
             conn.execute(
                 agreements.insert().values(
-                    name=agreement.name, sender=agreement.sender, document=doc, updated_at=now_iso()
+                    name=agreement.name,
+                    sender=agreement.sender,
+                    document=doc,
+                    updated_at=now_iso(),
+                    signature=signature,
                 )
             )
 
     def agreements(self) -> dict[str, Agreement]:
         """Every agreement by name."""
+        return {a.name: a for a, _ in self.signed_agreements()}
+
+    def signed_agreements(self) -> list[tuple[Agreement, bytes | None]]:
+        """Every agreement with its sender's signature (None: unsigned), by name."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(agreements.c.document)).all()
-        out = [Agreement.from_dict(json.loads(r.document)) for r in rows]
-        return {a.name: a for a in out}
+            rows = conn.execute(
+                sa.select(agreements.c.document, agreements.c.signature).order_by(agreements.c.name)
+            ).all()
+        return [
+            (
+                Agreement.from_dict(json.loads(r.document)),
+                bytes(r.signature) if r.signature is not None else None,
+            )
+            for r in rows
+        ]
 
     # ----------------------------------------------------------------- centre key
     def centre_key(self, path: Path) -> Ed25519PrivateKey:

@@ -146,6 +146,7 @@ class Writer:
         known = store.lookup_ids({(s.sender, s.message_id) for s in subs})
         used = self._used_nonces({(s.sender, s.nonce) for s in subs})
         seqs: dict[str, int] = {}
+        digests: dict[str, bytes] = {}
         outcomes: list[Outcome] = []
         msg_rows: list[dict[str, Any]] = []
         leaf_rows: list[dict[str, Any]] = []
@@ -185,7 +186,10 @@ class Writer:
                         "salt": salt,
                     }
                 )
-            leaf = leaf_record(s.message, s.body_hash, s.received_at, hashes)
+            name = s.message["agreement"]
+            if name not in digests:  # once per agreement and batch
+                digests[name] = agreements[name].digest()
+            leaf = leaf_record(s.message, s.body_hash, s.received_at, hashes, digests[name])
             leaf_rows.append({"idx": index, "leaf": leaf})
             leaf_hashes.append(merkle.leaf_hash(leaf))
             msg_rows.append(
