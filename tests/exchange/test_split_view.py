@@ -12,17 +12,14 @@ Each partner's own ``verify`` passes, because each tree is honestly signed. Dete
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from tests.exchange.conftest import KEYS, PG_ENV, message, post, setup_db
+from tests.exchange.conftest import KEYS, message, new_database, post, setup_db
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -41,20 +38,8 @@ URL = "http://testserver"
 @pytest.fixture
 def other_db_url(db_url: str, tmp_path: Path) -> Iterator[str]:
     """A second empty database on the same backend as *db_url*."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'fork.db'}"
-        return
-    base = os.environ[PG_ENV]
-    name = f"openbmd_t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_database(db_url.split(":", 1)[0].split("+")[0], tmp_path, "fork") as url:
+        yield url
 
 
 def _centre(url: str, key_file: Path) -> TestClient:

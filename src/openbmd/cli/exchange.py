@@ -593,6 +593,13 @@ def _witness_keys(specs: list[str]) -> dict[str, Any]:
     return out
 
 
+def _report(doc: dict[str, Any], as_json: bool, render: Any) -> None:
+    """Print a check's report; exit 1 when it is not ``ok``."""
+    emit(doc, as_json, render)
+    if not doc["ok"]:
+        raise typer.Exit(1)
+
+
 @exchange_app.command("verify")
 def verify_cmd(
     url: str = typer.Option(..., "--url"),
@@ -647,9 +654,7 @@ def verify_cmd(
         else:
             print(f"log verification FAILED: {d['reason']}")
 
-    emit(report.to_dict(), as_json, render)
-    if not report.ok:
-        raise typer.Exit(1)
+    _report(report.to_dict(), as_json, render)
 
 
 @exchange_app.command("gossip")
@@ -677,9 +682,7 @@ def gossip_cmd(
         verdict = "SPLIT VIEW" if d["split"] else ("OK" if d["ok"] else "FAILED")
         print(f"gossip {verdict}: {len(d['checkpoints'])} checkpoints (sizes {sizes})")
 
-    emit(report.to_dict(), as_json, render)
-    if not report.ok:
-        raise typer.Exit(1)
+    _report(report.to_dict(), as_json, render)
 
 
 @exchange_app.command("audit")
@@ -710,9 +713,7 @@ def audit_cmd(
             f"{d['messages_checked']} messages, {d['projections_checked']} views checked"
         )
 
-    emit(report.to_dict(), as_json, render)
-    if not report.ok:
-        raise typer.Exit(1)
+    _report(report.to_dict(), as_json, render)
 
 
 @exchange_app.command("witness")

@@ -71,13 +71,23 @@ def request(
     return resp
 
 
-def _json(resp: httpx.Response) -> dict[str, Any]:
+def _decoded(resp: httpx.Response, kind: type, what: str) -> Any:
     try:
         data = resp.json()
     except ValueError:
         raise ExchangeHTTPError(f"{resp.request.url}: answer is not JSON") from None
-    if not isinstance(data, dict):
-        raise ExchangeHTTPError(f"{resp.request.url}: answer is not a JSON object")
+    if not isinstance(data, kind):
+        raise ExchangeHTTPError(f"{resp.request.url}: answer is not a JSON {what}")
+    return data
+
+
+def _json(resp: httpx.Response) -> dict[str, Any]:
+    data: dict[str, Any] = _decoded(resp, dict, "object")
+    return data
+
+
+def _json_list(resp: httpx.Response) -> list[Any]:
+    data: list[Any] = _decoded(resp, list, "list")
     return data
 
 
@@ -272,13 +282,3 @@ def fetch_partner_keys(
     """The partners' public keys as the centre serves them (``GET /v1/partners``)."""
     rows = fetch_partners(url, client=client)
     return {str(r["name"]): signing.load_public_key(str(r["public_key_pem"])) for r in rows}
-
-
-def _json_list(resp: httpx.Response) -> list[Any]:
-    try:
-        doc = resp.json()
-    except ValueError:
-        raise LogVerificationError(f"{resp.request.url}: not JSON") from None
-    if not isinstance(doc, list):
-        raise LogVerificationError(f"{resp.request.url}: not a JSON list")
-    return doc

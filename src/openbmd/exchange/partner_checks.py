@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from openbmd.exchange.client import (
 )
 
 __all__ = [
+    "Verified",
     "check_agreements",
     "check_items",
     "check_view",
@@ -41,6 +43,18 @@ __all__ = [
     "partner_keys",
     "sender_signature_ok",
 ]
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The tree a run verified: the centre, its checkpoint, and the entries ``[start, size)``
+    read (and checked against the checkpoint) in this run."""
+
+    url: str
+    cp: note.Checkpoint
+    start: int
+    leaves: list[bytes]
+    http: httpx.Client
 
 
 def partner_keys(url: str, state: Mapping[str, Any], http: httpx.Client) -> dict[str, list[str]]:
@@ -65,22 +79,19 @@ def partner_keys(url: str, state: Mapping[str, Any], http: httpx.Client) -> dict
 
 
 def check_agreements(
-    url: str,
+    tree: Verified,
     partner: str,
     key: Ed25519PrivateKey,
     keys: Mapping[str, list[str]],
     state: Mapping[str, Any],
-    start: int,
-    leaves: list[bytes],
-    http: httpx.Client,
 ) -> set[str]:
     """Every agreement in *partner*'s name is signed by it, and each of its entries read in this
     run was routed under one it signed (now or in an earlier run); return those digests."""
-    docs = fetch_agreements(url, partner, key, client=http)
+    docs = fetch_agreements(tree.url, partner, key, client=tree.http)
     signed, problems = received.agreement_problems(docs, partner, keys.get(partner, []))
     earlier = state.get("agreement_digests")
     signed |= {str(d) for d in earlier} if isinstance(earlier, list) else set()
-    fail_on(problems + received.routing_problems(leaves, start, partner, signed))
+    fail_on(problems + received.routing_problems(tree.leaves, tree.start, partner, signed))
     return signed
 
 
@@ -91,14 +102,10 @@ def fail_on(problems: list[str]) -> None:
 
 
 def check_items(
-    url: str,
+    tree: Verified,
     items: list[dict[str, Any]],
     partner: str,
     keys: Mapping[str, list[str]],
-    cp: note.Checkpoint,
-    start: int,
-    leaves: list[bytes],
-    http: httpx.Client,
 ) -> tuple[int, int]:
     """Check received *items* against the verified tree; return (checked, pending).
 
@@ -115,7 +122,7 @@ def check_items(
         if not isinstance(index, int) or index < 0:
             problems.append(f"item with index {index!r}")
             continue
-        if index >= cp.size:
+        if index >= tree.cp.size:
             pending += 1
             continue
         try:
@@ -123,10 +130,11 @@ def check_items(
         except InputError as exc:
             problems.append(str(exc))
             continue
-        if index >= start:
-            in_log = leaf == leaves[index - start]
+        if index >= tree.start:
+            in_log = leaf == tree.leaves[index - tree.start]
         else:
-            proof = fetch_inclusion_proof(url, index, cp.size, client=http)
+            cp = tree.cp
+            proof = fetch_inclusion_proof(tree.url, index, cp.size, client=tree.http)
             in_log = merkle.verify_inclusion(
                 merkle.leaf_hash(leaf), index, cp.size, proof, cp.root_hash
             )
@@ -148,28 +156,25 @@ def check_items(
 
 
 def check_view(
-    url: str,
+    tree: Verified,
     partner: str,
     key: Ed25519PrivateKey,
     keys: Mapping[str, list[str]],
-    cp: note.Checkpoint,
-    start: int,
-    leaves: list[bytes],
-    http: httpx.Client,
 ) -> tuple[int, int]:
     """Read *partner*'s view from *start* and check it item by item against the log, and that
     every entry of ``[start, size)`` it sent or is committed to is there (nothing withheld)."""
-    items = fetch_view(url, partner, key, start - 1, client=http)
+    start = tree.start
+    items = fetch_view(tree.url, partner, key, start - 1, client=tree.http)
     seen: set[int] = set()
     for item in items:
         index = item.get("index")
         if isinstance(index, int) and (index < start or index in seen):
             raise LogVerificationError(f"the view repeats or goes back to index {index}")
         seen.add(index)  # type: ignore[arg-type]
-    result = check_items(url, items, partner, keys, cp, start, leaves, http)
+    result = check_items(tree, items, partner, keys)
     missing = [
         start + off
-        for off, entry in enumerate(leaves)
+        for off, entry in enumerate(tree.leaves)
         if start + off not in seen
         and (doc := received.parse_leaf(entry)) is not None
         and received.expected_for(doc, partner)

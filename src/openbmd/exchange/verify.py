@@ -334,19 +334,16 @@ def verify_log(
             frontier = _check_root(state, cp, start, frontier, leaves)
             report.entries_checked = len(leaves)
             keys = partner_checks.partner_keys(url, state, http) if partner is not None else {}
+            tree = partner_checks.Verified(url, cp, start, leaves, http)
             if partner is not None and pkey is not None:
-                signed = partner_checks.check_agreements(
-                    url, partner, pkey, keys, state, start, leaves, http
-                )
+                signed = partner_checks.check_agreements(tree, partner, pkey, keys, state)
                 report.items_checked, report.items_pending = partner_checks.check_view(
-                    url, partner, pkey, keys, cp, start, leaves, http
+                    tree, partner, pkey, keys
                 )
             if received_items is not None:
                 if partner is None:
                     raise InputError("--partner: needed to check received items")
-                checked, pending = partner_checks.check_items(
-                    url, received_items, partner, keys, cp, start, leaves, http
-                )
+                checked, pending = partner_checks.check_items(tree, received_items, partner, keys)
                 report.items_checked += checked
                 report.items_pending += pending
         cosigned = _cosigners(body, sigs, witness_keys or {})
