@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
 import uuid
@@ -51,15 +52,14 @@ def _state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["XDG_STATE_HOME"] = old
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A fresh empty database: a SQLite file, or a new PostgreSQL database (dropped after)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'exchange.db'}"
+@contextlib.contextmanager
+def new_database(backend: str, tmp_path: Any, stem: str = "exchange") -> Iterator[str]:
+    """The URL of a fresh empty database: a SQLite file in *tmp_path*, or a new PostgreSQL
+    database on the server of ``$OPENBMD_TEST_POSTGRES_URL`` (dropped after)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / (stem + '.db')}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set")
+    base = os.environ[PG_ENV]
     name = f"openbmd_t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -73,6 +73,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A fresh empty database: a SQLite file, or a new PostgreSQL database (dropped after)."""
+    if request.param == "postgres" and not os.environ.get(PG_ENV):
+        pytest.skip(f"{PG_ENV} is not set")
+    with new_database(request.param, tmp_path) as url:
+        yield url
+
+
 def setup_db(url: str, agreements: list[Agreement] | None = None) -> None:
     """Register alpha, bravo, charlie and the agreements (default: the quickstart ones)."""
     store = Store(url)
@@ -84,8 +93,8 @@ def setup_db(url: str, agreements: list[Agreement] | None = None) -> None:
         agreements.append(
             Agreement("alpha-to-charlie", "alpha", (Rule("charlie", frozenset({"*"}), "L0"),))
         )
-    for a in agreements:
-        store.put_agreement(a)
+    for a in agreements:  # signed by the granting partner (issue 12.6)
+        store.put_agreement(a, sign(KEYS[a.sender], canonical_json(a.to_dict())))
     store.close()
 
 

@@ -210,7 +210,7 @@ def serve_cmd(
     try:
         preflight.centre_key(settings.key_path)
         guard = CheckpointGuard(guard_file(settings.key_path))
-        guard.check(preflight.tree_size(), preflight)
+        guard.check(preflight.tree_size(), preflight.rebuilding_reader())
     finally:
         preflight.close()
     uvicorn.run(
@@ -292,8 +292,53 @@ def partner_add_cmd(
     )
 
 
+@partner_app.command("sign-rotation")
+def partner_sign_rotation_cmd(
+    name: str = typer.Argument(...),
+    key_file: Path = typer.Option(..., "--key-file", help="the partner's OLD key"),
+    public_key_file: Path = typer.Option(..., "--public-key-file", help="its NEW public key"),
+) -> None:
+    """As partner NAME: print the rotation statement to the new key, signed by the old one
+    (hand it to the operator for `partner rotate`)."""
+    from openbmd.exchange.rotation import sign_rotation
+    from openbmd.exchange.signing import load_private_key, load_public_key
+
+    doc = sign_rotation(
+        _name(name, "NAME"), load_private_key(key_file), load_public_key(public_key_file)
+    )
+    print(json.dumps(doc, indent=2, sort_keys=True))
+
+
+@partner_app.command("rotate")
+def partner_rotate_cmd(
+    statement: Path = typer.Argument(..., help="the statement of `partner sign-rotation`"),
+    database_url: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Replace a partner's key by a rotation statement signed by its current key (restart a
+    running centre afterwards: it caches partner keys)."""
+    store = _store(database_url)
+    try:
+        p = store.rotate_partner(_payload(statement))
+    finally:
+        store.close()
+    emit(
+        {"name": p.name, "fingerprint": p.fingerprint},
+        as_json,
+        lambda d: print(f"partner {d['name']} now has key {d['fingerprint']}"),
+    )
+
+
 def load_agreements(path: Path) -> list[Any]:
     """Parse and validate an agreements YAML file (``InputError`` naming the field)."""
+    return [a for a, _ in load_signed_agreements(path)]
+
+
+def load_signed_agreements(path: Path) -> list[tuple[Any, bytes | None]]:
+    """The agreements of a YAML file with their senders' signatures (None: unsigned)."""
+    import base64
+    import binascii
+
     import yaml
     from pydantic import ValidationError
 
@@ -312,7 +357,58 @@ def load_agreements(path: Path) -> list[Any]:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         fail(f"{path}: {where or 'file'}: {err['msg']}")
-    return [Agreement.from_dict(a.model_dump()) for a in parsed.agreements]
+    out = []
+    for i, a in enumerate(parsed.agreements):
+        try:
+            sig = base64.b64decode(a.signature_b64, validate=True) if a.signature_b64 else None
+        except (binascii.Error, ValueError):
+            fail(f"{path}: agreements.{i}.signature_b64: not base64")
+        out.append((Agreement.from_dict(a.model_dump()), sig))
+    return out
+
+
+def sign_agreement(agreement: Any, key: Any) -> dict[str, Any]:
+    """The agreement document with the sender's signature (``signature_b64``) added."""
+    import base64
+
+    from openbmd.exchange.signing import canonical_json, sign
+
+    doc: dict[str, Any] = agreement.to_dict()
+    signature = sign(key, canonical_json(doc))
+    return doc | {"signature_b64": base64.b64encode(signature).decode("ascii")}
+
+
+@agreement_app.command("sign")
+def agreement_sign_cmd(
+    file: Path = typer.Argument(..., help="agreements YAML"),
+    partner: str = typer.Option(..., "--partner", help="the granting partner (the sender)"),
+    key_file: Path = typer.Option(..., "--key-file", help="its key"),
+    out: Path | None = typer.Option(None, "--out", help="default: print"),
+) -> None:
+    """As PARTNER: sign its agreements in FILE (others are kept as they are), so partners can
+    check the centre applies exactly what the sender granted."""
+    import yaml
+
+    from openbmd.exchange.signing import load_private_key
+
+    _name(partner, "--partner")
+    key = load_private_key(key_file)
+    docs = []
+    for a, sig in load_signed_agreements(file):
+        if a.sender == partner:
+            docs.append(sign_agreement(a, key))
+        else:
+            keep = a.to_dict()
+            if sig is not None:
+                import base64
+
+                keep["signature_b64"] = base64.b64encode(sig).decode("ascii")
+            docs.append(keep)
+    text = yaml.safe_dump({"agreements": docs}, sort_keys=False)
+    if out is None:
+        print(text, end="")
+    else:
+        out.write_text(text, "utf-8")
 
 
 @agreement_app.command("add")
@@ -322,18 +418,22 @@ def agreement_add_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Load (insert or replace) the agreements of FILE; every partner must be registered."""
-    found = load_agreements(file)
+    signed = load_signed_agreements(file)
+    found = [a for a, _ in signed]
     store = _store(database_url)
-    known = {p.name for p in store.partners()}
-    for a in found:
-        for who in [a.sender, *(r.recipient for r in a.rules)]:
-            if who not in known:
-                fail(
-                    f"{file}: agreement {a.name}: partner {who!r} is not registered "
-                    "(openbmd exchange partner add)"
-                )
-    for a in found:
-        store.put_agreement(a)
+    try:
+        known = {p.name for p in store.partners()}
+        for a in found:
+            for who in [a.sender, *(r.recipient for r in a.rules)]:
+                if who not in known:
+                    fail(
+                        f"{file}: agreement {a.name}: partner {who!r} is not registered "
+                        "(openbmd exchange partner add)"
+                    )
+        for a, sig in signed:
+            store.put_agreement(a, sig)
+    finally:
+        store.close()
     emit(
         {"agreements": [a.name for a in found]},
         as_json,
@@ -373,9 +473,16 @@ def quickstart_cmd(
         store.add_partner(name, public_key_pem(load_public_key(pub)))
         partners.append({"name": name, "key_file": str(key)})
     agreement_file = directory / "agreement.yaml"
-    agreement_file.write_text(yaml.safe_dump(example_agreement(), sort_keys=False), "utf-8")
-    for a in load_agreements(agreement_file):
-        store.put_agreement(a)
+    from openbmd.exchange.domain import Agreement
+    from openbmd.exchange.signing import load_private_key
+
+    docs = [
+        sign_agreement(a, load_private_key(directory / f"{a.sender}.key"))
+        for a in map(Agreement.from_dict, example_agreement()["agreements"])
+    ]
+    agreement_file.write_text(yaml.safe_dump({"agreements": docs}, sort_keys=False), "utf-8")
+    for a, sig in load_signed_agreements(agreement_file):
+        store.put_agreement(a, sig)
     (directory / "examples").mkdir(exist_ok=True)
     examples = []
     for t in MESSAGE_TYPES:
@@ -473,30 +580,140 @@ def inbox_cmd(
         raise typer.Exit(1)
 
 
+def _witness_keys(specs: list[str]) -> dict[str, Any]:
+    """``NAME=PUBLIC_KEY_FILE`` pairs of ``--witness-key`` → {name: key}."""
+    from openbmd.exchange.signing import load_public_key
+
+    out: dict[str, Any] = {}
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        if not sep or not NAME.match(name) or not file:
+            fail(f"--witness-key: {spec!r} is not NAME=PUBLIC_KEY_FILE")
+        out[name] = load_public_key(Path(file))
+    return out
+
+
+def _report(doc: dict[str, Any], as_json: bool, render: Any) -> None:
+    """Print a check's report; exit 1 when it is not ``ok``."""
+    emit(doc, as_json, render)
+    if not doc["ok"]:
+        raise typer.Exit(1)
+
+
 @exchange_app.command("verify")
 def verify_cmd(
     url: str = typer.Option(..., "--url"),
     state: Path | None = typer.Option(None, "--state", help="JSON state file"),
     log_key: Path | None = typer.Option(None, "--log-key", help="pinned log key"),
+    partner: str | None = typer.Option(
+        None, "--partner", help="also check what PARTNER was sent against the log"
+    ),
+    key_file: Path | None = typer.Option(None, "--key-file", help="PARTNER's key (signed reads)"),
+    received_file: Path | None = typer.Option(
+        None, "--received", help="items PARTNER saved (inbox --json output or feed frames)"
+    ),
+    witness_key: list[str] = typer.Option(
+        [], "--witness-key", help="NAME=PUBLIC_KEY_FILE of a trusted witness (repeatable)"
+    ),
+    quorum: int = typer.Option(
+        0, "--quorum", min=0, help="verify the latest checkpoint K of the witnesses cosigned"
+    ),
+    max_age: float | None = typer.Option(
+        None, "--max-age", min=0.0, help="fail if the checkpoint is older (s): a frozen view"
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Verify the log independently; exit 1 on any mismatch."""
-    from openbmd.exchange.verify import verify_log
+    """Verify the log independently (incremental from --state); exit 1 on any mismatch."""
+    from openbmd.exchange.verify import load_received, verify_log
 
-    report = verify_log(url, state, log_key)
+    if partner is not None:
+        _name(partner, "--partner")
+    witnesses = _witness_keys(witness_key)
+    if quorum > len(witnesses):
+        fail(f"--quorum: {quorum} exceeds the {len(witnesses)} --witness-key given")
+    items = load_received(received_file) if received_file is not None else None
+    report = verify_log(
+        url,
+        state,
+        log_key,
+        witness_keys=witnesses,
+        quorum=quorum,
+        max_age_s=max_age,
+        partner=partner,
+        partner_key=key_file,
+        received_items=items,
+    )
 
     def render(d: dict[str, Any]) -> None:
         if d["ok"]:
+            seen = f", {d['items_checked']} items of {d['partner']}" if d["partner"] else ""
             print(
                 f"log OK: {d['origin']} size {d['tree_size']} root {d['root_hash_b64']} "
-                f"({d['entries_checked']} entries checked)"
+                f"({d['entries_checked']} entries checked{seen})"
             )
         else:
             print(f"log verification FAILED: {d['reason']}")
 
-    emit(report.to_dict(), as_json, render)
-    if not report.ok:
-        raise typer.Exit(1)
+    _report(report.to_dict(), as_json, render)
+
+
+@exchange_app.command("gossip")
+def gossip_cmd(
+    files: list[Path] = typer.Argument(..., help="verify/witness state files or checkpoint notes"),
+    log_key: Path | None = typer.Option(None, "--log-key", help="default: pinned in the states"),
+    url: str | None = typer.Option(
+        None, "--url", help="the centre, for consistency proofs between different sizes"
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Compare the checkpoints partners were shown; exit 1 on a split view (two trees signed
+    by the centre that are not one history)."""
+    from openbmd.exchange.gossip import compare_checkpoints, load_checkpoint_text, pinned_log_key
+    from openbmd.exchange.signing import load_public_key
+
+    key = load_public_key(log_key) if log_key is not None else pinned_log_key(files)
+    sources = {str(f): load_checkpoint_text(f) for f in files}
+    report = compare_checkpoints(sources, key, url=url)
+
+    def render(d: dict[str, Any]) -> None:
+        for line in d["problems"]:
+            print(line)
+        sizes = ", ".join(str(c["size"]) for c in d["checkpoints"])
+        verdict = "SPLIT VIEW" if d["split"] else ("OK" if d["ok"] else "FAILED")
+        print(f"gossip {verdict}: {len(d['checkpoints'])} checkpoints (sizes {sizes})")
+
+    _report(report.to_dict(), as_json, render)
+
+
+@exchange_app.command("audit")
+def audit_cmd(
+    database_url: str = DB_OPT,
+    key_file: Path | None = KEY_FILE_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Re-check the whole database offline against its log (messages, views, Merkle nodes,
+    the centre's last signed checkpoint); exit 1 naming every row that does not match."""
+    from openbmd.exchange.audit import audit
+    from openbmd.exchange.rollback import guard_file
+    from openbmd.exchange.settings import Settings
+    from openbmd.exchange.store import make_engine
+
+    make_engine(database_url).dispose()  # a bad URL is a one-line error, not a traceback
+    settings = Settings(database_url=database_url, key_file=str(key_file) if key_file else None)
+    report = audit(database_url, guard_file(settings.key_path))
+
+    def render(d: dict[str, Any]) -> None:
+        for line in d["problems"][:50]:
+            print(line)
+        if len(d["problems"]) > 50:
+            print(f"… and {len(d['problems']) - 50} more")
+        verdict = "OK" if d["ok"] else f"FAILED ({len(d['problems'])} problems)"
+        print(
+            f"audit {verdict}: {d['tree_size']} entries, {d['nodes_checked']} Merkle nodes, "
+            f"{d['messages_checked']} messages, {d['projections_checked']} views checked"
+        )
+
+    _report(report.to_dict(), as_json, render)
 
 
 @exchange_app.command("witness")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 
 from openbmd.exchange.auth import NonceCache
 from openbmd.exchange.domain import Outcome, Submission
 from openbmd.exchange.feed import Notifier
 from openbmd.exchange.limits import FeedSlots
-from openbmd.exchange.note import format_checkpoint, sign_note
+from openbmd.exchange.note import cosign_checkpoint, format_checkpoint, sign_note
 from openbmd.exchange.rollback import CheckpointGuard, guard_file
 from openbmd.exchange.settings import Settings
 from openbmd.exchange.signing import Ed25519PublicKey, load_public_key, public_key_pem
@@ -41,8 +42,8 @@ class Centre:
         self.notifier = Notifier()
         self.writer = Writer(self.store, self.notifier, settings.batch_max)
         self._keys: dict[str, Ed25519PublicKey] = {}
-        # (size, root, body, centre signature line) of the last checkpoint signed.
-        self._signed: tuple[int, bytes, str, str] | None = None
+        # (size, root, body, centre signature and timestamp lines) of the last checkpoint signed.
+        self._signed: tuple[int, bytes, str, tuple[str, str]] | None = None
         self.verifier = VerifierPool(settings.verify_workers)
         self.read_nonces = NonceCache(settings.skew_seconds)
         self.feeds = FeedSlots(settings.feeds_per_partner)
@@ -55,7 +56,7 @@ class Centre:
         self.public_key_pem = public_key_pem(self.key)
         self.guard = CheckpointGuard(guard_file(self.settings.key_path))
         self.writer.load()
-        self.guard.check(self.writer.size, self.store)
+        self.guard.check(self.writer.size, self.store.rebuilding_reader())
 
     async def start(self) -> None:
         """Open (in the writer's thread) and start the writer task."""
@@ -102,8 +103,13 @@ class Centre:
         return self._keys.get(name)
 
     # ------------------------------------------------------------------ checkpoint
-    def checkpoint_body_and_signature(self) -> tuple[int, bytes, str, str]:
-        """``(size, root, body, centre signature line)`` of the current committed tree."""
+    def checkpoint_body_and_signature(self) -> tuple[int, bytes, str, tuple[str, str]]:
+        """``(size, root, body, (signature line, timestamp line))`` of the committed tree.
+
+        The timestamp line is a C2SP type-0x04 (timestamped) signature of the same body by the
+        centre's own key under its key name: when the centre first signed this tree. It leaves
+        the body — hence every witness cosignature of it — unchanged.
+        """
         # ``head`` is published by the writer as one tuple (a single, atomic assignment), so a
         # reader on another thread never pairs one tree size with another size's root.
         size, root = self.writer.head
@@ -111,9 +117,20 @@ class Centre:
         if cached is None or cached[0] != size or cached[1] != root:
             self.guard.record(size, root)  # on disk before any signature of it is released
             body = format_checkpoint(self.settings.origin, size, root)
-            cached = (size, root, body, sign_note(body, self.settings.note_key_name, self.key))
+            name = self.settings.note_key_name
+            lines = (
+                sign_note(body, name, self.key),
+                cosign_checkpoint(body, name, self.key, int(time.time())),
+            )
+            cached = (size, root, body, lines)
             self._signed = cached
         return size, root, cached[2], cached[3]
+
+    def sign_checkpoint(self, size: int, root: bytes) -> tuple[str, str]:
+        """``(body, centre signature line)`` of an earlier tree (*size*, *root*) — the same
+        body a witness cosigned (the body is a function of origin, size and root)."""
+        body = format_checkpoint(self.settings.origin, size, root)
+        return body, sign_note(body, self.settings.note_key_name, self.key)
 
     # ------------------------------------------------------------------ writer
     async def submit(self, sub: Submission) -> Outcome:

@@ -71,13 +71,23 @@ def request(
     return resp
 
 
-def _json(resp: httpx.Response) -> dict[str, Any]:
+def _decoded(resp: httpx.Response, kind: type, what: str) -> Any:
     try:
         data = resp.json()
     except ValueError:
         raise ExchangeHTTPError(f"{resp.request.url}: answer is not JSON") from None
-    if not isinstance(data, dict):
-        raise ExchangeHTTPError(f"{resp.request.url}: answer is not a JSON object")
+    if not isinstance(data, kind):
+        raise ExchangeHTTPError(f"{resp.request.url}: answer is not a JSON {what}")
+    return data
+
+
+def _json(resp: httpx.Response) -> dict[str, Any]:
+    data: dict[str, Any] = _decoded(resp, dict, "object")
+    return data
+
+
+def _json_list(resp: httpx.Response) -> list[Any]:
+    data: list[Any] = _decoded(resp, list, "list")
     return data
 
 
@@ -90,8 +100,21 @@ def b64_field(text: Any, what: str) -> bytes:
         raise LogVerificationError(str(exc)) from None
 
 
-def fetch_checkpoint(url: str, *, client: httpx.Client | None = None) -> str:
-    """The current signed checkpoint note, as text (unverified)."""
+def fetch_checkpoint(
+    url: str, *, min_cosigners: int = 0, client: httpx.Client | None = None
+) -> str:
+    """The current signed checkpoint note, as text (unverified); with *min_cosigners*, the
+    largest one that many witnesses cosigned (``GET /v1/log/checkpoint/cosigned``)."""
+    if min_cosigners:
+        path = f"/v1/log/checkpoint/cosigned?min_cosigners={min_cosigners}"
+        try:
+            return request(client, "GET", url, path).text
+        except ExchangeHTTPError as exc:
+            if exc.status == 404:
+                raise LogVerificationError(
+                    f"no checkpoint carries {min_cosigners} witness cosignatures"
+                ) from None
+            raise
     return request(client, "GET", url, "/v1/log/checkpoint").text
 
 
@@ -238,9 +261,24 @@ def fetch_view(
             after = int(page["next_after"])
 
 
+def fetch_agreements(
+    url: str, partner: str, private_key: Ed25519PrivateKey, *, client: httpx.Client | None = None
+) -> list[dict[str, Any]]:
+    """The agreements *partner* is party to (signed ``GET /v1/agreements``, unverified)."""
+    headers = auth.sign_request(private_key, partner, "GET", "/v1/agreements", {})
+    rows = _json_list(request(client, "GET", url, "/v1/agreements", headers=headers))
+    return [r for r in rows if isinstance(r, dict)]
+
+
+def fetch_partners(url: str, *, client: httpx.Client | None = None) -> list[dict[str, Any]]:
+    """The partners as the centre serves them (``GET /v1/partners``, unverified)."""
+    rows = _json_list(request(client, "GET", url, "/v1/partners"))
+    return [r for r in rows if isinstance(r, dict)]
+
+
 def fetch_partner_keys(
     url: str, *, client: httpx.Client | None = None
 ) -> dict[str, Ed25519PublicKey]:
     """The partners' public keys as the centre serves them (``GET /v1/partners``)."""
-    rows = request(client, "GET", url, "/v1/partners").json()
+    rows = fetch_partners(url, client=client)
     return {str(r["name"]): signing.load_public_key(str(r["public_key_pem"])) for r in rows}

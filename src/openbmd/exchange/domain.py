@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,6 +29,7 @@ class Partner:
     name: str
     public_key_pem: str
     fingerprint: str
+    rotations: tuple[dict[str, Any], ...] = ()  # signed statements, oldest first
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,13 @@ class Agreement:
             if "*" in rule.types and wildcard is None:
                 wildcard = rule
         return wildcard
+
+    def digest(self) -> bytes:
+        """SHA-256 of the RFC 8785 form of :meth:`to_dict`: what the sender signs, and what
+        each log entry routed under this agreement names (``agreement_sha256``)."""
+        from openbmd.exchange.signing import canonical_json
+
+        return hashlib.sha256(canonical_json(self.to_dict())).digest()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (as stored and served)."""
@@ -147,6 +156,7 @@ class ViewRecord:
     message: dict[str, Any]
     signature: bytes | None = None
     salt: bytes | None = None  # this recipient's projection salt (None: own message, old leaf)
+    leaf: bytes | None = None  # the exact log entry at ``index`` (checkable against the log)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "payload-too-large": (413, "The request body is too large"),
     "too-many-feeds": (429, "Too many open feeds for this partner"),
     "unavailable": (503, "The service is not ready"),
+    "log-damaged": (503, "The log's Merkle store is damaged"),
     "internal": (500, "Internal error"),
 }
 

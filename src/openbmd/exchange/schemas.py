@@ -301,6 +301,11 @@ class PartnerOut(BaseModel):
     name: str
     fingerprint: str = Field(description="hex SHA-256 of the raw Ed25519 public key")
     public_key_pem: str
+    rotations: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="every key rotation, oldest first: {partner, previous_fingerprint, "
+        "public_key_pem, signature_b64} signed (RFC 8785 of the first three) by the old key",
+    )
 
 
 class RuleModel(BaseModel):
@@ -321,6 +326,11 @@ class AgreementModel(BaseModel):
     name: Name
     sender: Name
     rules: list[RuleModel] = Field(min_length=1)
+    signature_b64: str | None = Field(
+        None,
+        description="the sender's Ed25519 signature over the RFC 8785 form of the agreement "
+        "without this field (shown to the sender only; a recipient sees just its own rules)",
+    )
 
 
 class AgreementFile(BaseModel):
@@ -344,6 +354,11 @@ class ViewItem(BaseModel):
         None,
         description="this recipient's salt: the log entry commits to "
         "SHA-256(salt ‖ RFC 8785 bytes of message) for it (None for own messages)",
+    )
+    leaf_b64: str | None = Field(
+        None,
+        description="the exact log entry at `index`: its RFC 9162 leaf hash is provable "
+        "against a signed checkpoint (GET /v1/log/proof/inclusion), and it commits to this item",
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -27,16 +28,21 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from openbmd.errors import InputError
-from openbmd.exchange import keys
+from openbmd.exchange import keys, merkle
 from openbmd.exchange.domain import Agreement, Cosignature, Partner, ViewRecord
+from openbmd.exchange.rotation import rotation_problem
 from openbmd.exchange.signing import (
     Ed25519PrivateKey,
+    canonical_json,
     key_fingerprint,
     load_public_key,
     public_key_pem,
+    verify,
 )
 
 __all__ = ["Store", "make_engine", "migrate", "now_iso"]
+
+log = logging.getLogger("openbmd.exchange")
 
 md = sa.MetaData()
 partners = sa.Table(
@@ -46,6 +52,7 @@ partners = sa.Table(
     sa.Column("public_key_pem", sa.Text),
     sa.Column("fingerprint", sa.String(64)),
     sa.Column("created_at", sa.String(40)),
+    sa.Column("rotations", sa.Text),
 )
 agreements = sa.Table(
     "agreements",
@@ -54,6 +61,7 @@ agreements = sa.Table(
     sa.Column("sender", sa.String(64)),
     sa.Column("document", sa.Text),
     sa.Column("updated_at", sa.String(40)),
+    sa.Column("signature", sa.LargeBinary(64)),
 )
 messages = sa.Table(
     "messages",
@@ -126,7 +134,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def _view_query() -> sa.Select[Any]:
     """The one statement of :meth:`Store.view` (built once; parameters partner, after, lim)."""
-    m, p = messages, projections
+    m, p, lv = messages, projections, log_leaves
     q_in = (
         sa.select(
             p.c.log_index.label("log_index"),
@@ -137,8 +145,10 @@ def _view_query() -> sa.Select[Any]:
             m.c.sender,
             m.c.type,
             m.c.signature,
+            lv.c.leaf,
         )
         .join(m, m.c.log_index == p.c.log_index)
+        .join(lv, lv.c.idx == p.c.log_index)
         .where(p.c.recipient == sa.bindparam("partner"), p.c.log_index > sa.bindparam("after"))
         .order_by(p.c.log_index)
         .limit(sa.bindparam("lim"))
@@ -154,7 +164,9 @@ def _view_query() -> sa.Select[Any]:
             m.c.sender,
             m.c.type,
             m.c.signature,
+            lv.c.leaf,
         )
+        .join(lv, lv.c.idx == m.c.log_index)
         .where(m.c.sender == sa.bindparam("partner"), m.c.log_index > sa.bindparam("after"))
         .order_by(m.c.log_index)
         .limit(sa.bindparam("lim"))
@@ -254,25 +266,87 @@ class Store:
         """Every partner, by name."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(partners).order_by(partners.c.name)).all()
-        return [Partner(r.name, r.public_key_pem, r.fingerprint) for r in rows]
+        return [
+            Partner(
+                r.name,
+                r.public_key_pem,
+                r.fingerprint,
+                tuple(json.loads(r.rotations)) if r.rotations else (),
+            )
+            for r in rows
+        ]
 
-    def put_agreement(self, agreement: Agreement) -> None:
-        """Insert or replace an agreement (applies to messages accepted from now on)."""
+    def rotate_partner(self, statement: dict[str, Any]) -> Partner:
+        """Replace a partner's key by the rotation *statement* signed by its current key
+        (:mod:`openbmd.exchange.rotation`); the statement is kept and served with it."""
+        name = str(statement.get("partner"))
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(partners).where(partners.c.name == name)).first()
+            if row is None:
+                raise InputError(f"partner {name!r} is not registered", field="partner")
+            problem = rotation_problem(statement, name, load_public_key(row.public_key_pem))
+            if problem is not None:
+                raise InputError(problem, field="statement")
+            key = load_public_key(str(statement["public_key_pem"]))
+            kept = [*(json.loads(row.rotations) if row.rotations else []), dict(statement)]
+            try:
+                conn.execute(
+                    partners.update()
+                    .where(partners.c.name == name)
+                    .values(
+                        public_key_pem=public_key_pem(key),
+                        fingerprint=key_fingerprint(key),
+                        rotations=json.dumps(kept, sort_keys=True),
+                    )
+                )
+            except IntegrityError:
+                raise InputError(f"{name}: the new key is already registered") from None
+        return Partner(name, public_key_pem(key), key_fingerprint(key), tuple(kept))
+
+    def put_agreement(self, agreement: Agreement, signature: bytes | None = None) -> None:
+        """Insert or replace an agreement (applies to messages accepted from now on).
+
+        *signature*: the sender's Ed25519 signature over the RFC 8785 form of the agreement
+        (checked here against the sender's registered key; partners check it again).
+        """
         doc = json.dumps(agreement.to_dict(), sort_keys=True)
+        if signature is not None:
+            owner = next((p for p in self.partners() if p.name == agreement.sender), None)
+            data = canonical_json(agreement.to_dict())
+            if owner is None or not verify(load_public_key(owner.public_key_pem), data, signature):
+                raise InputError(
+                    f"agreement {agreement.name}: the signature is not {agreement.sender!r}'s",
+                    field="signature_b64",
+                )
         with self.engine.begin() as conn:
             conn.execute(agreements.delete().where(agreements.c.name == agreement.name))
             conn.execute(
                 agreements.insert().values(
-                    name=agreement.name, sender=agreement.sender, document=doc, updated_at=now_iso()
+                    name=agreement.name,
+                    sender=agreement.sender,
+                    document=doc,
+                    updated_at=now_iso(),
+                    signature=signature,
                 )
             )
 
     def agreements(self) -> dict[str, Agreement]:
         """Every agreement by name."""
+        return {a.name: a for a, _ in self.signed_agreements()}
+
+    def signed_agreements(self) -> list[tuple[Agreement, bytes | None]]:
+        """Every agreement with its sender's signature (None: unsigned), by name."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(agreements.c.document)).all()
-        out = [Agreement.from_dict(json.loads(r.document)) for r in rows]
-        return {a.name: a for a in out}
+            rows = conn.execute(
+                sa.select(agreements.c.document, agreements.c.signature).order_by(agreements.c.name)
+            ).all()
+        return [
+            (
+                Agreement.from_dict(json.loads(r.document)),
+                bytes(r.signature) if r.signature is not None else None,
+            )
+            for r in rows
+        ]
 
     # ----------------------------------------------------------------- centre key
     def centre_key(self, path: Path) -> Ed25519PrivateKey:
@@ -299,6 +373,27 @@ class Store:
             rows = conn.execute(sa.select(log_nodes).where(cond)).all()
         return {(r.level, r.idx): bytes(r.hash) for r in rows}
 
+    def rebuilt_nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """NodeReader that recomputes the perfect nodes missing from ``log_nodes`` from the
+        leaves they cover (O(leaves); for startup, so a lost node is named, not fatal)."""
+        got = dict(self.get_nodes(keys))
+        for level, index in (k for k in keys if k not in got):
+            leaves = self.entries(index << level, (index + 1) << level)
+            if len(leaves) != 1 << level:
+                continue  # beyond the log: the caller reports it missing
+            log.warning(
+                "log_nodes lacks the perfect node (level %d, index %d); recomputed from its "
+                "leaves — run `openbmd exchange audit` on this database",
+                level,
+                index,
+            )
+            got[(level, index)] = merkle.root_from_leaves([merkle.leaf_hash(x) for _, x in leaves])
+        return got
+
+    def rebuilding_reader(self) -> RebuildingReader:
+        """A NodeReader over this store that recomputes lost nodes (:meth:`rebuilt_nodes`)."""
+        return RebuildingReader(self)
+
     def entries(self, start: int, end: int) -> list[tuple[int, bytes]]:
         """Leaves ``[start, end)``."""
         q = (
@@ -310,14 +405,27 @@ class Store:
             return [(r.idx, bytes(r.leaf)) for r in conn.execute(q)]
 
     # ----------------------------------------------------------------- writer support
-    def lookup_ids(self, ids: Iterable[str]) -> dict[str, tuple[bytes, int]]:
-        """``message_id → (body_hash, log_index)`` for the stored ones among *ids*."""
-        ids = list(ids)
-        q = sa.select(messages.c.message_id, messages.c.body_hash, messages.c.log_index).where(
-            messages.c.message_id.in_(ids)
+    def lookup_ids(
+        self, pairs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[bytes, int]]:
+        """``(sender, message_id) → (body_hash, log_index)`` for the stored ones among *pairs*.
+
+        Message ids are scoped per sender: another sender's use of an id is neither a
+        conflict nor visible (one query on the ``(message_id, sender)`` unique index).
+        """
+        wanted = set(pairs)
+        ids = sorted({mid for _, mid in wanted})
+        m = messages
+        q = sa.select(m.c.sender, m.c.message_id, m.c.body_hash, m.c.log_index).where(
+            m.c.message_id.in_(ids)
         )
         with self.engine.connect() as conn:
-            return {r.message_id: (bytes(r.body_hash), r.log_index) for r in conn.execute(q)}
+            rows = conn.execute(q).all()
+        return {
+            (r.sender, r.message_id): (bytes(r.body_hash), r.log_index)
+            for r in rows
+            if (r.sender, r.message_id) in wanted
+        }
 
     def used_nonces(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """The ``(sender, nonce)`` pairs among *pairs* that are already stored (uses the
@@ -363,7 +471,8 @@ class Store:
         snapshot: the writer commits in log order, so every committed snapshot is a prefix of
         the log and the page's last index is a gap-free cursor. (Two statements could see two
         commits: own messages from a later one than the projections, and the cursor would
-        jump over projections committed in between.)
+        jump over projections committed in between.) Each record carries the exact leaf bytes
+        logged at its index, so the recipient can check the item against the log.
         """
         params = {"partner": partner, "after": after, "lim": limit}
         with self.engine.connect() as conn:
@@ -378,6 +487,7 @@ class Store:
                 json.loads(r.data),
                 bytes(r.signature) if r.level in ("L3", "own") else None,
                 bytes(r.salt) if r.salt is not None else None,
+                bytes(r.leaf),
             )
             for r in rows
         ]
@@ -400,6 +510,20 @@ class Store:
             return False
         return True
 
+    def latest_cosigned(self, min_cosigners: int) -> tuple[int, bytes] | None:
+        """``(size, root)`` of the largest tree at least *min_cosigners* witnesses cosigned."""
+        c = cosignatures
+        q = (
+            sa.select(c.c.tree_size, c.c.root_hash)
+            .group_by(c.c.tree_size, c.c.root_hash)
+            .having(sa.func.count() >= min_cosigners)
+            .order_by(c.c.tree_size.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return None if row is None else (int(row.tree_size), bytes(row.root_hash))
+
     def cosignatures(self, tree_size: int, root: bytes) -> list[Cosignature]:
         """Cosignatures of the checkpoint (*tree_size*, *root*), by witness name."""
         q = (
@@ -414,6 +538,17 @@ class Store:
             for r in rows
             if bytes(r.root_hash) == root
         ]
+
+
+class RebuildingReader:
+    """NodeReader of :meth:`Store.rebuilt_nodes` (used at startup only)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get_nodes(self, keys: Sequence[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
+        """The requested nodes, lost ones recomputed from their leaves."""
+        return self.store.rebuilt_nodes(keys)
 
 
 def body_hash(canonical: bytes) -> bytes:

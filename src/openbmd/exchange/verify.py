@@ -23,7 +23,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openbmd.errors import InputError
-from openbmd.exchange import merkle, note, signing
+from openbmd.exchange import merkle, note, partner_checks, received, signing
 from openbmd.exchange.client import (
     LogVerificationError,
     b64_field,
@@ -36,8 +36,20 @@ from openbmd.exchange.client import (
     request,
     session,
 )
+from openbmd.exchange.partner_checks import load_received
 
-__all__ = ["LogVerificationError", "VerifyReport", "read_inbox", "run_witness", "verify_log"]
+__all__ = [
+    "FUTURE_SKEW_S",
+    "LogVerificationError",
+    "VerifyReport",
+    "load_received",
+    "read_inbox",
+    "run_witness",
+    "verify_log",
+]
+
+FUTURE_SKEW_S = 300.0
+"""Clock difference tolerated for a checkpoint time in the future (s)."""
 
 
 @dataclass
@@ -54,6 +66,10 @@ class VerifyReport:
     key_fingerprint: str | None = None
     key_source: str | None = None  # "given", "pinned" or "first-use"
     cosigners: list[str] = field(default_factory=list)  # witnesses whose cosignature verified
+    partner: str | None = None  # whose view was checked
+    items_checked: int = 0  # view or received items checked against the log
+    items_pending: int = 0  # items beyond the verified checkpoint (checked by a later run)
+    checkpoint_time: int | None = None  # POSIX s: the log's timestamp (or the quorum's)
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,54 +160,223 @@ def _check_extends(
     return old_size
 
 
+def _resume(
+    state: Mapping[str, Any], partner: str | None
+) -> tuple[int, dict[merkle.NodeKey, bytes]]:
+    """Where this run starts reading entries, and the saved right edge of the tree there.
+
+    Incremental from the saved state when it holds the tree's right edge (and, for a view
+    check, the view was checked up to the same size); otherwise from the first entry.
+    """
+    if "tree_size" not in state or not isinstance(state.get("frontier"), list):
+        return 0, {}
+    size = int(state["tree_size"])
+    if partner is not None and state.get("view") != {"partner": partner, "size": size}:
+        return 0, {}
+    try:
+        frontier = {
+            (int(lv), int(ix)): b64_field(h, "saved frontier") for lv, ix, h in state["frontier"]
+        }
+    except (TypeError, ValueError):
+        raise InputError("state file: malformed 'frontier'") from None
+    return size, frontier
+
+
+def _check_root(
+    state: Mapping[str, Any],
+    cp: note.Checkpoint,
+    start: int,
+    frontier: Mapping[merkle.NodeKey, bytes],
+    leaves: list[bytes],
+) -> dict[merkle.NodeKey, bytes]:
+    """Check the checkpoint's root from the entries read; return the new right edge."""
+    hashes = [merkle.leaf_hash(e) for e in leaves]
+    nodes = merkle.append_leaves(start, hashes, merkle.MappingReader(frontier))
+    tree = dict(frontier) | {(lv, ix): h for lv, ix, h in nodes}
+    if start == 0:  # everything read: the naive oracle, independent of the node algebra
+        if merkle.root_from_leaves(hashes) != cp.root_hash:
+            raise LogVerificationError(f"root recomputed from {cp.size} entries differs")
+        old = int(state.get("tree_size", 0))
+        if old and merkle.root_from_leaves(hashes[:old]) != b64_field(
+            state["root_hash_b64"], "saved root"
+        ):
+            raise LogVerificationError("entries no longer match the saved checkpoint's root")
+    else:
+        if merkle.root_hash(start, merkle.MappingReader(frontier)) != b64_field(
+            state["root_hash_b64"], "saved root"
+        ):
+            raise InputError("state file: the saved frontier does not give the saved root")
+        if merkle.root_hash(cp.size, merkle.MappingReader(tree)) != cp.root_hash:
+            raise LogVerificationError(
+                f"root recomputed from the saved tree and {len(leaves)} new entries differs"
+            )
+    return {k: tree[k] for k in merkle.compact_range_keys(cp.size)}
+
+
+def _cosigners(
+    body: str, sigs: list[note.NoteSignature], witness_keys: Mapping[str, Ed25519PublicKey]
+) -> dict[str, int]:
+    """``{witness: cosignature time}`` for the witnesses among *witness_keys* whose
+    cosignature of *body* verifies (a line that claims a known witness's key and fails is an
+    error; unknown lines are ignored)."""
+    out: dict[str, int] = {}
+    for name, wkey in witness_keys.items():
+        wid = note.key_id(name, note.SIG_TYPE_COSIGNATURE, wkey)
+        for sig in (s for s in sigs if s.name == name and s.key_id == wid):
+            ok, ts = note.verify_cosignature(body, sig, name, wkey)
+            if not ok or ts is None:
+                raise LogVerificationError(f"cosignature by witness {name!r} does not verify")
+            out[name] = max(ts, out.get(name, ts))
+    return out
+
+
+def _log_time(body: str, sigs: list[note.NoteSignature], key: Ed25519PublicKey) -> int | None:
+    """The time the log's own timestamp line (type 0x04 by the log key) states, if any."""
+    for sig in sigs:
+        if sig.key_id == note.key_id(sig.name, note.SIG_TYPE_COSIGNATURE, key):
+            ok, ts = note.verify_cosignature(body, sig, sig.name, key)
+            if not ok or ts is None:
+                raise LogVerificationError("the log's timestamp signature does not verify")
+            return ts
+    return None
+
+
+def _check_time(
+    state: Mapping[str, Any], cp: note.Checkpoint, ts: int | None, max_age_s: float | None
+) -> None:
+    """The checkpoint's time: not in the future, not before a smaller saved tree's, and (with
+    *max_age_s*) recent — a centre that keeps showing an old tree withholds newer entries."""
+    now = time.time()
+    if ts is not None and ts > now + FUTURE_SKEW_S:
+        raise LogVerificationError(f"checkpoint time {ts} is in the future")
+    saved = state.get("checkpoint_time")
+    if (
+        ts is not None
+        and isinstance(saved, int)
+        and cp.size > int(state["tree_size"])
+        and ts < saved
+    ):
+        raise LogVerificationError(
+            f"a larger tree ({cp.size}) is stamped {saved - ts} s before the saved one"
+        )
+    if max_age_s is not None:
+        if ts is None:
+            raise LogVerificationError("--max-age: the checkpoint carries no time")
+        if now - ts > max_age_s:
+            raise LogVerificationError(
+                f"the checkpoint is {now - ts:.0f} s old (more than --max-age {max_age_s:g} s)"
+            )
+
+
 def verify_log(
     url: str,
     state_file: Path | str | None = None,
     log_public_key: Ed25519PublicKey | Path | str | None = None,
     *,
     witness_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    quorum: int = 0,
+    max_age_s: float | None = None,
+    partner: str | None = None,
+    partner_key: Ed25519PrivateKey | Path | str | None = None,
+    received_items: list[dict[str, Any]] | None = None,
     client: httpx.Client | None = None,
 ) -> VerifyReport:
     """Independently verify the log from its public endpoints; save state only on success.
 
     Checks: the checkpoint's signature by the log key (given, else pinned in *state_file*, else
-    trusted on first use from ``GET /v1/log/key`` and pinned); the root recomputed from every
-    entry with :func:`merkle.root_from_leaves`; against the saved checkpoint, both the served
-    consistency proof and the root of the first *saved size* entries; cosignatures of any of
-    *witness_keys* (a failing one is an error, unknown ones are ignored).
+    trusted on first use from ``GET /v1/log/key`` and pinned); the root, recomputed from every
+    entry (first run) or from the saved right edge of the tree and the new entries
+    (incremental); against the saved checkpoint, the served consistency proof; cosignatures of
+    any of *witness_keys* (a failing one is an error, unknown ones are ignored).
+
+    With *quorum* K > 0 the checkpoint verified (and saved) is the largest one the centre holds
+    K cosignatures for (``GET /v1/log/checkpoint/cosigned``), and at least K distinct
+    *witness_keys* must have validly cosigned it: a view shown to this verifier and to no
+    witness (a split view) fails.
+
+    The checkpoint's time (the log's own timestamp line, or with a quorum the K-th newest
+    cosignature) must not be in the future nor earlier than a smaller saved tree's; with
+    *max_age_s* it must be at most that old.
+
+    With *partner* and its *partner_key*, also what the partner is served: its view (signed
+    reads) from where the last run stopped, every item against the log entry at its index and
+    that entry's commitment, that no entry addressed to it is missing, and the sender's
+    signature on full-detail items under the sender's key — pinned on first use, and followed
+    afterwards only through rotations signed by the old key (an operator who swaps a partner's
+    key in the database is caught). *received_items*
+    (what the partner saved from its inbox or feed) are checked the same way.
     """
     path = Path(state_file) if state_file is not None else None
     state = _load_state(path)
-    report = VerifyReport(ok=False, url=url)
+    report = VerifyReport(ok=False, url=url, partner=partner)
     try:
+        if not 0 <= quorum <= len(witness_keys or {}):
+            raise InputError(
+                f"--quorum: {quorum} needs at least as many --witness-key (got "
+                f"{len(witness_keys or {})})",
+                field="quorum",
+            )
+        if partner is not None and partner_key is None:
+            raise InputError("--key-file: the partner's key is needed to read its view")
+        pkey = partner_key
+        if pkey is not None and not isinstance(pkey, Ed25519PrivateKey):
+            pkey = signing.load_private_key(pkey)
         with session(client) as http:
             key, report.key_source = _log_key(url, log_public_key, state, http)
             report.key_fingerprint = signing.key_fingerprint(key)
-            text = fetch_checkpoint(url, client=http)
+            text = fetch_checkpoint(url, min_cosigners=quorum, client=http)
             body, cp, sigs = _signed_checkpoint(text, key)
             report.origin, report.tree_size = cp.origin, cp.size
             report.root_hash_b64 = base64.b64encode(cp.root_hash).decode("ascii")
             report.previous_size = _check_extends(url, state, cp, http)
-            leaves = [merkle.leaf_hash(e) for e in fetch_entries(url, 0, cp.size, client=http)]
-        report.entries_checked = len(leaves)
-        if merkle.root_from_leaves(leaves) != cp.root_hash:
-            raise LogVerificationError(f"root recomputed from {cp.size} entries differs")
-        if report.previous_size is not None:
-            old_root = b64_field(state["root_hash_b64"], "saved root")
-            if merkle.root_from_leaves(leaves[: report.previous_size]) != old_root:
-                raise LogVerificationError("entries no longer match the saved checkpoint's root")
-        for name, wkey in (witness_keys or {}).items():
-            wid = note.key_id(name, note.SIG_TYPE_COSIGNATURE, wkey)
-            for sig in (s for s in sigs if s.name == name and s.key_id == wid):
-                if not note.verify_cosignature(body, sig, name, wkey)[0]:
-                    raise LogVerificationError(f"cosignature by witness {name!r} does not verify")
-                report.cosigners.append(name)
+            start, frontier = _resume(state, partner)
+            leaves = fetch_entries(url, start, cp.size, client=http)
+            frontier = _check_root(state, cp, start, frontier, leaves)
+            report.entries_checked = len(leaves)
+            keys = partner_checks.partner_keys(url, state, http) if partner is not None else {}
+            tree = partner_checks.Verified(url, cp, start, leaves, http)
+            if partner is not None and pkey is not None:
+                signed = partner_checks.check_agreements(tree, partner, pkey, keys, state)
+                report.items_checked, report.items_pending = partner_checks.check_view(
+                    tree, partner, pkey, keys
+                )
+            if received_items is not None:
+                if partner is None:
+                    raise InputError("--partner: needed to check received items")
+                checked, pending = partner_checks.check_items(tree, received_items, partner, keys)
+                report.items_checked += checked
+                report.items_pending += pending
+        cosigned = _cosigners(body, sigs, witness_keys or {})
+        report.cosigners = list(cosigned)
+        if len(report.cosigners) < quorum:
+            raise LogVerificationError(
+                f"only {len(report.cosigners)} of the required {quorum} witnesses "
+                f"({', '.join(sorted(witness_keys or {}))}) cosigned the checkpoint"
+            )
+        # with a quorum, the checkpoint is as recent as its quorum-th newest cosignature
+        stamps = sorted(cosigned.values(), reverse=True)
+        log_time = _log_time(body, sigs, key)
+        report.checkpoint_time = stamps[quorum - 1] if quorum else log_time
+        _check_time(state, cp, report.checkpoint_time, max_age_s)
     except (LogVerificationError, InputError) as exc:
         report.reason = str(exc)
         return report
     report.ok = True
     if path is not None:
-        _save_state(path, _state_of(url, cp, text, key))
+        extra: dict[str, Any] = {
+            "frontier": [
+                [lv, ix, base64.b64encode(h).decode("ascii")] for (lv, ix), h in frontier.items()
+            ]
+        }
+        if partner is not None:
+            extra["view"] = {"partner": partner, "size": cp.size}
+            extra["partner_keys"] = keys
+            extra["agreement_digests"] = sorted(signed)
+        elif isinstance(state.get("partner_keys"), dict):  # pins survive a log-only run
+            extra["partner_keys"] = state["partner_keys"]
+        if report.checkpoint_time is not None:
+            extra["checkpoint_time"] = report.checkpoint_time
+        _save_state(path, _state_of(url, cp, text, key, **extra))
     return report
 
 
@@ -254,7 +439,10 @@ def read_inbox(
     list[dict[str, Any]]
         The ``ViewItem`` documents, each with ``signature_ok``: True when the sender's
         Ed25519 signature over the RFC 8785 form of the message verifies, False when it does
-        not (or the sender is unknown), None for a projected item (it carries no signature).
+        not (or the sender is unknown), None for a projected item (it carries no signature);
+        and ``entry_ok``: whether the log entry the item carries commits to it
+        (:func:`received.item_problem`; ``verify --partner`` also proves that entry is in the
+        log).
     """
     if not isinstance(private_key, Ed25519PrivateKey):
         private_key = signing.load_private_key(private_key)
@@ -262,21 +450,6 @@ def read_inbox(
         items = fetch_view(url, partner, private_key, after, client=http)
         keys = fetch_partner_keys(url, client=http) if items else {}
     for item in items:
-        item["signature_ok"] = _sender_signature_ok(item, keys)
+        item["signature_ok"] = partner_checks.sender_signature_ok(item, keys)
+        item["entry_ok"] = received.item_problem(item, partner) is None
     return items
-
-
-def _sender_signature_ok(
-    item: Mapping[str, Any], keys: Mapping[str, Ed25519PublicKey]
-) -> bool | None:
-    sig = item.get("signature")
-    if sig is None:
-        return None
-    key = keys.get(str(item.get("sender")))
-    message = item.get("message")
-    if key is None or not isinstance(message, dict) or not isinstance(sig, str):
-        return False
-    try:
-        return signing.verify(key, signing.canonical_json(message), base64.b64decode(sig))
-    except (InputError, ValueError):
-        return False

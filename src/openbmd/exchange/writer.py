@@ -71,7 +71,7 @@ class Writer:
         """Load the log's right edge and the last sequence numbers (blocking)."""
         self.size = self.store.tree_size()
         keys = merkle.compact_range_keys(self.size)
-        self.frontier = dict(self.store.get_nodes(keys))
+        self.frontier = self.store.rebuilt_nodes(keys)  # a lost node is logged, not fatal
         self.root = merkle.root_hash(self.size, merkle.MappingReader(self.frontier))
         self.head = (self.size, self.root)
         self.last_seq = self.store.last_seqs()
@@ -143,9 +143,10 @@ class Writer:
         """Check, build and commit one batch (runs in the writer thread)."""
         store = self.store
         agreements = self._agreements()
-        known = store.lookup_ids({s.message_id for s in subs})
+        known = store.lookup_ids({(s.sender, s.message_id) for s in subs})
         used = self._used_nonces({(s.sender, s.nonce) for s in subs})
         seqs: dict[str, int] = {}
+        digests: dict[str, bytes] = {}
         outcomes: list[Outcome] = []
         msg_rows: list[dict[str, Any]] = []
         leaf_rows: list[dict[str, Any]] = []
@@ -153,7 +154,7 @@ class Writer:
         leaf_hashes: list[bytes] = []
         size = self.size
         for s in subs:
-            prev = known.get(s.message_id)
+            prev = known.get((s.sender, s.message_id))
             if prev is not None:
                 if prev[0] == s.body_hash:
                     outcomes.append(Outcome(index=prev[1], created=False))
@@ -185,7 +186,10 @@ class Writer:
                         "salt": salt,
                     }
                 )
-            leaf = leaf_record(s.message, s.body_hash, s.received_at, hashes)
+            name = s.message["agreement"]
+            if name not in digests:  # once per agreement and batch
+                digests[name] = agreements[name].digest()
+            leaf = leaf_record(s.message, s.body_hash, s.received_at, hashes, digests[name])
             leaf_rows.append({"idx": index, "leaf": leaf})
             leaf_hashes.append(merkle.leaf_hash(leaf))
             msg_rows.append(
@@ -202,7 +206,7 @@ class Writer:
                     "received_at": s.received_at,
                 }
             )
-            known[s.message_id] = (s.body_hash, index)
+            known[(s.sender, s.message_id)] = (s.body_hash, index)
             used.add((s.sender, s.nonce))
             seqs[s.sender] = s.seq
             outcomes.append(Outcome(index=index, created=True))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -22,6 +23,7 @@ from openbmd.exchange.schemas import (
 )
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
+T = TypeVar("T")
 
 TEXT: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/plain": {"schema": {"type": "string"}}}}
@@ -38,9 +40,33 @@ def _b64(h: bytes) -> str:
 
 @router.get("/checkpoint", response_class=PlainTextResponse, responses=TEXT)
 async def checkpoint(request: Request) -> PlainTextResponse:
-    """The latest C2SP checkpoint signed by the centre, plus stored witness cosignatures."""
+    """The latest C2SP checkpoint signed by the centre, with the centre's timestamp line (a
+    type-0x04 signature by its own key: when it first signed this tree) and stored witness
+    cosignatures."""
     centre = get_centre(request)
-    size, root, body, line = centre.checkpoint_body_and_signature()
+    size, root, body, lines = centre.checkpoint_body_and_signature()
+    cosigs = await run_in_threadpool(centre.store.cosignatures, size, root)
+    text = note.assemble_note(body, [*lines, *(c.line for c in cosigs)])
+    return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/checkpoint/cosigned",
+    response_class=PlainTextResponse,
+    responses=TEXT | {404: {"description": "No checkpoint has that many cosignatures"}},
+)
+async def cosigned_checkpoint(
+    request: Request,
+    min_cosigners: Annotated[int, Query(ge=1, le=100, description="least cosignatures")] = 1,
+) -> PlainTextResponse:
+    """The largest checkpoint at least *min_cosigners* witnesses cosigned, signed by the centre
+    and carrying every stored cosignature of it (what a verifier with a witness quorum checks)."""
+    centre = get_centre(request)
+    found = await run_in_threadpool(centre.store.latest_cosigned, min_cosigners)
+    if found is None:
+        raise Problem("not-found", f"no checkpoint has {min_cosigners} cosignatures yet")
+    size, root = found
+    body, line = centre.sign_checkpoint(size, root)
     cosigs = await run_in_threadpool(centre.store.cosignatures, size, root)
     text = note.assemble_note(body, [line, *(c.line for c in cosigs)])
     return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
@@ -65,6 +91,16 @@ async def entries(request: Request, start: Index, end: Index) -> dict[str, Any]:
     return {"entries": [{"index": i, "leaf_b64": _b64(leaf)} for i, leaf in rows]}
 
 
+async def _nodes(fn: Callable[..., T], *args: Any) -> T:
+    """Run a Merkle computation over the store in a thread; a lost node is a named 503."""
+    try:
+        return await run_in_threadpool(fn, *args)
+    except LookupError as exc:
+        raise Problem(
+            "log-damaged", f"{exc}; the operator must run `openbmd exchange audit`"
+        ) from None
+
+
 def _check_size(name: str, value: int, size: int) -> None:
     if value > size:
         raise Problem("invalid-field", f"{name}: {value} exceeds the current tree size {size}")
@@ -77,7 +113,7 @@ async def inclusion(request: Request, index: Index, tree_size: Index) -> dict[st
     _check_size("tree_size", tree_size, centre.size)
     if index >= tree_size:
         raise Problem("invalid-field", f"index: {index} is not below tree_size {tree_size}")
-    proof = await run_in_threadpool(merkle.inclusion_proof, index, tree_size, centre.store)
+    proof = await _nodes(merkle.inclusion_proof, index, tree_size, centre.store)
     return {"index": index, "tree_size": tree_size, "hashes_b64": [_b64(h) for h in proof]}
 
 
@@ -88,7 +124,7 @@ async def consistency(request: Request, first: Index, second: Index) -> dict[str
     _check_size("second", second, centre.size)
     if first > second:
         raise Problem("invalid-field", f"first: {first} exceeds second {second}")
-    proof = await run_in_threadpool(merkle.consistency_proof, first, second, centre.store)
+    proof = await _nodes(merkle.consistency_proof, first, second, centre.store)
     return {"first": first, "second": second, "hashes_b64": [_b64(h) for h in proof]}
 
 
@@ -141,7 +177,7 @@ async def add_cosignature(request: Request) -> dict[str, Any]:
         raise Problem("bad-cosignature", f"origin: {cp.origin!r} is not this log")
     if cp.size > centre.size:
         raise Problem("bad-cosignature", f"size: {cp.size} exceeds the tree size {centre.size}")
-    root = await run_in_threadpool(merkle.root_hash, cp.size, centre.store)
+    root = await _nodes(merkle.root_hash, cp.size, centre.store)
     if root != cp.root_hash or cp.extensions:
         raise Problem("bad-cosignature", "the checkpoint is not one this log issued")
     wkey = centre.cached_partner_key(sig.name) or await run_in_threadpool(

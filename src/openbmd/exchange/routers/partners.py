@@ -13,9 +13,15 @@ router = APIRouter(prefix="/v1/partners", tags=["partners"])
 
 @router.get("", response_model=list[PartnerOut])
 async def list_partners(request: Request) -> list[PartnerOut]:
-    """Every registered partner with its Ed25519 public key and fingerprint."""
+    """Every registered partner with its Ed25519 public key, fingerprint and the rotations
+    (each signed by the key it replaced) that led to it."""
     partners = await run_in_threadpool(get_centre(request).store.partners)
     return [
-        PartnerOut(name=p.name, fingerprint=p.fingerprint, public_key_pem=p.public_key_pem)
+        PartnerOut(
+            name=p.name,
+            fingerprint=p.fingerprint,
+            public_key_pem=p.public_key_pem,
+            rotations=[{k: str(v) for k, v in r.items()} for r in p.rotations],
+        )
         for p in partners
     ]
