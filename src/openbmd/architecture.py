@@ -306,7 +306,7 @@ class Architecture:
         d = self.rules.decision_delay
         return battery.interceptor.decision_delay if d is None else d
 
-    def with_overrides(self, **kw: float) -> Architecture:
+    def with_overrides(self, **kw: float | None) -> Architecture:
         """The same architecture with parameters replaced (a pure function, for sweeps and
         Monte Carlo draws). SI values; ``None`` leaves a parameter as it is.
 
@@ -316,28 +316,29 @@ class Architecture:
         ``rcs`` [m²] of every radar; ``decision_delay`` [s] (the rules'); ``exchange_latency``
         [s]. Raises :class:`InputError` naming the field for an unknown key or a bad value.
         """
-        kw = {k: v for k, v in kw.items() if v is not None}
-        unknown = sorted(set(kw) - set(OVERRIDES))
+        given = {k: float(v) for k, v in kw.items() if v is not None}
+        unknown = sorted(set(given) - set(OVERRIDES))
         if unknown:
             raise InputError(
                 field=unknown[0], message=f"not an override; valid: {', '.join(OVERRIDES)}"
             )
         arch = self
-        rcs = kw.pop("rcs", None)
+        rcs = given.pop("rcs", None)
         if rcs is not None:
             sens = tuple(
                 s if isinstance(s.sensor, SpaceIR) else replace(s, rcs=float(rcs))
                 for s in arch.sensors
             )
             arch = replace(arch, sensors=sens)
-        delay = kw.pop("decision_delay", None)
+        delay = given.pop("decision_delay", None)
         if delay is not None:
             arch = replace(arch, rules=replace(arch.rules, decision_delay=float(delay)))
-        latency = kw.pop("exchange_latency", None)
+        latency = given.pop("exchange_latency", None)
         if latency is not None:
             arch = replace(arch, exchange_latency=float(latency))
-        if kw:
-            arch = replace(arch, batteries=tuple(b.with_overrides(**kw) for b in arch.batteries))
+        if given:
+            bats = tuple(b.with_overrides(**given) for b in arch.batteries)
+            arch = replace(arch, batteries=bats)
         return arch
 
     def with_burnout_speed(self, speed: float) -> Architecture:

@@ -240,7 +240,7 @@ def engage(
     q = fan.query(sample.r_ecef[pre])
     closing, crossing = _relative(sample.r_ecef[pre], sample.v_ecef[pre], q.v_ecef)
     coast = q.time - q.cutoff
-    kvq = _kill_vehicle(track, kv, rows, t[cols], coast, closing)
+    kvq = _kill_vehicle(track, kv, rows, t[cols], t[cols] - q.time, coast, closing)
     with np.errstate(invalid="ignore"):
         stages = [
             np.isfinite(q.time) & (q.ground_range <= icp.max_range) & (coast <= kv.kv_endurance),
@@ -320,6 +320,7 @@ def _kill_vehicle(
     kv: Interceptor,
     rows: NDArray[np.intp],
     t_int: FloatArray,
+    t_launch: FloatArray,
     coast: FloatArray,
     closing: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -329,7 +330,7 @@ def _kill_vehicle(
             t_go = np.minimum(kv.seeker_range / closing, np.maximum(coast, 0.0))
         zero = np.zeros(np.shape(t_int))
         return zero, zero, t_go, zero
-    return divert_check(track, rows, t_int, coast, closing, kv.seeker_range)
+    return divert_check(track, rows, t_int, t_launch, coast, closing, kv.seeker_range)
 
 
 def _intercept_at(
@@ -366,7 +367,7 @@ def _intercept_at(
     q = fan.query(r)
     closing, angle = _relative(r, v, q.v_ecef)
     pip_c, pip_a, t_go, dv = _kill_vehicle(
-        track, kv or fan.interceptor, rows, tstar, q.time - q.cutoff, closing
+        track, kv or fan.interceptor, rows, tstar, tstar - q.time, q.time - q.cutoff, closing
     )
     has = has & np.isfinite(q.time)
 
@@ -485,8 +486,8 @@ def engage_architecture(
         architecture.latencies(),
         [s.role == "fire-control" for s in sens],
         start,
-        commit,
         cue_sensor,
+        burnout_time,
     )
     res: list[Engagement] = []
     for b, fan in zip(bats, fans, strict=True):  # loop over batteries only

@@ -15,12 +15,16 @@ sensors' actual looks, vectorised over threats and times:
   Its prediction variance at time ``t`` is ``(S2 − 2 t S1 + t² S0) / (S0 S2 − S1²)`` with
   ``Sk = Σ w t^k`` over the looks, ``w = 1/σ²`` (textbook regression; e.g. Bar-Shalom,
   Li & Kirubarajan, *Estimation with Applications to Tracking and Navigation*, 2001, §3).
-* **PIP error at commit**: the commit basis alone (the sensor whose data allowed the commit:
-  its looks from its track start until the data that reached the shooter at commit),
-  predicted to the intercept time. **At acquisition**: in-flight target updates from every
-  fire-control sensor (looks from its track start, arrived by the acquisition time after
-  their latency; a lost track stops improving) and the commit basis, whichever is better.
-  The PIP error quoted is the 95 % radius of the 2-D miss, ``K95 σ`` with
+* **Only ballistic looks count**: a look at a threat that is still thrusting says nothing of
+  its free-flight path, so looks before the threat's burnout are left out (a cue during boost
+  has no midcourse state yet).
+* **PIP error at commit** (the fire solution the interceptor is launched on): the commit basis
+  alone — the sensor whose data allowed the commit — with its looks from its track start that
+  reached the shooter by the launch, predicted to the intercept time. **At acquisition**:
+  in-flight target updates from every fire-control sensor (looks from its track start,
+  arrived by the acquisition time after their latency; a lost track stops improving) and the
+  commit basis, whichever is better. Early-warning radars do not update the kill vehicle in
+  flight. The PIP error quoted is the 95 % radius of the 2-D miss, ``K95 σ`` with
   ``K95 = sqrt(−2 ln 0.05) ≈ 2.45`` (a circular Gaussian in the miss plane).
 * **Divert** (:func:`divert_check`): ``t_go = min(R_acq / V_close, coast)`` (the seeker is
   live from thrust cut-off); Δv = the midcourse correction of the improvement from in-flight
@@ -84,9 +88,10 @@ def fit_variance(sums: FloatArray, t: ArrayLike) -> FloatArray:
 class TrackInfo:
     """What the chain knows of N threats sampled at times ``t`` (T,) (module docstring).
 
-    ``commit`` (N, 3): line-fit sums of the commit basis; ``fire_control`` (N, T, 3):
-    cumulative sums of every fire-control look that has reached the shooter by ``t[j]``;
-    ``first_update`` (N,): first arrival of fire-control data [s] (``inf``: none).
+    ``commit`` and ``fire_control`` (N, T, 3): cumulative line-fit sums ``(S0, S1, S2)`` of
+    the looks of the commit basis, and of every fire-control sensor, that have reached the
+    shooter by ``t[j]``; ``first_update`` (N,): first arrival of fire-control data [s]
+    (``inf``: none).
     """
 
     t: FloatArray
@@ -105,8 +110,8 @@ def track_info(
     latency: ArrayLike,
     fire_control: ArrayLike,
     track_start: ArrayLike,
-    commit: ArrayLike,
     commit_sensor: ArrayLike,
+    burnout_time: ArrayLike,
 ) -> TrackInfo:
     """Line-fit information of N threats from the looks of S sensors.
 
@@ -122,61 +127,68 @@ def track_info(
         Sensors whose tracks update the kill vehicle in flight.
     track_start : array_like, (N, S)
         Time each sensor's track starts [s] (looks before do not count; NaN: never).
-    commit : array_like, (N,)
-        Commit time [s] (NaN: never).
     commit_sensor : array_like of int, (N,)
         Sensor whose data allowed the commit (−1: none).
+    burnout_time : array_like, (N,)
+        Threat burnout [s]: looks before it do not count.
     """
     tt = np.asarray(t, dtype=float)
     lat = np.asarray(latency, dtype=float)
     fc = np.asarray(fire_control, dtype=bool)
     start = np.asarray(track_start, dtype=float)
-    c = np.asarray(commit, dtype=float)
     who = np.asarray(commit_sensor)
-    n = c.shape[0]
-    csum = np.zeros((n, 3))
-    acc = np.zeros((n, tt.size, 3))
+    n = who.shape[0]
+    bo = np.broadcast_to(np.asarray(burnout_time, dtype=float), (n,))
+    com = np.zeros((n, tt.size, 3))
+    upd = np.zeros((n, tt.size, 3))
     for k, w in enumerate(weights):  # loop over sensors only
-        with np.errstate(invalid="ignore"):
-            live = tt[None, :] >= start[:, k, None]  # NaN start: never
-            use = live & (tt[None, :] + lat[k] <= c[:, None]) & (who == k)[:, None]
+        with np.errstate(invalid="ignore"):  # NaN start: never
+            live = tt[None, :] >= np.fmax(start[:, k], bo)[:, None]
         s = _sums(np.where(live, w, 0.0), tt[None, :])
-        csum += np.where(use[..., None], s, 0.0).sum(axis=1)
+        # a look at t[i] reaches the shooter at t[i] + latency: the column of its arrival
+        col = np.searchsorted(tt, tt + lat[k] - 1e-9)
+        keep = col < tt.size
+        mine = np.nonzero(who == k)[0]
+        if mine.size:
+            np.add.at(com, (mine[:, None], col[keep][None, :]), s[mine][:, keep])
         if fc[k]:
-            # a look at t[i] reaches the shooter at t[i] + latency: column of its arrival
-            col = np.searchsorted(tt, tt + lat[k] - 1e-9)
-            keep = col < tt.size
-            np.add.at(acc, (slice(None), col[keep]), s[:, keep])  # type: ignore[arg-type]
-    cum = np.cumsum(acc, axis=1)
-    has = cum[..., 0] > 0.0
+            np.add.at(upd, (slice(None), col[keep]), s[:, keep])  # type: ignore[arg-type]
+    com = np.cumsum(com, axis=1)
+    upd = np.cumsum(upd, axis=1)
+    has = upd[..., 0] > 0.0
     first = np.where(has.any(axis=1), tt[np.argmax(has, axis=1)], np.inf)
-    return TrackInfo(tt, csum, cum, first)
+    return TrackInfo(tt, com, upd, first)
+
+
+def _gather(cum: FloatArray, t: FloatArray, rows: NDArray[np.intp], when: FloatArray) -> FloatArray:
+    """Sums of the data arrived by ``when`` (same shape as ``rows``), (..., 3)."""
+    j = np.searchsorted(t, when, side="right") - 1
+    return np.where((j >= 0)[..., None], cum[rows, np.maximum(j, 0)], 0.0)
 
 
 def divert_check(
     info: TrackInfo,
     rows: ArrayLike,
     t_int: ArrayLike,
+    t_launch: ArrayLike,
     coast: ArrayLike,
     closing: ArrayLike,
     seeker_range: float,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """PIP errors and divert Δv of intercepts of threats ``rows`` at times ``t_int`` [s].
 
-    ``coast`` [s] is the kill vehicle's flight from thrust cut-off to the intercept and
-    ``closing`` [m/s] the closing speed; all of one shape. Returns ``(pip_commit, pip_acq,
-    t_go, dv)`` — 95 % miss radii [m], seeker time-to-go [s] and the divert needed [m/s]
-    (``inf``: the PIP error is unbounded).
+    ``t_launch`` [s] is the interceptor launch, ``coast`` [s] the kill vehicle's flight from
+    thrust cut-off to the intercept and ``closing`` [m/s] the closing speed; all of one shape.
+    Returns ``(pip_commit, pip_acq, t_go, dv)`` — 95 % miss radii [m], seeker time-to-go [s]
+    and the divert needed [m/s] (``inf``: the PIP error is unbounded).
     """
     r = np.asarray(rows, dtype=np.intp)
     ti = np.asarray(t_int, dtype=float)
     cst = np.asarray(coast, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         t_go = np.minimum(seeker_range / np.asarray(closing, dtype=float), np.maximum(cst, 0.0))
-        t_acq = ti - t_go
-        j = np.searchsorted(info.t, t_acq, side="right") - 1
-        fc = np.where((j >= 0)[..., None], info.fire_control[r, np.maximum(j, 0)], 0.0)
-        var_c = fit_variance(info.commit[r], ti)
+        var_c = fit_variance(_gather(info.commit, info.t, r, np.asarray(t_launch, float)), ti)
+        fc = _gather(info.fire_control, info.t, r, ti - t_go)
         var_a = np.fmin(var_c, fit_variance(fc, ti))
         pip_c, pip_a = K95 * np.sqrt(var_c), K95 * np.sqrt(var_a)
         t_upd = np.maximum(ti - cst, info.first_update[r])

@@ -227,3 +227,23 @@ def test_inventory_caps_the_shots():
     one = replace(a, batteries=(replace(a.batteries[0], inventory=1),))
     res = engage_architecture(smp, one, burnout_time=tr.events.burnout_time)
     assert res.feasible.any() and res.shots.max() == 1
+
+
+def test_with_overrides_is_pure_and_names_its_fields():
+    a = architecture("third-site-2007")
+    b = a.with_overrides(
+        burnout_speed=8300.0, divert=400.0, min_closing_speed=4e3, rcs=0.02,
+        decision_delay=90.0, exchange_latency=12.0, seeker_range=None,
+    )  # fmt: skip
+    assert a == architecture("third-site-2007")  # unchanged
+    icp = b.batteries[0].interceptor
+    assert (icp.burnout_speed, icp.divert, icp.min_closing_speed) == (8300.0, 400.0, 4e3)
+    assert icp.seeker_range == a.batteries[0].interceptor.seeker_range
+    assert {s.rcs for s in b.sensors if s.name != "SpaceIR"} == {0.02}
+    assert b.rules.decision_delay == 90.0 and b.exchange_latency == 12.0
+    with pytest.raises(InputError) as err:
+        a.with_overrides(warp=1.0)
+    assert err.value.field == "warp"
+    with pytest.raises(InputError) as err:
+        a.with_overrides(max_crossing_angle=4.0)
+    assert err.value.field == "interceptor.max_crossing_angle"

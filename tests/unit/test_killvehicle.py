@@ -38,16 +38,19 @@ def test_divert_closed_form_and_in_flight_updates():
     t = np.arange(0.0, 1000.0, 2.0)
     n = 2
     w = np.zeros((n, t.size))
-    w[:, (t >= 100) & (t <= 160)] = 1.0 / 1e4**2  # commit basis: 10 km per look, 60 s arc
+    w[:, (t >= 100) & (t <= 160)] = 1.0 / 1e4**2  # commit basis: 10 km per look
     wfc = np.zeros((n, t.size))
     wfc[1, (t >= 300) & (t <= 700)] = 1.0 / 300.0**2  # threat 1: a fire-control track
-    info = track_info(
-        t, [w, wfc], [0.0, 0.0], [False, True], np.full((n, 2), 100.0), [160.0, 160.0], [0, 0]
-    )
+    info = track_info(t, [w, wfc], [0.0, 0.0], [False, True], np.full((n, 2), 100.0), [0, 0], 0.0)
     closing, seeker, t_int, coast = 6e3, 600e3, 800.0, 500.0
-    pc, pa, tgo, dv = divert_check(info, [0, 1], [t_int] * 2, [coast] * 2, [closing] * 2, seeker)
+    pc, pa, tgo, dv = divert_check(
+        info, [0, 1], [t_int] * 2, [160.0] * 2, [coast] * 2, [closing] * 2, seeker
+    )
     assert tgo == pytest.approx([100.0, 100.0])
-    expect = K95 * math.sqrt(fit_variance(info.commit[0], t_int))
+    # the fire solution: the commit basis's looks up to the launch (100-160 s)
+    sel = (t >= 100) & (t <= 160)
+    sums = np.array([w[0, sel].sum(), (w[0, sel] * t[sel]).sum(), (w[0, sel] * t[sel] ** 2).sum()])
+    expect = K95 * math.sqrt(fit_variance(sums, t_int))
     assert pc == pytest.approx([expect, expect])
     assert pa[0] == pytest.approx(pc[0]) and dv[0] == pytest.approx(pc[0] / 100.0)
     assert pa[1] < 0.05 * pc[1]
@@ -56,8 +59,15 @@ def test_divert_closed_form_and_in_flight_updates():
     assert dv[1] == pytest.approx(mid + pa[1] / 100.0)
     assert dv[1] < dv[0]
     # a late seeker (short coast) caps the time-to-go at the coast
-    _, _, tgo2, _ = divert_check(info, [0], [t_int], [40.0], [closing], seeker)
+    _, _, tgo2, _ = divert_check(info, [0], [t_int], [160.0], [40.0], [closing], seeker)
     assert tgo2[0] == pytest.approx(40.0)
+    # looks while the threat still thrusts do not count: burnout at 150 s leaves 5 looks
+    late = track_info(t, [w], [0.0], [False], np.full((n, 1), 100.0), [0, 0], 150.0)
+    pc2, *_ = divert_check(late, [0], [t_int], [160.0], [coast], [closing], seeker)
+    assert pc2[0] > 2.0 * pc[0]
+    # a launch on the first look alone: no state, no fire solution
+    pc3, _, _, dv3 = divert_check(info, [0], [t_int], [100.0], [coast], [closing], seeker)
+    assert pc3[0] == np.inf and dv3[0] == np.inf
 
 
 def test_catalogue_has_every_limit_with_a_range():
@@ -103,9 +113,8 @@ def test_rules_shrink_the_feasible_set_in_reason_order():
     assert {REASONS[k] for k in never.reason} == {"never tracked"}
     # a PIP error no divert can remove
     t = np.asarray(smp.t)
-    info = TrackInfo(
-        t, np.zeros((l0.size, 3)), np.zeros((l0.size, t.size, 3)), np.full(l0.size, np.inf)
-    )
+    zero = np.zeros((l0.size, t.size, 3))
+    info = TrackInfo(t, zero, zero, np.full(l0.size, np.inf))
     blind = engage(smp, tr.events.burnout_time, fan, l0, track=info, limits=free)
     assert not blind.feasible.any()
     assert {REASONS[k] for k in blind.reason[ref.feasible]} == {"PIP error too large"}
