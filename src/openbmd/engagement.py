@@ -155,6 +155,11 @@ def _commit(
     return _nanmin(cand), idx.astype(np.intp), np.where(fc, start, det)
 
 
+def _may_commit(role: str, rule: str) -> bool:
+    """Whether a sensor of ``role`` may commit a launch under the commit ``rule``."""
+    return role == "fire-control" or (role == "early-warning" and rule == "early-warning")
+
+
 def _nanmin(x: FloatArray) -> FloatArray:
     if x.shape[-1] == 0:
         return np.full(x.shape[:-1], np.nan)
@@ -486,7 +491,7 @@ def engage_architecture(
         architecture.latencies(),
         [s.role == "fire-control" for s in sens],
         start,
-        cue_sensor,
+        [_may_commit(s.role, architecture.rules.commit) for s in sens],
         burnout_time,
     )
     res: list[Engagement] = []

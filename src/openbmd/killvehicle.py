@@ -18,21 +18,24 @@ sensors' actual looks, vectorised over threats and times:
 * **Only ballistic looks count**: a look at a threat that is still thrusting says nothing of
   its free-flight path, so looks before the threat's burnout are left out (a cue during boost
   has no midcourse state yet).
-* **PIP error at commit** (the fire solution the interceptor is launched on): the commit basis
-  alone — the sensor whose data allowed the commit — with its looks from its track start that
-  reached the shooter by the launch, predicted to the intercept time. **At acquisition**:
-  in-flight target updates from every fire-control sensor (looks from its track start,
-  arrived by the acquisition time after their latency; a lost track stops improving) and the
-  commit basis, whichever is better. Early-warning radars do not update the kill vehicle in
-  flight. The PIP error quoted is the 95 % radius of the 2-D miss, ``K95 σ`` with
-  ``K95 = sqrt(−2 ln 0.05) ≈ 2.45`` (a circular Gaussian in the miss plane).
+* **PIP error at commit** (the fire solution the interceptor is launched on): the fused
+  line fit of every sensor whose data may commit a launch under the rules (fire-control
+  tracks; early-warning radars too when the rules let an early-warning cue commit), with the
+  looks from each one's track start that reached the shooter by the launch, predicted to the
+  intercept time. Fusion adds the information sums, so a rule that lets more sensors commit
+  never worsens the fire solution. **At acquisition**: in-flight target updates from every
+  fire-control sensor (looks arrived by the acquisition time after their latency; a lost
+  track stops improving) or the fire solution, whichever is better. Early-warning radars do
+  not update the kill vehicle in flight. The PIP error quoted is the 95 % radius of the 2-D
+  miss, ``K95 σ`` with ``K95 = sqrt(−2 ln 0.05) ≈ 2.45`` (a circular Gaussian in the miss
+  plane).
 * **Divert** (:func:`divert_check`): ``t_go = min(R_acq / V_close, coast)`` (the seeker is
   live from thrust cut-off); Δv = the midcourse correction of the improvement from in-flight
   updates, ``(PIP_commit − PIP_acq) / (t_int − t_update)``, plus the terminal
   ``PIP_acq / t_go``; feasible if Δv ≤ the divert budget.
 
 Which way it leans: the line fit ignores radar biases and registration errors and the fused
-use of several early-warning radars (it takes the committing sensor alone), and the 95 %
+of measurement axes between sensors (fusion adds per-axis information), and the 95 %
 miss radius is a single number where a Monte Carlo would draw the miss; ignoring
 discrimination favours the defence.
 """
@@ -89,8 +92,8 @@ class TrackInfo:
     """What the chain knows of N threats sampled at times ``t`` (T,) (module docstring).
 
     ``commit`` and ``fire_control`` (N, T, 3): cumulative line-fit sums ``(S0, S1, S2)`` of
-    the looks of the commit basis, and of every fire-control sensor, that have reached the
-    shooter by ``t[j]``; ``first_update`` (N,): first arrival of fire-control data [s]
+    the looks of the sensors that may commit, and of the fire-control sensors, that have
+    reached the shooter by ``t[j]``; ``first_update`` (N,): first arrival of fire-control data [s]
     (``inf``: none).
     """
 
@@ -110,7 +113,7 @@ def track_info(
     latency: ArrayLike,
     fire_control: ArrayLike,
     track_start: ArrayLike,
-    commit_sensor: ArrayLike,
+    may_commit: ArrayLike,
     burnout_time: ArrayLike,
 ) -> TrackInfo:
     """Line-fit information of N threats from the looks of S sensors.
@@ -127,8 +130,8 @@ def track_info(
         Sensors whose tracks update the kill vehicle in flight.
     track_start : array_like, (N, S)
         Time each sensor's track starts [s] (looks before do not count; NaN: never).
-    commit_sensor : array_like of int, (N,)
-        Sensor whose data allowed the commit (−1: none).
+    may_commit : array_like of bool, (S,)
+        Sensors whose data may commit a launch under the rules (the fire solution).
     burnout_time : array_like, (N,)
         Threat burnout [s]: looks before it do not count.
     """
@@ -136,8 +139,8 @@ def track_info(
     lat = np.asarray(latency, dtype=float)
     fc = np.asarray(fire_control, dtype=bool)
     start = np.asarray(track_start, dtype=float)
-    who = np.asarray(commit_sensor)
-    n = who.shape[0]
+    may = np.asarray(may_commit, dtype=bool)
+    n = start.shape[0]
     bo = np.broadcast_to(np.asarray(burnout_time, dtype=float), (n,))
     com = np.zeros((n, tt.size, 3))
     upd = np.zeros((n, tt.size, 3))
@@ -148,9 +151,8 @@ def track_info(
         # a look at t[i] reaches the shooter at t[i] + latency: the column of its arrival
         col = np.searchsorted(tt, tt + lat[k] - 1e-9)
         keep = col < tt.size
-        mine = np.nonzero(who == k)[0]
-        if mine.size:
-            np.add.at(com, (mine[:, None], col[keep][None, :]), s[mine][:, keep])
+        if may[k]:
+            np.add.at(com, (slice(None), col[keep]), s[:, keep])  # type: ignore[arg-type]
         if fc[k]:
             np.add.at(upd, (slice(None), col[keep]), s[:, keep])  # type: ignore[arg-type]
     com = np.cumsum(com, axis=1)

@@ -41,7 +41,9 @@ def test_divert_closed_form_and_in_flight_updates():
     w[:, (t >= 100) & (t <= 160)] = 1.0 / 1e4**2  # commit basis: 10 km per look
     wfc = np.zeros((n, t.size))
     wfc[1, (t >= 300) & (t <= 700)] = 1.0 / 300.0**2  # threat 1: a fire-control track
-    info = track_info(t, [w, wfc], [0.0, 0.0], [False, True], np.full((n, 2), 100.0), [0, 0], 0.0)
+    info = track_info(
+        t, [w, wfc], [0.0, 0.0], [False, True], np.full((n, 2), 100.0), [True, False], 0.0
+    )
     closing, seeker, t_int, coast = 6e3, 600e3, 800.0, 500.0
     pc, pa, tgo, dv = divert_check(
         info, [0, 1], [t_int] * 2, [160.0] * 2, [coast] * 2, [closing] * 2, seeker
@@ -62,7 +64,7 @@ def test_divert_closed_form_and_in_flight_updates():
     _, _, tgo2, _ = divert_check(info, [0], [t_int], [160.0], [40.0], [closing], seeker)
     assert tgo2[0] == pytest.approx(40.0)
     # looks while the threat still thrusts do not count: burnout at 150 s leaves 5 looks
-    late = track_info(t, [w], [0.0], [False], np.full((n, 1), 100.0), [0, 0], 150.0)
+    late = track_info(t, [w], [0.0], [False], np.full((n, 1), 100.0), [True], 150.0)
     pc2, *_ = divert_check(late, [0], [t_int], [160.0], [coast], [closing], seeker)
     assert pc2[0] > 2.0 * pc[0]
     # a launch on the first look alone: no state, no fire solution
