@@ -50,11 +50,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openbmd.architecture import Architecture
-from openbmd.constants import OMEGA_EARTH
 from openbmd.detections import Detections
 from openbmd.errors import InputError
 from openbmd.interceptors import FlyoutFan, Interceptor, flyout_fan
-from openbmd.killvehicle import TrackInfo, divert_check, look_weights, track_info
+from openbmd.killvehicle import (
+    TrackInfo,
+    closing_and_crossing,
+    kill_vehicle_quantities,
+    look_weights,
+    track_info,
+)
 from openbmd.sensors import Radar, SpaceIR
 from openbmd.trajectory import TrajectorySample
 
@@ -243,9 +248,9 @@ def engage(
     # Query the fan only where the threat is in the altitude band after burnout.
     rows, cols = np.nonzero(pre)
     q = fan.query(sample.r_ecef[pre])
-    closing, crossing = _relative(sample.r_ecef[pre], sample.v_ecef[pre], q.v_ecef)
+    closing, crossing = closing_and_crossing(sample.r_ecef[pre], sample.v_ecef[pre], q.v_ecef)
     coast = q.time - q.cutoff
-    kvq = _kill_vehicle(track, kv, rows, t[cols], t[cols] - q.time, coast, closing)
+    kvq = kill_vehicle_quantities(track, kv, rows, t[cols], t[cols] - q.time, coast, closing)
     with np.errstate(invalid="ignore"):
         stages = [
             np.isfinite(q.time) & (q.ground_range <= icp.max_range) & (coast <= kv.kv_endurance),
@@ -303,41 +308,6 @@ def engage(
     )
 
 
-def _relative(
-    r_ecef: FloatArray, vt_ecef: FloatArray, vi_ecef: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Closing speed [m/s] and crossing angle [rad] (0 tail chase, π head-on) at points (..., 3)."""
-    r = np.asarray(r_ecef, dtype=float)
-    omega_cross = np.stack(
-        [-OMEGA_EARTH * r[..., 1], OMEGA_EARTH * r[..., 0], np.zeros(r.shape[:-1])], axis=-1
-    )
-    vt_in, vi_in = vt_ecef + omega_cross, vi_ecef + omega_cross
-    with np.errstate(invalid="ignore"):
-        closing = np.linalg.norm(vt_ecef - vi_ecef, axis=-1)
-        cosang = np.einsum("...j,...j->...", vt_in, vi_in) / (
-            np.linalg.norm(vt_in, axis=-1) * np.linalg.norm(vi_in, axis=-1)
-        )
-    return closing, np.arccos(np.clip(cosang, -1.0, 1.0))
-
-
-def _kill_vehicle(
-    track: TrackInfo | None,
-    kv: Interceptor,
-    rows: NDArray[np.intp],
-    t_int: FloatArray,
-    t_launch: FloatArray,
-    coast: FloatArray,
-    closing: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """(PIP error at commit, at acquisition [m], time-to-go [s], divert needed [m/s])."""
-    if track is None:  # perfect knowledge of the threat's path
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t_go = np.minimum(kv.seeker_range / closing, np.maximum(coast, 0.0))
-        zero = np.zeros(np.shape(t_int))
-        return zero, zero, t_go, zero
-    return divert_check(track, rows, t_int, t_launch, coast, closing, kv.seeker_range)
-
-
 def _intercept_at(
     sample: TrajectorySample,
     fan: FlyoutFan,
@@ -370,8 +340,8 @@ def _intercept_at(
     v = sample.v_ecef[rows, i0] + w[:, None] * (sample.v_ecef[rows, i1] - sample.v_ecef[rows, i0])
     alt = sample.alt[rows, i0] + w * (sample.alt[rows, i1] - sample.alt[rows, i0])
     q = fan.query(r)
-    closing, angle = _relative(r, v, q.v_ecef)
-    pip_c, pip_a, t_go, dv = _kill_vehicle(
+    closing, angle = closing_and_crossing(r, v, q.v_ecef)
+    pip_c, pip_a, t_go, dv = kill_vehicle_quantities(
         track, kv or fan.interceptor, rows, tstar, tstar - q.time, q.time - q.cutoff, closing
     )
     has = has & np.isfinite(q.time)

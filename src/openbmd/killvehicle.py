@@ -49,9 +49,20 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openbmd import earth
+from openbmd.constants import OMEGA_EARTH
+from openbmd.interceptors import Interceptor
 from openbmd.sensors import Radar, SpaceIR
 
-__all__ = ["K95", "TrackInfo", "divert_check", "fit_variance", "look_weights", "track_info"]
+__all__ = [
+    "K95",
+    "TrackInfo",
+    "closing_and_crossing",
+    "divert_check",
+    "fit_variance",
+    "kill_vehicle_quantities",
+    "look_weights",
+    "track_info",
+]
 
 FloatArray = NDArray[np.float64]
 K95 = math.sqrt(-2.0 * math.log(0.05))  # 95 % radius of a circular 2-D Gaussian, in σ
@@ -198,3 +209,39 @@ def divert_check(
         mid = np.where(gain > 0.0, gain / np.maximum(ti - t_upd, t_go), 0.0)
         dv = mid + pip_a / t_go
     return pip_c, pip_a, t_go, np.where(np.isnan(dv), np.inf, dv)
+
+
+def closing_and_crossing(
+    r_ecef: FloatArray, vt_ecef: FloatArray, vi_ecef: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Closing speed [m/s] and crossing angle [rad] (0 tail chase, π head-on) at points (..., 3)."""
+    r = np.asarray(r_ecef, dtype=float)
+    omega_cross = np.stack(
+        [-OMEGA_EARTH * r[..., 1], OMEGA_EARTH * r[..., 0], np.zeros(r.shape[:-1])], axis=-1
+    )
+    vt_in, vi_in = vt_ecef + omega_cross, vi_ecef + omega_cross
+    with np.errstate(invalid="ignore"):
+        closing = np.linalg.norm(vt_ecef - vi_ecef, axis=-1)
+        cosang = np.einsum("...j,...j->...", vt_in, vi_in) / (
+            np.linalg.norm(vt_in, axis=-1) * np.linalg.norm(vi_in, axis=-1)
+        )
+    return closing, np.arccos(np.clip(cosang, -1.0, 1.0))
+
+
+def kill_vehicle_quantities(
+    track: TrackInfo | None,
+    kv: Interceptor,
+    rows: NDArray[np.intp],
+    t_int: FloatArray,
+    t_launch: FloatArray,
+    coast: FloatArray,
+    closing: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(PIP error at commit, at acquisition [m], time-to-go [s], divert needed [m/s]) of
+    intercepts by ``kv``'s kill vehicle; ``track`` ``None`` is perfect knowledge."""
+    if track is None:  # perfect knowledge of the threat's path
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t_go = np.minimum(kv.seeker_range / closing, np.maximum(coast, 0.0))
+        zero = np.zeros(np.shape(t_int))
+        return zero, zero, t_go, zero
+    return divert_check(track, rows, t_int, t_launch, coast, closing, kv.seeker_range)
