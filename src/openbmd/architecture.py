@@ -24,24 +24,45 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from openbmd.errors import InputError
-from openbmd.interceptors import Interceptor
+from openbmd.interceptors import KV_LIMITS, Interceptor
 from openbmd.sensors import Radar, SpaceIR
 
 __all__ = [
     "COMMIT_RULES",
     "DOCTRINES",
+    "OVERRIDES",
     "ROLES",
     "Architecture",
     "Battery",
     "CommandRules",
     "SensorRole",
+    "kill_vehicle_dict",
     "single_battery",
 ]
 
 ROLES = ("early-warning", "fire-control", "cue-only")
+# What Architecture.with_overrides may set (SI values).
+OVERRIDES = (
+    "burnout_speed", *KV_LIMITS, "rcs", "decision_delay", "exchange_latency",
+)  # fmt: skip
 COMMIT_RULES = ("fire-control-track", "early-warning")
 DOCTRINES = ("shoot-look-shoot", "salvo")
 _DEG = math.pi / 180.0
+
+
+def kill_vehicle_dict(icp: Interceptor) -> dict[str, float | None]:
+    """The kill-vehicle limits of ``icp``, JSON-ready (``None``: no limit)."""
+
+    def f(x: float, scale: float = 1.0) -> float | None:
+        return None if math.isinf(x) else x / scale
+
+    return {
+        "divert_budget_mps": f(icp.divert),
+        "seeker_acquisition_range_km": f(icp.seeker_range, 1e3),
+        "min_closing_speed_kms": icp.min_closing_speed / 1e3,
+        "max_crossing_angle_off_head_on_deg": icp.max_crossing_angle / _DEG,
+        "kv_endurance_s": f(icp.kv_endurance),
+    }
 
 
 def _nonneg(value: float, where: str) -> None:
@@ -95,6 +116,17 @@ class Battery:
                 f"battery {self.site}.salvo_size: {self.salvo_size!r} must be in 1..inventory"
             )
 
+    def with_overrides(self, **kw: float) -> Battery:
+        """The same battery with its interceptor's ``burnout_speed`` [m/s] and/or kill-vehicle
+        limits (:data:`openbmd.interceptors.KV_LIMITS`, SI) replaced; a pure function."""
+        icp = self.interceptor
+        speed = kw.pop("burnout_speed", None)
+        if speed is not None:
+            icp = icp.with_burnout_speed(speed)
+        if kw:
+            icp = icp.with_kill_vehicle(**kw)
+        return replace(self, interceptor=icp)
+
     @property
     def max_shots(self) -> int:
         """Shot opportunities the inventory and doctrine allow."""
@@ -112,6 +144,7 @@ class Battery:
             "max_intercept_altitude_km": icp.max_altitude / 1e3,
             "max_intercept_range_km": icp.max_range / 1e3,
             "max_flyout_time_s": icp.max_flyout_time,
+            "kill_vehicle": kill_vehicle_dict(icp),
             "inventory": self.inventory,
             "doctrine": self.doctrine,
             "salvo_size": self.salvo_size,
@@ -272,6 +305,41 @@ class Architecture:
         """Commit → launch [s] for ``battery`` under the rules."""
         d = self.rules.decision_delay
         return battery.interceptor.decision_delay if d is None else d
+
+    def with_overrides(self, **kw: float | None) -> Architecture:
+        """The same architecture with parameters replaced (a pure function, for sweeps and
+        Monte Carlo draws). SI values; ``None`` leaves a parameter as it is.
+
+        Keys: ``burnout_speed`` [m/s] and the kill-vehicle limits of every battery
+        (:data:`openbmd.interceptors.KV_LIMITS`: ``divert`` [m/s], ``seeker_range`` [m],
+        ``min_closing_speed`` [m/s], ``max_crossing_angle`` [rad], ``kv_endurance`` [s]);
+        ``rcs`` [m²] of every radar; ``decision_delay`` [s] (the rules'); ``exchange_latency``
+        [s]. Raises :class:`InputError` naming the field for an unknown key or a bad value.
+        """
+        given = {k: float(v) for k, v in kw.items() if v is not None}
+        unknown = sorted(set(given) - set(OVERRIDES))
+        if unknown:
+            raise InputError(
+                field=unknown[0], message=f"not an override; valid: {', '.join(OVERRIDES)}"
+            )
+        arch = self
+        rcs = given.pop("rcs", None)
+        if rcs is not None:
+            sens = tuple(
+                s if isinstance(s.sensor, SpaceIR) else replace(s, rcs=float(rcs))
+                for s in arch.sensors
+            )
+            arch = replace(arch, sensors=sens)
+        delay = given.pop("decision_delay", None)
+        if delay is not None:
+            arch = replace(arch, rules=replace(arch.rules, decision_delay=float(delay)))
+        latency = given.pop("exchange_latency", None)
+        if latency is not None:
+            arch = replace(arch, exchange_latency=float(latency))
+        if given:
+            bats = tuple(b.with_overrides(**given) for b in arch.batteries)
+            arch = replace(arch, batteries=bats)
+        return arch
 
     def with_burnout_speed(
         self, speed: float, interceptors: tuple[str, ...] | None = None

@@ -29,29 +29,52 @@ Rules (all parameters):
   leaves ``kill_assessment`` seconds after the previous intercept; and so on while feasible.
 * **Closing speed** = |v_threat − v_interceptor| at the intercept; **crossing angle** = angle
   between their inertial velocities (0° tail chase, 180° head-on).
+* **Kill-vehicle limits** (the interceptor's, :mod:`openbmd.killvehicle`): an intercept at
+  ``t`` is credited only if the kill vehicle's flight after thrust cut-off is within its
+  endurance (part of the battle space), the closing speed is at least its minimum, the angle
+  between the velocities off head-on (π − crossing angle) at most its maximum, and the divert
+  needed to remove the PIP error (of the commit basis, improved by in-flight updates from
+  fire-control tracks) after seeker acquisition within its budget. A threat that is not
+  engageable gets the first rule it fails, in the order of :data:`REASONS`.
 
-The kill vehicle's divert and the discrimination problem are not modelled: feasibility is
-kinematic (the physics question of the 2007 debate), which favours the defence.
+The discrimination problem and reliability are not modelled (this favours the defence).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openbmd.architecture import Architecture
-from openbmd.constants import OMEGA_EARTH
+from openbmd.detections import Detections
 from openbmd.errors import InputError
-from openbmd.interceptors import FlyoutFan, flyout_fan
+from openbmd.interceptors import FlyoutFan, Interceptor, flyout_fan
+from openbmd.killvehicle import (
+    TrackInfo,
+    closing_and_crossing,
+    kill_vehicle_quantities,
+    look_weights,
+    track_info,
+)
 from openbmd.sensors import Radar, SpaceIR
 from openbmd.trajectory import TrajectorySample
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+
+# Why a threat is not engageable: the first rule it fails, in this order (0: engageable).
+REASONS = (
+    "engageable",
+    "never tracked",
+    "out of battle space",
+    "closing too slow",
+    "crossing too wide",
+    "PIP error too large",
+)
 
 
 def detection_times(
@@ -65,25 +88,39 @@ def detection_times(
 
     A thin adapter over ``Radar.detect`` / ``SpaceIR.detect``. Threshold detection is
     deterministic; ``rng`` only feeds measurement noise or Swerling draws (``None``: no draw).
-    ``cache``: a dictionary owned by the caller for *this* ``sample``; a sensor seen at the same
-    RCS by several architectures is then evaluated once (used only when ``rng`` is ``None``,
-    since a random draw must not be shared).
+    ``cache``: see :func:`engage_architecture` (``detection_cache``).
     """
     n = sample.r_ecef.shape[0]
     out = np.full((n, len(sensors)), np.nan)
-    for k, (s, sigma) in enumerate(zip(sensors, rcs, strict=True)):  # loop over sensors only
+    for k, det in enumerate(_detect(sample, sensors, rcs, rng, cache)):
+        out[:, k] = det.first_detection_time
+    return out
+
+
+def _detect(
+    sample: TrajectorySample,
+    sensors: Sequence[Radar | SpaceIR],
+    rcs: Sequence[float],
+    rng: np.random.Generator | None,
+    cache: dict[Any, Any] | None = None,
+) -> list[Detections]:
+    """Each sensor's detections of ``sample``; with ``cache`` (owned by the caller for this
+    very sample, and used only without ``rng``: a random draw must not be shared), a sensor
+    seen at the same RCS by several architectures is evaluated once."""
+    out = []
+    for s, sigma in zip(sensors, rcs, strict=True):  # loop over sensors only
         # The sensor object itself is kept in the value so its id cannot be reused meanwhile.
         key = (id(s), float(sigma))
         if cache is not None and rng is None and key in cache:
-            out[:, k] = cache[key][1]
+            out.append(cache[key][1])
             continue
         if isinstance(s, SpaceIR):
             det = s.detect(sample.t, sample.r_ecef, sample.thrusting, rng=rng)
         else:
             det = s.detect(sample.t, sample.r_ecef, rng=rng, rcs=sigma)
-        out[:, k] = det.first_detection_time
         if cache is not None and rng is None:
-            cache[key] = (s, det.first_detection_time)
+            cache[key] = (s, det)
+        out.append(det)
     return out
 
 
@@ -106,9 +143,16 @@ def commit_times(
     sensor : ndarray of int, (N,)
         Index of the sensor whose track or cue allowed the commit (−1: none).
     """
-    det = np.asarray(first_detection, dtype=float)
+    commit, idx, _start = _commit(np.asarray(first_detection, dtype=float), architecture)
+    return commit, idx
+
+
+def _commit(
+    det: FloatArray, architecture: Architecture
+) -> tuple[FloatArray, NDArray[np.intp], FloatArray]:
+    """:func:`commit_times` and the track start of each sensor (N, S) [s] (NaN: never)."""
     if det.shape[-1] == 0:  # no sensor: never committed
-        return np.full(det.shape[0], np.nan), np.full(det.shape[0], -1, dtype=np.intp)
+        return np.full(det.shape[0], np.nan), np.full(det.shape[0], -1, dtype=np.intp), det
     rules = architecture.rules
     sensors = architecture.sensors
     lat = np.asarray(architecture.latencies(), dtype=float)
@@ -127,7 +171,12 @@ def commit_times(
             cand = np.where(ew, arrive + rules.cue_delay, cand)
     has = np.isfinite(cand).any(axis=1)
     idx = np.where(has, np.argmin(np.where(np.isfinite(cand), cand, np.inf), axis=1), -1)
-    return _nanmin(cand), idx.astype(np.intp)
+    return _nanmin(cand), idx.astype(np.intp), np.where(fc, start, det)
+
+
+def _may_commit(role: str, rule: str) -> bool:
+    """Whether a sensor of ``role`` may commit a launch under the commit ``rule``."""
+    return role == "fire-control" or (role == "early-warning" and rule == "early-warning")
 
 
 def _nanmin(x: FloatArray) -> FloatArray:
@@ -151,6 +200,10 @@ class Intercepts:
     pitch: FloatArray  # interceptor final pitch angle (fly-out fan) [rad]
     azimuth: FloatArray  # interceptor launch azimuth [rad]
     cutoff: FloatArray  # interceptor thrust cut-off (energy level of the fan) [s after launch]
+    pip_error_commit: FloatArray  # 95 % PIP miss radius of the commit basis [m]
+    pip_error_acquisition: FloatArray  # ... at seeker acquisition, after in-flight updates [m]
+    time_to_go: FloatArray  # seeker acquisition → intercept [s]
+    divert_required: FloatArray  # Δv to remove the PIP error (midcourse + terminal) [m/s]
 
 
 @dataclass(frozen=True)
@@ -166,6 +219,8 @@ class Engagement:
     shots: tuple[Intercepts, ...]  # shot k of each threat (NaN where fewer shots)
     last: Intercepts  # the intercept of the latest launch
     latest_launch: FloatArray  # (N, T) g(t), −inf outside the battle space
+    reason: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    # (N,) index into REASONS: 0 engageable, else the first rule the threat fails
 
     @property
     def first(self) -> Intercepts:
@@ -180,11 +235,20 @@ def engage(
     kill_assessment: float = 60.0,
     max_shots: int = 8,
     burnout_margin: float = 0.0,
+    *,
+    track: TrackInfo | None = None,
+    limits: Interceptor | None = None,
 ) -> Engagement:
-    """Engagement of N sampled threats by the interceptor of ``fan`` (see the module docstring)."""
+    """Engagement of N sampled threats by the interceptor of ``fan`` (see the module docstring).
+
+    ``track`` is what the chain knows of the threats (:func:`openbmd.killvehicle.track_info`);
+    ``None`` is perfect knowledge (PIP error 0, the divert never binds). ``limits``: the
+    interceptor whose kill-vehicle limits apply (default ``fan.interceptor``).
+    """
     if not kill_assessment >= 0.0:
         raise InputError(f"kill assessment time: {kill_assessment!r} must be >= 0 s")
     icp = fan.interceptor
+    kv = limits if limits is not None else icp
     t = np.asarray(sample.t, dtype=float)
     n = sample.r_ecef.shape[0]
     l0 = np.broadcast_to(np.asarray(earliest_launch, dtype=float), (n,))
@@ -196,21 +260,43 @@ def engage(
             & (t[None, :] >= (bo + burnout_margin)[:, None])
         )
     # Query the fan only where the threat is in the altitude band after burnout.
-    fly_t = np.full(pre.shape, np.nan)
-    rng_g = np.full(pre.shape, np.nan)
+    rows, cols = np.nonzero(pre)
     q = fan.query(sample.r_ecef[pre])
-    fly_t[pre], rng_g[pre] = q.time, q.ground_range
+    closing, crossing = closing_and_crossing(sample.r_ecef[pre], sample.v_ecef[pre], q.v_ecef)
+    coast = q.time - q.cutoff
+    kvq = kill_vehicle_quantities(track, kv, rows, t[cols], t[cols] - q.time, coast, closing)
     with np.errstate(invalid="ignore"):
-        inbs = pre & np.isfinite(fly_t) & (rng_g <= icp.max_range)
+        stages = [
+            np.isfinite(q.time) & (q.ground_range <= icp.max_range) & (coast <= kv.kv_endurance),
+            closing >= kv.min_closing_speed,
+            np.pi - crossing <= kv.max_crossing_angle,
+            kvq[3] <= kv.divert,
+        ]
+    fly_t = np.full(pre.shape, np.nan)
+    fly_t[pre] = q.time
+    # Rule by rule (REASONS order): the last rule a threat still passes names why it fails.
+    reason = np.where(np.isfinite(l0), 2, 1).astype(np.int8)
+    ok_pts = np.ones(rows.size, dtype=bool)
+    inbs = pre.copy()
+    g = np.full(pre.shape, -np.inf)
+    for k, rule in enumerate(stages):  # loop over the four rules, vectorised over threats
+        ok_pts = ok_pts & rule
+        inbs = np.zeros(pre.shape, dtype=bool)
+        inbs[rows, cols] = ok_pts
         g = np.where(inbs, t[None, :] - fly_t, -np.inf)
-        gmax = g.max(axis=1)
+        with np.errstate(invalid="ignore"):
+            passed = g.max(axis=1) >= l0
+        reason = np.where(passed, k + 3, reason).astype(np.int8)
+    gmax = g.max(axis=1)
+    with np.errstate(invalid="ignore"):
         slack = np.where(np.isfinite(l0), gmax - l0, -np.inf)
     feasible = slack >= 0.0
+    reason = np.where(feasible, 0, reason).astype(np.int8)
     shots: list[Intercepts] = []
     launch = np.where(feasible, l0, np.nan)
     count = np.zeros(n, dtype=np.int64)
     for _ in range(max_shots):  # loop over shots, vectorised over threats
-        shot = _intercept_at(sample, fan, g, inbs, launch)
+        shot = _intercept_at(sample, fan, g, inbs, launch, track=track, kv=kv)
         ok = np.isfinite(shot.time)
         if not ok.any():
             if not shots:
@@ -221,7 +307,7 @@ def engage(
         launch = np.where(ok, shot.time + kill_assessment, np.nan)
     j = np.argmax(g, axis=1)
     last_launch = np.where(feasible, gmax, np.nan)
-    last = _intercept_at(sample, fan, g, inbs, last_launch, exact_index=j)
+    last = _intercept_at(sample, fan, g, inbs, last_launch, exact_index=j, track=track, kv=kv)
     return Engagement(
         earliest_launch=l0.copy(),
         feasible=feasible,
@@ -232,6 +318,7 @@ def engage(
         shots=tuple(shots),
         last=last,
         latest_launch=g,
+        reason=reason,
     )
 
 
@@ -242,6 +329,9 @@ def _intercept_at(
     inbs: BoolArray,
     launch: FloatArray,
     exact_index: NDArray[np.intp] | None = None,
+    *,
+    track: TrackInfo | None = None,
+    kv: Interceptor | None = None,
 ) -> Intercepts:
     """First intercept of an interceptor launched at ``launch`` (N,) — NaN rows stay NaN."""
     n, _nt = g.shape
@@ -264,14 +354,10 @@ def _intercept_at(
     v = sample.v_ecef[rows, i0] + w[:, None] * (sample.v_ecef[rows, i1] - sample.v_ecef[rows, i0])
     alt = sample.alt[rows, i0] + w * (sample.alt[rows, i1] - sample.alt[rows, i0])
     q = fan.query(r)
-    omega_cross = np.stack([-OMEGA_EARTH * r[:, 1], OMEGA_EARTH * r[:, 0], np.zeros(n)], axis=-1)
-    vt_in, vi_in = v + omega_cross, q.v_ecef + omega_cross
-    with np.errstate(invalid="ignore"):
-        closing = np.linalg.norm(v - q.v_ecef, axis=-1)
-        cosang = np.einsum("ij,ij->i", vt_in, vi_in) / (
-            np.linalg.norm(vt_in, axis=-1) * np.linalg.norm(vi_in, axis=-1)
-        )
-        angle = np.arccos(np.clip(cosang, -1.0, 1.0))
+    closing, angle = closing_and_crossing(r, v, q.v_ecef)
+    pip_c, pip_a, t_go, dv = kill_vehicle_quantities(
+        track, kv or fan.interceptor, rows, tstar, tstar - q.time, q.time - q.cutoff, closing
+    )
     has = has & np.isfinite(q.time)
 
     def m(x: FloatArray) -> FloatArray:
@@ -289,6 +375,10 @@ def _intercept_at(
         pitch=m(q.pitch),
         azimuth=m(q.azimuth),
         cutoff=m(q.cutoff),
+        pip_error_commit=m(pip_c),
+        pip_error_acquisition=m(pip_a),
+        time_to_go=m(t_go),
+        divert_required=m(dv),
     )
 
 
@@ -315,6 +405,19 @@ class ArchitectureEngagement:
     detection: FloatArray  # (N, S) first detection by each sensor [s]
     earliest_launch: FloatArray  # (N, B) [s]
     per_battery: tuple[Engagement, ...]  # the full engagement by each battery
+    # Kill-vehicle quantities of the chosen battery's first shot (NaN where infeasible):
+    pip_error_commit: FloatArray | None = None  # 95 % PIP miss radius at commit [m]
+    pip_error_acquisition: FloatArray | None = None  # ... at seeker acquisition [m]
+    time_to_go: FloatArray | None = None  # seeker acquisition → intercept [s]
+    divert_required: FloatArray | None = None  # Δv used [m/s]
+    divert_budget: FloatArray | None = None  # the chosen battery's kill-vehicle budget [m/s]
+    reason: NDArray[np.int8] | None = None  # index into REASONS (best over the batteries)
+
+    @property
+    def reason_text(self) -> tuple[str, ...]:
+        """:data:`REASONS` of each threat."""
+        r = self.reason if self.reason is not None else np.zeros(self.feasible.size, np.int8)
+        return tuple(REASONS[int(k)] for k in r)
 
 
 def flyout_fans(architecture: Architecture) -> tuple[FlyoutFan, ...]:
@@ -351,7 +454,7 @@ def engage_architecture(
         Threat burnout [s]; default: the end of the last thrusting sample.
     detection_cache : dict, optional
         Shared by calls on the *same* ``sample`` (several architectures): each sensor is
-        evaluated once (see :func:`detection_times`).
+        evaluated once (see :func:`_detect`).
     """
     n = sample.r_ecef.shape[0]
     bats = architecture.batteries
@@ -364,21 +467,38 @@ def engage_architecture(
         dt = float(t[1] - t[0]) if t.size > 1 else 0.0
         burnout_time = np.where(np.isfinite(last), last + dt, 0.0)
     sens = architecture.sensors
-    det = detection_times(
-        sample, [s.sensor for s in sens], [s.rcs for s in sens], rng, detection_cache
+    dets = _detect(sample, [s.sensor for s in sens], [s.rcs for s in sens], rng, detection_cache)
+    det = np.stack([d.first_detection_time for d in dets], axis=-1) if dets else np.empty((n, 0))
+    commit, cue_sensor, start = _commit(det, architecture)
+    track = track_info(
+        sample.t,
+        [
+            look_weights(s.sensor, sample.r_ecef, d.detected)
+            for s, d in zip(sens, dets, strict=True)
+        ],
+        architecture.latencies(),
+        [s.role == "fire-control" for s in sens],
+        start,
+        [_may_commit(s.role, architecture.rules.commit) for s in sens],
+        burnout_time,
     )
-    commit, cue_sensor = commit_times(det, architecture)
     res: list[Engagement] = []
     for b, fan in zip(bats, fans, strict=True):  # loop over batteries only
         l0 = commit + architecture.decision_delay(b)
         ka = architecture.rules.kill_assessment
-        res.append(engage(sample, burnout_time, fan, l0, ka, max_shots=b.max_shots))
+        res.append(
+            engage(
+                sample, burnout_time, fan, l0, ka, max_shots=b.max_shots, track=track,
+                limits=b.interceptor,
+            )
+        )  # fmt: skip
     nan = np.full(n, np.nan)
     if not res:
         return ArchitectureEngagement(
             np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.intp), nan, nan, nan, nan,
             nan, nan, np.zeros(n, dtype=np.int64), np.full(n, -np.inf), commit, cue_sensor,
-            det, np.empty((n, 0)), (),
+            det, np.empty((n, 0)), (), nan, nan, nan, nan, nan,
+            np.where(np.isfinite(commit), 2, 1).astype(np.int8),
         )  # fmt: skip
     t_first = np.stack([np.where(r.feasible, r.first.time, np.inf) for r in res])  # (B, N)
     pick = np.argmin(t_first, axis=0)
@@ -404,4 +524,17 @@ def engage_architecture(
         detection=det,
         earliest_launch=np.stack([r.earliest_launch for r in res], axis=1),
         per_battery=tuple(res),
+        pip_error_commit=np.where(feasible, sel(lambda r: r.first.pip_error_commit), np.nan),
+        pip_error_acquisition=np.where(
+            feasible, sel(lambda r: r.first.pip_error_acquisition), np.nan
+        ),
+        time_to_go=np.where(feasible, sel(lambda r: r.first.time_to_go), np.nan),
+        divert_required=np.where(feasible, sel(lambda r: r.first.divert_required), np.nan),
+        divert_budget=np.where(
+            feasible, np.array([b.interceptor.divert for b in bats])[pick], np.nan
+        ),
+        # the battery that came closest: the furthest rule passed (never tracked = 1 is lowest)
+        reason=np.where(feasible, 0, np.max(np.stack([r.reason for r in res]), axis=0)).astype(
+            np.int8
+        ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -128,8 +129,10 @@ def test_single_battery_equals_the_old_chain():
         role("TPY-2", "fire-control"),
         role("SpaceIR", "early-warning"),
     )
+    # An unlimited divert makes the PIP-error rule pass (a space-IR cue has no midcourse
+    # state: its PIP error is unbounded); the other kill-vehicle limits apply on both sides.
     a = single_battery(
-        *SITE, interceptor("GBI-2").model, sens,
+        *SITE, interceptor("GBI-2").model.with_kill_vehicle(divert=math.inf), sens,
         CommandRules("early-warning", fire_control_needs_cue=False),
     )  # fmt: skip
     (fan,) = flyout_fans(a)
@@ -173,7 +176,14 @@ def test_cue_only_cannot_commit():
     assert not res.feasible.any() and np.all(res.cue_sensor == -1)
     ew = replace(only_ir, sensors=(role("SpaceIR", "early-warning"),))
     res2 = engage_architecture(smp, ew, burnout_time=tr.events.burnout_time)
-    assert np.all(res2.cue_sensor == 0) and res2.feasible.any()
+    # committed on the IR cue, but a boost-phase sensor gives no midcourse state: the PIP
+    # error is unbounded, so only an unlimited divert would remove it
+    assert np.all(res2.cue_sensor == 0) and not res2.feasible.any()
+    assert set(res2.reason_text) == {"PIP error too large"}
+    res3 = engage_architecture(
+        smp, ew.with_overrides(divert=math.inf), burnout_time=tr.events.burnout_time
+    )
+    assert res3.feasible.any()
 
 
 def test_fire_control_radar_needing_a_cue_waits_for_it():
@@ -217,3 +227,23 @@ def test_inventory_caps_the_shots():
     one = replace(a, batteries=(replace(a.batteries[0], inventory=1),))
     res = engage_architecture(smp, one, burnout_time=tr.events.burnout_time)
     assert res.feasible.any() and res.shots.max() == 1
+
+
+def test_with_overrides_is_pure_and_names_its_fields():
+    a = architecture("third-site-2007")
+    b = a.with_overrides(
+        burnout_speed=8300.0, divert=400.0, min_closing_speed=4e3, rcs=0.02,
+        decision_delay=90.0, exchange_latency=12.0, seeker_range=None,
+    )  # fmt: skip
+    assert a == architecture("third-site-2007")  # unchanged
+    icp = b.batteries[0].interceptor
+    assert (icp.burnout_speed, icp.divert, icp.min_closing_speed) == (8300.0, 400.0, 4e3)
+    assert icp.seeker_range == a.batteries[0].interceptor.seeker_range
+    assert {s.rcs for s in b.sensors if s.name != "SpaceIR"} == {0.02}
+    assert b.rules.decision_delay == 90.0 and b.exchange_latency == 12.0
+    with pytest.raises(InputError) as err:
+        a.with_overrides(warp=1.0)
+    assert err.value.field == "warp"
+    with pytest.raises(InputError) as err:
+        a.with_overrides(max_crossing_angle=4.0)
+    assert err.value.field == "interceptor.max_crossing_angle"

@@ -108,3 +108,46 @@ def test_unknown_architecture_is_one_line_exit_2(capsys, args):
     code, _, err = _run(capsys, *args, "--architecture", "atlantis")
     assert code == 2
     assert err.count("\n") == 1 and "--architecture" in err
+
+
+def test_engageability_counts_every_pair_and_names_why(capsys):
+    code, out, _ = _run(
+        capsys, "engageability", "--fields", "Kozelsk,Tatishchevo", "--targets", "New York",
+        "--speeds-kms", "6.3,8.3", "--json",
+    )  # fmt: skip
+    assert code == 0
+    rows = json.loads(out)["results"]
+    for r in rows:
+        assert r["pairs"] == 2
+        assert r["engageable"] + sum(r["not_engageable"].values()) == 2
+        assert set(r["pair_reasons"]) == {"Kozelsk->New York", "Tatishchevo->New York"}
+        assert (r["pair_reasons"]["Tatishchevo->New York"] == "engageable") == (
+            "Tatishchevo->New York" in r["feasible_pairs"]
+        )
+    # the tail chase at the MDA speed is too slow; at Postol's it is not a tail chase
+    assert rows[0]["pair_reasons"]["Tatishchevo->New York"] == "closing too slow"
+    assert rows[1]["pair_reasons"]["Tatishchevo->New York"] == "engageable"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["engage", "--missile", "IRBM", "--launch", "Tabriz", "--target", "Berlin"],
+        ["coverage", "--missile", "IRBM", "--launch-area", "Tabriz", "--grid-deg", "6"],
+        ["deny", "--missile", "IRBM", "--targets", "Berlin", "--grid-deg", "8"],
+        ["engageability", "--fields", "Kozelsk", "--targets", "Boston"],
+    ],
+)
+def test_kill_vehicle_and_rcs_overrides_on_every_defence_command(capsys, args):
+    code, out, _ = _run(
+        capsys, *args, "--min-closing-speed-kms", "4.5", "--divert-mps", "250",
+        "--rcs-m2", "0.05", "--json",
+    )  # fmt: skip
+    assert code == 0
+    a = _block(json.loads(out))
+    assert a["overrides"] == {"min_closing_speed_kms": 4.5, "divert_mps": 250.0, "rcs_m2": 0.05}
+    kv = a["batteries"][0]["kill_vehicle"]
+    assert kv["min_closing_speed_kms"] == 4.5 and kv["divert_budget_mps"] == 250.0
+    assert {s["rcs_m2"] for s in a["sensors"] if s["kind"] == "radar"} == {0.05}
+    code, _, err = _run(capsys, *args, "--min-closing-speed-kms", "-1")
+    assert code == 2 and err.count("\n") == 1 and "--min-closing-speed-kms" in err

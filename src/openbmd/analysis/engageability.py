@@ -4,8 +4,11 @@ For each burnout speed and each cueing assumption (an :class:`openbmd.architectu
 per cueing label), every field → target pair the missile can reach is aimed once (one batch, on
 the threat's trajectory shape) and engaged by :func:`openbmd.engagement.engage_architecture`;
 the result is the fraction of those trajectories with at least one feasible intercept
-(``xarray.Dataset``, units in attrs). Pairs out of the missile's reach are not threatened and
-are left out of the fraction (``in_reach`` says which).
+(``xarray.Dataset``, units in attrs), and for every pair that is not engageable the first rule
+it fails (``reason``: never tracked, out of battle space, closing too slow, crossing too wide,
+PIP error too large — :data:`openbmd.engagement.REASONS`), counted per speed and cueing in
+``reason_count``. Pairs out of the missile's reach are not threatened: they are left out of
+the fraction and the counts (``in_reach`` says which; their ``reason`` is −1).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from openbmd.architecture import Architecture
-from openbmd.engagement import engage_architecture
+from openbmd.engagement import REASONS, engage_architecture
 from openbmd.errors import InputError, OutOfRangeError
 from openbmd.missiles import Missile
 from openbmd.targeting import max_range
@@ -117,8 +120,8 @@ def engageability(
         raise InputError(field="aimed", message="the sample does not match fields x targets")
     flat = (len(speeds), len(cues), n_f * n_t)
     feas = np.zeros(flat, dtype=bool)
-    first_launch = np.full(flat, np.nan)
-    alt = np.full(flat, np.nan)
+    reason = np.full(flat, -1, dtype=np.int8)
+    per_pair = {k: np.full(flat, np.nan) for k, _ in _PER_PAIR}
     cache: dict[Any, Any] = {}  # one sample: every sensor is evaluated once
     for i, v in enumerate(speeds):
         for j, cue in enumerate(cues):
@@ -126,32 +129,54 @@ def engageability(
             arch = arch if v is None else arch.with_burnout_speed(v, swept)
             res = engage_architecture(smp, arch, burnout_time=burnout, detection_cache=cache)
             feas[i, j, ok] = res.feasible
-            first_launch[i, j, ok] = res.first_launch
-            alt[i, j, ok] = res.intercept_altitude
+            reason[i, j, ok] = np.asarray(res.reason)
+            for k, _ in _PER_PAIR:
+                per_pair[k][i, j, ok] = np.asarray(getattr(res, k))
     dims = ("speed", "cueing", "field", "target")
     shape4 = (len(speeds), len(cues), n_f, n_t)
+    counts = (reason[..., ok][..., None] == np.arange(len(REASONS))).sum(axis=2)
     ds = xr.Dataset(
         {
             "feasible": (dims, feas.reshape(shape4)),
-            "first_launch": (dims, first_launch.reshape(shape4)),
-            "intercept_altitude": (dims, alt.reshape(shape4)),
+            "reason": (dims, reason.reshape(shape4)),
+            **{k: (dims, a.reshape(shape4)) for k, a in per_pair.items()},
             "in_reach": (("field", "target"), ok.reshape(n_f, n_t)),
             "fraction": (("speed", "cueing"), feas[..., ok].mean(-1)),
+            "reason_count": (("speed", "cueing", "reason_name"), counts),
         },
         coords={
             "speed": np.array([np.nan if v is None else v for v in speeds], dtype=float),
             "cueing": cues,
             "field": [f[0] for f in fields],
             "target": [t[0] for t in targets],
+            "reason_name": list(REASONS),
         },
     )
     for name, unit in (
         ("speed", "m/s"),
         ("feasible", "1"),
-        ("first_launch", "s"),
-        ("intercept_altitude", "m"),
+        ("reason", "1"),
         ("fraction", "1"),
         ("in_reach", "1"),
+        ("reason_count", "1"),
+        *_PER_PAIR,
     ):
         ds[name].attrs["units"] = unit
+    # CF flag convention: the integer codes and what they mean (−1: out of the missile's reach)
+    ds["reason"].attrs["flag_values"] = np.arange(-1, len(REASONS), dtype=np.int8)
+    ds["reason"].attrs["flag_meanings"] = " ".join(
+        ["out_of_missile_reach", *(r.replace(" ", "_") for r in REASONS)]
+    )
     return ds
+
+
+# Per-pair results of the chosen battery's first shot (NaN where not engageable) and units.
+_PER_PAIR = (
+    ("first_launch", "s"),
+    ("intercept_altitude", "m"),
+    ("closing_speed", "m/s"),
+    ("crossing_angle", "rad"),
+    ("pip_error_commit", "m"),
+    ("pip_error_acquisition", "m"),
+    ("divert_required", "m/s"),
+)

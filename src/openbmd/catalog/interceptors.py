@@ -22,6 +22,7 @@ from openbmd.catalog._yaml import (
     value_with_range,
 )
 from openbmd.catalog.missiles import _stage
+from openbmd.constants import DEG
 from openbmd.errors import InputError, ScenarioError
 from openbmd.interceptors import Interceptor
 
@@ -69,7 +70,11 @@ def _entry(entry: dict[str, Any], where: str) -> CatalogInterceptor:
             max_altitude=v("max_altitude_km") * 1e3,
             max_range=v("max_range_km") * 1e3,
             max_flyout_time=v("max_flyout_time_s"),
-            divert=v("divert_mps", 0.0),
+            divert=v("divert_mps"),
+            seeker_range=v("seeker_acquisition_range_km") * 1e3,
+            min_closing_speed=v("min_closing_speed_kms") * 1e3,
+            max_crossing_angle=v("max_crossing_angle_deg") * DEG,
+            kv_endurance=v("kv_endurance_s"),
             decision_delay=v("decision_delay_s", 60.0),
             kv_beta=v("kv_beta_kg_m2", 1e4),
             vertical_time=v("vertical_time_s", 4.0),

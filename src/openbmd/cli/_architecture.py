@@ -41,6 +41,17 @@ COMMIT = typer.Option(
     None, "--commit", help="Override what may commit a launch: fire-control-track | early-warning."
 )
 DECISION = typer.Option(None, "--decision-delay-s", help="Override the commit-to-launch delay, s.")
+MIN_CLOSING = typer.Option(
+    None,
+    "--min-closing-speed-kms",
+    help="Override every kill vehicle's minimum closing speed, km/s (catalogue: 3.0).",
+)
+DIVERT = typer.Option(
+    None, "--divert-mps", help="Override every kill vehicle's divert velocity budget, m/s."
+)
+RCS = typer.Option(
+    None, "--rcs-m2", help="Override the threat radar cross-section every radar sees, m2."
+)
 
 
 # name → (option, type): the overrides every defence command takes, in --help order.
@@ -52,6 +63,15 @@ OPTIONS: dict[str, tuple[Any, Any]] = {
     "sensors": (SENSORS, str | None),
     "commit": (COMMIT, str | None),
     "decision_delay_s": (DECISION, float | None),
+    "min_closing_speed_kms": (MIN_CLOSING, float | None),
+    "divert_mps": (DIVERT, float | None),
+    "rcs_m2": (RCS, float | None),
+}
+# Numeric overrides → (Architecture.with_overrides key, scale to SI, valid range of the flag).
+SWEEPABLE: dict[str, tuple[str, float, float, float]] = {
+    "min_closing_speed_kms": ("min_closing_speed", 1e3, 0.0, 20.0),
+    "divert_mps": ("divert", 1.0, 1e-9, 1e6),
+    "rcs_m2": ("rcs", 1.0, 1e-9, 1e6),
 }
 
 
@@ -119,6 +139,9 @@ def architecture_from_flags(
     sensors: str | None = None,
     commit: str | None = None,
     decision_delay_s: float | None = None,
+    min_closing_speed_kms: float | None = None,
+    divert_mps: float | None = None,
+    rcs_m2: float | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """The bundled ``architecture`` with the overrides given; (architecture, overrides)."""
     from openbmd.architecture import COMMIT_RULES, Battery
@@ -160,6 +183,16 @@ def architecture_from_flags(
     if sensors is not None:
         arch = replace(arch, sensors=_sensors(arch, sensors))
         over["sensors"] = [s.name for s in arch.sensors]
+    given = {"min_closing_speed_kms": min_closing_speed_kms, "divert_mps": divert_mps,
+             "rcs_m2": rcs_m2}  # fmt: skip
+    for flag, value in given.items():
+        if value is None:
+            continue
+        key, scale, lo, hi = SWEEPABLE[flag]
+        if not (math.isfinite(value) and lo <= value < hi):
+            fail(f"--{flag.replace('_', '-')}: {value:g} must be a number in [{lo:g}, {hi:g})")
+        arch = arch.with_overrides(**{key: value * scale})
+        over[flag] = float(value)
     return arch, over
 
 

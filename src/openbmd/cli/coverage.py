@@ -169,21 +169,31 @@ def engageability_cmd(
         speeds,
     )
     rows = []
+    names = [str(r) for r in ds["reason_name"].values]
     for i, v in enumerate(ds["speed"].values):
         for j, c in enumerate(labels):
             feas = ds["feasible"].values[i, j]
+            why = ds["reason"].values[i, j]
+            counts = ds["reason_count"].values[i, j]
+            pairs = [(a, f, b, t) for a, f in enumerate(f_pts) for b, t in enumerate(t_pts)]
             rows.append(
                 {
                     "burnout_speed_kms": float(v) / 1e3,
                     "cueing": c,
                     "commit": archs[c].rules.commit,
+                    "pairs": len(pairs),
+                    "engageable": int(feas.sum()),
                     "fraction_feasible": float(ds["fraction"].values[i, j]),
-                    "feasible_pairs": [
-                        f"{f[0]}->{t[0]}"
-                        for a, f in enumerate(f_pts)
-                        for b, t in enumerate(t_pts)
-                        if feas[a, b]
-                    ],
+                    "not_engageable": {
+                        n: int(k) for n, k in zip(names[1:], counts[1:], strict=True)
+                    },
+                    "feasible_pairs": [f"{f[0]}->{t[0]}" for a, f, b, t in pairs if feas[a, b]],
+                    "pair_reasons": {
+                        f"{f[0]}->{t[0]}": names[int(why[a, b])]
+                        if why[a, b] >= 0
+                        else "out of the missile's reach"
+                        for a, f, b, t in pairs
+                    },
                 }
             )
     data = {
@@ -208,9 +218,11 @@ def engageability_cmd(
             f"from {', '.join(x['fields'])} to {', '.join(x['targets'])}"
         )
         for r in x["results"]:
+            why = ", ".join(f"{k} {n}" for k, n in r["not_engageable"].items() if n)
             typer.echo(
                 f"  {r['burnout_speed_kms']:4.1f} km/s  {r['cueing']:<18} "
-                f"{100 * r['fraction_feasible']:5.1f} % feasible"
+                f"{r['engageable']:3d}/{r['pairs']} engageable "
+                f"({100 * r['fraction_feasible']:5.1f} %)" + (f"; not: {why}" if why else "")
             )
         typer.echo("Assumptions:")
         for k, v in x["assumptions"].items():

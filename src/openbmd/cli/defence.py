@@ -21,11 +21,15 @@ FIELDS = "Kozelsk,Teykovo,Vypolzovo,Tatishchevo"
 TARGETS = "Washington,New York,Boston"
 ENGAGEABILITY_MISSILE = "Topol-M"
 RULES = (
-    "kinematic feasibility: intercept after threat burnout, within altitude/range limits; "
-    "launch on the architecture's commit rule (fire-control track, or an early-warning cue "
-    "where allowed) plus the decision delay; each threat engaged by the battery with the "
-    "earliest first intercept; no discrimination, divert or reliability modelled (favours "
-    "the defence)"
+    "intercept after threat burnout, within altitude/range limits and the kill vehicle's "
+    "endurance after cut-off; launch on the architecture's commit rule (fire-control track, "
+    "or an early-warning cue where allowed) plus the decision delay; credited only if the "
+    "closing speed >= the kill vehicle's minimum, the angle off head-on <= its maximum, and "
+    "the divert needed to remove the PIP error (95 % miss radius of the commit basis, improved "
+    "by fire-control in-flight updates; terminal dv = miss / t_go, t_go = seeker range / "
+    "closing speed) <= its budget; each threat engaged by the battery with the earliest "
+    "first intercept; no discrimination or reliability modelled (favours the defence); "
+    "docs/engagement.md"
 )
 
 
@@ -60,6 +64,7 @@ def assumptions(arch: Any, overrides: dict[str, Any]) -> dict[str, Any]:
 @app.command("interceptors")
 def interceptors_cmd(as_json: bool = JSON) -> None:
     """List the interceptor catalogue: stages, burnout speed and its documented range, limits."""
+    from openbmd.architecture import kill_vehicle_dict
     from openbmd.catalog.interceptors import load_interceptors
 
     rows = []
@@ -81,6 +86,18 @@ def interceptors_cmd(as_json: bool = JSON) -> None:
                 "max_altitude_km": m.max_altitude / 1e3,
                 "max_range_km": m.max_range / 1e3,
                 "divert_mps": m.divert,
+                "kill_vehicle": kill_vehicle_dict(m),
+                "kill_vehicle_ranges": {
+                    k: list(c.ranges[k])
+                    for k in (
+                        "divert_mps",
+                        "seeker_acquisition_range_km",
+                        "min_closing_speed_kms",
+                        "max_crossing_angle_deg",
+                        "kv_endurance_s",
+                    )
+                    if k in c.ranges
+                },
                 "decision_delay_s": m.decision_delay,
                 "source": list(c.citations),
             }
@@ -100,10 +117,15 @@ def interceptors_cmd(as_json: bool = JSON) -> None:
     emit(rows, as_json, render)
 
 
-def _shot(i: Any, k: int, label: str | int) -> dict[str, Any]:
+def _shot(i: Any, k: int, label: str | int, budget: float = float("inf")) -> dict[str, Any]:
     from openbmd import earth
 
+    def num(x: Any, scale: float = 1.0) -> float | None:
+        v = float(x) / scale
+        return v if np.isfinite(v) else None
+
     lat, lon, _ = earth.ecef2geodetic(i.r_ecef[k])
+    dv = float(i.divert_required[k])
     return {
         "shot": label,
         "launch_s": float(i.launch_time[k]),
@@ -113,6 +135,14 @@ def _shot(i: Any, k: int, label: str | int) -> dict[str, Any]:
         "ground_range_km": float(i.ground_range[k]) / 1e3,
         "closing_speed_kms": float(i.closing_speed[k]) / 1e3,
         "crossing_angle_deg": float(np.degrees(i.crossing_angle[k])),
+        "crossing_off_head_on_deg": float(180.0 - np.degrees(i.crossing_angle[k])),
+        "pip_error_commit_km": num(i.pip_error_commit[k], 1e3),
+        "pip_error_acquisition_km": num(i.pip_error_acquisition[k], 1e3),
+        "seeker_time_to_go_s": num(i.time_to_go[k]),
+        "divert_required_mps": num(dv),
+        "divert_budget_mps": num(budget),
+        "divert_used_fraction": num(dv / budget) if np.isfinite(budget) else None,
+        "kv_coast_s": float(i.flyout_time[k] - i.cutoff[k]),
         "lat_deg": float(np.degrees(lat)),
         "lon_deg": float(np.degrees(lon)),
         "launch_azimuth_deg": float(np.degrees(i.azimuth[k]) % 360.0),
@@ -145,12 +175,13 @@ def engage_cmd(
     ok = bool(res.feasible[0])
     b = int(res.battery[0])
     per = res.per_battery[b] if ok else None
+    bat = arch.batteries[b] if ok else None
+    budget = bat.interceptor.divert if bat else float("inf")
     shots = (
-        [_shot(s, 0, k + 1) for k, s in enumerate(per.shots) if np.isfinite(s.time[0])]
+        [_shot(s, 0, k + 1, budget) for k, s in enumerate(per.shots) if np.isfinite(s.time[0])]
         if per is not None
         else []
     )
-    bat = arch.batteries[b] if ok else None
     cue = int(res.cue_sensor[0])
     data = {
         "architecture_name": arch.name,
@@ -161,12 +192,13 @@ def engage_cmd(
         "launch": l_name,
         "target": t_name,
         "feasible": ok,
+        "reason": res.reason_text[0],
         "window": {
             "first_launch_s": float(res.first_launch[0]),
             "last_launch_s": float(res.last_launch[0]),
         },
         "intercepts": shots,
-        "last_launch_intercept": _shot(per.last, 0, "last") if per is not None else None,
+        "last_launch_intercept": _shot(per.last, 0, "last", budget) if per is not None else None,
         "shot_opportunities": int(res.shots[0]),
         "earliest_launch_s": [float(x) for x in res.earliest_launch[0]],
         "cue_s": float(res.cue_time[0]),
@@ -188,7 +220,7 @@ def engage_cmd(
         typer.echo(
             f"{x['architecture_name']}: {x['interceptor'] or '-'} at {x['site'] or '-'} vs "
             f"{x['missile']} {x['launch']} -> {x['target']}: "
-            f"{'FEASIBLE' if x['feasible'] else 'no feasible intercept'}"
+            f"{'FEASIBLE' if x['feasible'] else 'no feasible intercept: ' + x['reason']}"
         )
         w = x["window"]
         if x["feasible"]:
@@ -204,6 +236,13 @@ def engage_cmd(
                 f"{s['ground_range_km']:.0f} km from site, closing "
                 f"{s['closing_speed_kms']:.1f} km/s, crossing {s['crossing_angle_deg']:.0f} deg"
             )
+            pc, pa, dv = (s[k] for k in ("pip_error_commit_km", "pip_error_acquisition_km",
+                                         "divert_required_mps"))  # fmt: skip
+            if pc is not None and pa is not None and dv is not None:
+                typer.echo(
+                    f"          PIP error {pc:.1f} km at commit, {pa:.2f} km at acquisition; "
+                    f"divert {dv:.0f} of {s['divert_budget_mps'] or float('inf'):.0f} m/s"
+                )
         for s in x["sensors"]:
             typer.echo(
                 f"  {s['name']:<12} {s['role']:<13} first detection {s['first_detection_s']}"

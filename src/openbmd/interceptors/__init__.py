@@ -8,6 +8,7 @@ their public names.
 
 from openbmd.interceptors.fan import Flyout, FlyoutFan, flyout_fan, pitch_program_flight
 from openbmd.interceptors.vehicle import (
+    KV_LIMITS,
     Interceptor,
     energy_levels,
     reference_burnout_speed,
@@ -15,6 +16,7 @@ from openbmd.interceptors.vehicle import (
 )
 
 __all__ = [
+    "KV_LIMITS",
     "Flyout",
     "FlyoutFan",
     "Interceptor",

@@ -27,6 +27,7 @@ in ``tests/validation/test_flyout_direct.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -401,8 +402,31 @@ def pitch_grid(n: int) -> FloatArray:
     return np.interp(u, np.concatenate([[0.0], np.cumsum(w)]), [PITCH_MIN, lo, hi, PITCH_MAX])
 
 
-@functools.lru_cache(maxsize=32)
 def flyout_fan(
+    icp: Interceptor,
+    site_lat: float,
+    site_lon: float,
+    n_az: int = 16,
+    n_pitch: int = 56,
+    dt: float = 5.0,
+    n_range: int = 321,
+    n_alt: int = 201,
+    model: EarthModel | None = None,
+) -> FlyoutFan:
+    """The fly-out fan of ``icp`` launched from ``(site_lat, site_lon)`` [rad] (cached).
+
+    One fan is built and cached (at most 32, LRU) per vehicle as the fan sees it
+    (:meth:`Interceptor.fan_key`: the kill-vehicle limits do not change a fan); the fan
+    returned carries ``icp`` itself, limits included. See :func:`build_flyout_fan`.
+    """
+    fan = build_flyout_fan(
+        icp.fan_key(), site_lat, site_lon, n_az, n_pitch, dt, n_range, n_alt, model
+    )
+    return fan if fan.interceptor == icp else dataclasses.replace(fan, interceptor=icp)
+
+
+@functools.lru_cache(maxsize=32)
+def build_flyout_fan(
     icp: Interceptor,
     site_lat: float,
     site_lon: float,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,11 +58,26 @@ class Interceptor:
     max_range : float
         Greatest ground range from the site to an intercept point [m].
     max_flyout_time : float
-        Longest fly-out considered [s] (kill-vehicle endurance, assumption).
+        Longest fly-out considered [s] (the fan's time span).
     divert : float
-        Kill-vehicle divert Δv [m/s] (catalogued; not used by the kinematic feasibility test).
+        Kill-vehicle divert velocity budget Δv [m/s] (``inf``: unlimited).
     decision_delay : float
         Cue → launch: decision and launch preparation [s].
+    seeker_range : float
+        Range at which the kill vehicle's seeker acquires the threat [m] (``inf``: at
+        separation).
+    min_closing_speed : float
+        Least closing speed of a credited intercept [m/s] (0: no limit).
+    max_crossing_angle : float
+        Largest angle between the two velocities *measured from head-on* [rad] (0 head-on,
+        π/2 broadside, π a pure tail chase; π: no limit). Note that
+        :attr:`openbmd.engagement.Intercepts.crossing_angle` is measured from a tail chase.
+    kv_endurance : float
+        Longest kill-vehicle flight after thrust cut-off [s] (``inf``: no limit).
+
+    The kill-vehicle limits (``divert`` … ``kv_endurance``, :data:`KV_LIMITS`) do not change
+    the fly-out fan; :func:`openbmd.interceptors.flyout_fan` shares one fan between vehicles
+    that differ only in them, so that a sweep over them costs no new fan.
     """
 
     name: str
@@ -72,7 +88,7 @@ class Interceptor:
     max_altitude: float
     max_range: float
     max_flyout_time: float
-    divert: float = 0.0
+    divert: float = float("inf")
     decision_delay: float = 60.0
     kv_beta: float = 1.0e4
     vertical_time: float = 4.0
@@ -82,6 +98,10 @@ class Interceptor:
     klass: str = ""
     source: str = ""
     aliases: tuple[str, ...] = ()
+    seeker_range: float = float("inf")
+    min_closing_speed: float = 0.0
+    max_crossing_angle: float = float(np.pi)
+    kv_endurance: float = float("inf")
 
     def __post_init__(self) -> None:
         w = f"interceptor {self.name!r}"
@@ -102,8 +122,24 @@ class Interceptor:
                 f"{w}: need 0 <= min_altitude < max_altitude, got "
                 f"{self.min_altitude:g}, {self.max_altitude:g} m"
             )
-        if self.decision_delay < 0.0 or self.divert < 0.0:
-            raise InputError(f"{w}: decision_delay and divert must be >= 0")
+        if self.decision_delay < 0.0 or not self.divert > 0.0:
+            raise InputError(f"{w}: decision_delay must be >= 0 and divert > 0")
+        for attr in ("seeker_range", "kv_endurance"):
+            if not float(getattr(self, attr)) > 0.0:
+                raise InputError(
+                    field=f"interceptor.{attr}",
+                    message=f"{w}: {attr} must be > 0, got {getattr(self, attr)!r}",
+                )
+        if not 0.0 <= self.min_closing_speed < 20_000.0:
+            raise InputError(
+                field="interceptor.min_closing_speed",
+                message=f"{w}: {self.min_closing_speed!r} m/s must be in [0, 20000)",
+            )
+        if not 0.0 < self.max_crossing_angle <= np.pi:
+            raise InputError(
+                field="interceptor.max_crossing_angle",
+                message=f"{w}: {self.max_crossing_angle!r} rad must be in (0, pi]",
+            )
         if self.burnout_speed >= 11_000.0:
             raise InputError(f"{w}: burnout_speed {self.burnout_speed:g} m/s is beyond escape")
 
@@ -120,6 +156,33 @@ class Interceptor:
                 message=f"{speed!r} m/s must be a positive number",
             )
         return dataclasses.replace(self, burnout_speed=float(speed))
+
+    def with_kill_vehicle(self, **limits: float) -> Interceptor:
+        """The same interceptor with other kill-vehicle limits (names of :data:`KV_LIMITS`, SI).
+
+        Raises :class:`InputError` naming ``interceptor.<name>`` for an unknown name or an
+        invalid value.
+        """
+        bad = sorted(set(limits) - set(KV_LIMITS))
+        if bad:
+            raise InputError(
+                field=f"interceptor.{bad[0]}",
+                message=f"not a kill-vehicle limit; valid: {', '.join(KV_LIMITS)}",
+            )
+        new: dict[str, Any] = {k: float(v) for k, v in limits.items()}
+        return dataclasses.replace(self, **new)
+
+    def fan_key(self) -> Interceptor:
+        """This interceptor with the kill-vehicle limits at their defaults (what a fan depends
+        on)."""
+        return dataclasses.replace(self, **_KV_DEFAULTS)
+
+
+# The kill-vehicle limits: fields of Interceptor that do not change the fly-out fan.
+KV_LIMITS = ("divert", "seeker_range", "min_closing_speed", "max_crossing_angle", "kv_endurance")
+_KV_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in dataclasses.fields(Interceptor) if f.name in KV_LIMITS
+}
 
 
 def _as_missile(icp: Interceptor, scale: float) -> Missile:
@@ -219,6 +282,7 @@ def vehicle(icp: Interceptor) -> Missile:
 
 
 __all__ = [
+    "KV_LIMITS",
     "Interceptor",
     "energy_levels",
     "reference_burnout_speed",
