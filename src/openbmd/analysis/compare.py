@@ -36,6 +36,7 @@ from openbmd.analysis.timeline import timeline
 from openbmd.architecture import COMMIT_RULES, Architecture
 from openbmd.constants import DEG
 from openbmd.errors import InputError, OutOfRangeError
+from openbmd.interceptors import flyout_fan
 from openbmd.reach import reach
 
 __all__ = ["SHORT_RANGE_KM", "Comparison", "compare"]
@@ -249,14 +250,34 @@ def _threat_timeline(study: Study, threat: ThreatClass) -> xr.Dataset | None:
         return None  # the shape cannot reach the representative target
 
 
-def compare(study: Study, progress: Progress | None = None) -> Comparison:
+def _fans(study: Study, store: Any, progress: Progress) -> None:
+    """Build (or load from ``store``) every fly-out fan the study needs, once, up front."""
+    archs = list(study.architectures)
+    if study.runs("engageability"):
+        archs += [
+            a.with_burnout_speed(v, study.swept_interceptors)
+            for v in study.burnout_speeds
+            for a in study.architectures
+        ]
+    needed = {(b.interceptor, b.lat, b.lon) for a in archs for b in a.batteries}
+    for i, (icp, lat, lon) in enumerate(sorted(needed, key=repr)):
+        flyout_fan(icp, lat, lon, store=store)
+        progress("fly-out fans", i + 1, len(needed))
+
+
+def compare(study: Study, progress: Progress | None = None, fan_store: Any = None) -> Comparison:
     """Run every analysis ``study`` asks for (see the module docstring).
 
     ``progress(step, done, total)`` is called as work completes (for progress bars).
+    ``fan_store``: a folder where fly-out fans are kept between runs (see
+    :func:`openbmd.interceptors.flyout_fan`); results do not depend on it.
     """
     progress = progress or _no_progress
     timings: dict[str, float] = {}
     out: dict[str, Any] = {"footprints": {}, "engageability": {}, "reach": {}, "timelines": {}}
+    t0 = time.perf_counter()
+    _fans(study, fan_store, progress)
+    timings["fly-out fans"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if study.runs("footprint") and study.regions:
         out["footprints"] = _region_footprints(study, progress)

@@ -83,7 +83,8 @@ def _cached_compare(text: str, scenario: Any, use_cache: bool, quiet: bool) -> t
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             pass  # a damaged or stale entry is recomputed and replaced
     with _progress(quiet) as progress:
-        result = compare(to_study(scenario), progress)
+        # Fans are a pure function of the interceptor and site: kept even under --no-cache.
+        result = compare(to_study(scenario), progress, fan_store=cache_dir() / "fans")
     if use_cache:
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +168,12 @@ def analyze_cmd(
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the ledger as JSON.")] = False,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Recompute even if a cached result exists.")
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Recompute the analyses even if a cached result exists (fly-out fans kept "
+            "on disk are still reused: they depend only on the interceptor and site).",
+        ),
     ] = False,
 ) -> None:
     """Compare the scenario's architectures and write an offline report (HTML, maps, data)."""

@@ -28,8 +28,12 @@ in ``tests/validation/test_flyout_direct.py``.
 from __future__ import annotations
 
 import dataclasses
-import functools
+import hashlib
+import os
+import tempfile
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -412,20 +416,75 @@ def flyout_fan(
     n_range: int = 321,
     n_alt: int = 201,
     model: EarthModel | None = None,
+    store: str | os.PathLike[str] | None = None,
 ) -> FlyoutFan:
     """The fly-out fan of ``icp`` launched from ``(site_lat, site_lon)`` [rad] (cached).
 
-    One fan is built and cached (at most 32, LRU) per vehicle as the fan sees it
+    One fan is built and cached in memory (at most :data:`FAN_CACHE_SIZE`, least recently used
+    first out; ≈ 58 MB each at the default grid) per vehicle as the fan sees it
     (:meth:`Interceptor.fan_key`: the kill-vehicle limits do not change a fan); the fan
     returned carries ``icp`` itself, limits included. See :func:`build_flyout_fan`.
+
+    ``store``: a folder where fans are also kept on disk (compressed ``.npz``, named by a
+    SHA-256 of everything the fan depends on, this module's kernels included), so a later
+    process loads a fan instead of building it. A damaged file is rebuilt and replaced.
     """
-    fan = build_flyout_fan(
-        icp.fan_key(), site_lat, site_lon, n_az, n_pitch, dt, n_range, n_alt, model
-    )
+    key = (icp.fan_key(), float(site_lat), float(site_lon), n_az, n_pitch, dt, n_range, n_alt,
+           model or EarthModel())  # fmt: skip
+    fan = _FANS.pop(key, None)
+    if fan is None and store is not None:
+        fan = _load_fan(Path(store), key)
+    if fan is None:
+        fan = build_flyout_fan(*key)
+        if store is not None:
+            _save_fan(Path(store), key, fan)
+    _FANS[key] = fan  # most recently used last
+    while len(_FANS) > FAN_CACHE_SIZE:
+        _FANS.pop(next(iter(_FANS)))
     return fan if fan.interceptor == icp else dataclasses.replace(fan, interceptor=icp)
 
 
-@functools.lru_cache(maxsize=32)
+#: Fans kept in memory (each ≈ 58 MB at the default grid).
+FAN_CACHE_SIZE = 24
+_FANS: dict[tuple[object, ...], FlyoutFan] = {}
+
+
+def _store_name(key: tuple[object, ...]) -> str:
+    h = hashlib.sha256(repr(key).encode())
+    here = Path(__file__).parent
+    for name in ("fan.py", "_kernels.py", "vehicle.py"):
+        h.update((here / name).read_bytes())
+    return f"fan-{h.hexdigest()[:32]}.npz"
+
+
+def _save_fan(folder: Path, key: tuple[object, ...], fan: FlyoutFan) -> None:
+    # Written under a temporary name and renamed: a reader never sees half a file.
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, az=fan.az_grid, d=fan.d_grid, h=fan.h_grid, table=fan.table)
+        os.replace(tmp, folder / _store_name(key))
+    except OSError:
+        return  # a read-only or full disk only costs the next run a rebuild
+
+
+def _load_fan(folder: Path, key: tuple[object, ...]) -> FlyoutFan | None:
+    path = folder / _store_name(key)
+    try:
+        with np.load(path) as z:
+            arrays = {
+                k: np.ascontiguousarray(z[k], dtype=np.float64) for k in ("az", "d", "h", "table")
+            }
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+    icp, lat, lon, model = key[0], key[1], key[2], key[-1]
+    assert isinstance(icp, Interceptor) and isinstance(model, EarthModel)
+    assert isinstance(lat, float) and isinstance(lon, float)
+    a = arrays
+    return FlyoutFan(icp, lat, lon, a["az"], a["d"], a["h"], a["table"], model)
+
+
 def build_flyout_fan(
     icp: Interceptor,
     site_lat: float,
