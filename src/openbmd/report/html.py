@@ -120,8 +120,8 @@ def _caption(c: Comparison, arch_name: str, rule: str) -> str:
                           for b in arch.batteries) or "none"  # fmt: skip
     return (
         f"Batteries: {batteries}. Sensors: {sensors}. Commit rule: {arch.rules.commit}. "
-        f"Rule: {rule}. Base map: Natural Earth (public domain); plain lon/lat, "
-        "aspect 1/cos(mid-latitude)."
+        f"Rule: {rule}. Base map: Natural Earth (public domain), Lambert conformal conic "
+        "fitted to the region."
     )
 
 
