@@ -36,7 +36,7 @@ from openbmd.scenario import build as build_module
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Embedded", "render_report"]
+__all__ = ["Embedded", "embed", "render_report"]
 
 
 @dataclass(frozen=True)
