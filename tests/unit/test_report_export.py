@@ -26,6 +26,9 @@ from openbmd.catalog.architectures import architecture
 from openbmd.constants import DEG
 from openbmd.report.export import write_exports
 from openbmd.report.features import contour_polygons
+from openbmd.report.html import embed
+from openbmd.report.maps import MapLayers, footprint_map
+from openbmd.report.projection import conic_for
 
 LAT = np.arange(41.0, 60.0, 2.0)  # cell centres, 2° cells: edges 40..60
 LON = np.arange(1.0, 30.0, 2.0)  # edges 0..30
@@ -347,3 +350,26 @@ def test_tables_have_their_headers_and_rows(exported: Path, comparison: Comparis
                               "nearest_launch_area"]  # fmt: skip
     assert (reach[0]["place"], reach[0]["distance_km"], reach[0]["inside"]) == (
         "Redzikowo", "220.0", "True")  # fmt: skip
+
+
+def test_conic_projection_keeps_scale_over_europe() -> None:
+    from pyproj import Geod
+
+    m = conic_for((-11.0, 40.0, 35.0, 71.0))
+    lat, lon = (a.ravel() for a in np.meshgrid(np.linspace(35, 71, 19), np.linspace(-11, 40, 18)))
+    x0, y0 = m.fwd(lon, lat)
+    x1, y1 = m.fwd(lon + 0.01, lat)
+    *_, d = Geod(ellps="WGS84").inv(lon, lat, lon + 0.01, lat)
+    k = np.hypot(x1 - x0, y1 - y0) * 1e3 / d  # km → m
+    assert 0.97 < k.min() and k.max() < 1.04
+    x_min, x_max, y_min, y_max = m.extent
+    assert (x_min <= x0).all() and (x0 <= x_max).all()
+    assert (y_min <= y0).all() and (y0 <= y_max).all()
+
+
+def test_footprint_map_renders_a_png(comparison: Comparison) -> None:
+    ds = comparison.footprints["box"].sel(threat="irbm", architecture="third-site-2007")
+    layers = MapLayers(batteries=(("Redzikowo", 54.48, 17.1),), launch_areas=(("X", 50.0, 10.0),))
+    fig = embed(footprint_map(ds, layers, "t"), "alt", "caption")
+    assert fig.uri.startswith("data:image/png;base64,iVBORw0KGgo")  # the PNG signature
+    assert fig.width > 0 and fig.height > 0

@@ -121,7 +121,7 @@ def footprint_grid(ds: xr.Dataset) -> xr.Dataset:
     out["lat"].attrs.update(units="degrees_north", long_name="latitude", standard_name="latitude")
     out["lon"].attrs.update(units="degrees_east", long_name="longitude", standard_name="longitude")
     out.attrs = {
-        **{k: v for k, v in ds.attrs.items()},
+        **ds.attrs,
         "Conventions": "CF-1.8",
         "title": f"openbmd footprints over {ds.attrs.get('region', '')}",
     }

@@ -36,7 +36,7 @@ from openbmd.scenario import build as build_module
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Embedded", "render_report"]
+__all__ = ["Embedded", "embed", "render_report"]
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,23 @@ class Embedded:
 
 
 def embed(fig: Figure, alt: str, caption: str = "") -> Embedded:
-    """Render ``fig`` to a base64 PNG (the figure is cleared afterwards)."""
+    """Render ``fig`` to a base64 PNG (the figure is cleared afterwards).
+
+    The image is quantised to a 256-colour palette (no dithering): maps and charts have few
+    colours, and an 8-bit PNG is 2–3× smaller than the RGBA one, which keeps the report of the
+    bundled scenario well under the ~15 MB a browser opens comfortably.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
     buf = io.BytesIO()
     try:
-        fig.savefig(buf, format="png")
-        w, h = (round(v) for v in fig.get_size_inches() * fig.dpi)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+        h, w = rgba.shape[:2]
+        img = Image.fromarray(rgba).convert("RGB")
+        img.quantize(256, dither=Image.Dither.NONE).save(buf, format="PNG", optimize=True)
     finally:
         fig.clear()
     uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -120,8 +132,8 @@ def _caption(c: Comparison, arch_name: str, rule: str) -> str:
                           for b in arch.batteries) or "none"  # fmt: skip
     return (
         f"Batteries: {batteries}. Sensors: {sensors}. Commit rule: {arch.rules.commit}. "
-        f"Rule: {rule}. Base map: Natural Earth (public domain); plain lon/lat, "
-        "aspect 1/cos(mid-latitude)."
+        f"Rule: {rule}. Base map: Natural Earth (public domain), Lambert conformal conic "
+        "fitted to the region."
     )
 
 

@@ -1,22 +1,23 @@
 """Maps of coverage results over the bundled (offline) Natural Earth base map.
 
-Maps are drawn in longitude/latitude with the axis aspect ``1 / cos(mid-latitude)``
-(:func:`openbmd.report.basemap.draw_basemap`): locally true shapes at the map's centre, which
-over Europe's 35–71° N (centre 53° N) makes east-west distances ≈ 1.8× too long at the
-northern edge and ≈ 0.7× at the southern one. (No conic projection yet: the base map and
-grids are drawn in plain degrees.)
+``plot_footprint`` and ``plot_denial`` (the ``coverage`` and ``denial`` commands' PNG files) draw
+in longitude/latitude with the aspect ``1 / cos(mid-latitude)``
+(:func:`openbmd.report.basemap.draw_basemap`). The report's maps (``footprint_map``,
+``difference_map``, ``reach_map``) return a ``Figure`` drawn in a Lambert conformal conic fitted
+to the map (:mod:`openbmd.report.projection`); the footprint's cells are projected as
+quadrilaterals.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
+
+from openbmd.report.projection import conic_for, draw_base
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -191,51 +192,8 @@ def _figure() -> Figure:
     from matplotlib import figure
 
     fig = figure.Figure(figsize=(6.4, 5.4), dpi=80)
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.09, top=0.94)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.05, top=0.94)
     return fig
-
-
-@functools.lru_cache(maxsize=8)  # ≤ 8 rasters of ≤ 1000 × 2000 RGBA bytes: ≤ 64 MB
-def _basemap_raster(bounds: tuple[float, float, float, float]) -> np.ndarray:
-    """The vector base map of ``bounds`` rendered once to an RGBA array (read-only).
-
-    Drawing the Natural Earth outlines is most of a map's cost and every map of a region
-    shares them, so each region's base map is rasterised once at ≈ 2× the map's resolution.
-    """
-    from matplotlib import figure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from openbmd.report.basemap import draw_basemap
-
-    lon0, lon1, lat0, lat1 = bounds
-    cos_mid = max(math.cos(math.radians(0.5 * (lat0 + lat1))), 0.05)
-    width = 1000
-    height = int(min(2000, max(100, width * (lat1 - lat0) / ((lon1 - lon0) * cos_mid))))
-    fig = figure.Figure(figsize=(width / 100, height / 100), dpi=100)
-    canvas = FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-    draw_basemap(ax, bounds)
-    ax.set_aspect("auto")  # fill the raster; the map's own axes set the aspect
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    canvas.draw()
-    img = np.asarray(canvas.buffer_rgba()).copy()
-    img.flags.writeable = False
-    return img
-
-
-def _draw_base(ax: Any, bounds: tuple[float, float, float, float]) -> None:
-    """The cached base map under a map, with the limits and aspect of ``draw_basemap``."""
-    lon0, lon1, lat0, lat1 = bounds
-    ax.imshow(_basemap_raster(bounds), extent=bounds, origin="upper", zorder=0,
-              interpolation="antialiased")  # fmt: skip
-    ax.set_xlim(lon0, lon1)
-    ax.set_ylim(lat0, lat1)
-    ax.set_aspect(1.0 / max(math.cos(math.radians(0.5 * (lat0 + lat1))), 0.05))
-    ax.set_xlabel("longitude (deg)")
-    ax.set_ylabel("latitude (deg)")
 
 
 def _edges(c: np.ndarray) -> np.ndarray:
@@ -257,30 +215,30 @@ def _grid_map(
     from matplotlib.patches import Patch
 
     x, y = _edges(lon), _edges(lat)
-    bounds = (float(x[0]), float(x[-1]), float(y[0]), float(y[-1]))
+    m = conic_for((float(x[0]), float(x[-1]), float(y[0]), float(y[-1])))
     fig = _figure()
     ax = fig.subplots()
-    _draw_base(ax, bounds)
-    ax.pcolormesh(x, y, state, cmap=ListedColormap(list(colours)), vmin=-0.5,
+    draw_base(ax, m)
+    gx, gy = m.fwd(*np.meshgrid(x, y))  # cell corners: the cells are quadrilaterals on a cone
+    ax.pcolormesh(gx, gy, state, cmap=ListedColormap(list(colours)), vmin=-0.5,
                   vmax=len(colours) - 0.5, zorder=2, shading="flat")  # fmt: skip
-    inside = [c for c in layers.cities if bounds[0] <= c[2] <= bounds[1] and
-              bounds[2] <= c[1] <= bounds[3]]  # fmt: skip
+    inside = [c for c in layers.cities if m.contains(c[2], c[1])]
     for _name, c_lat, c_lon, dfd, thr, _pop in inside:
         colour = "#1f3b73" if dfd else ("#d62728" if thr else "#777777")
-        ax.plot(c_lon, c_lat, "o", ms=3, color=colour, zorder=4)
+        ax.plot(*m.fwd(c_lon, c_lat), "o", ms=3, color=colour, zorder=4)
     marked = {p[0] for p in (*layers.launch_areas, *layers.batteries, *layers.radars)}
     ranked = sorted((c for c in inside if c[0] not in marked),  # sites are labelled below
                     key=lambda c: (c[0] not in layers.named, -c[5]))[:MAX_LABELS]  # fmt: skip
     for name, c_lat, c_lon, *_ in ranked:
-        ax.annotate(name, (c_lon, c_lat), xytext=(3, 3), textcoords="offset points",
+        ax.annotate(name, m.fwd(c_lon, c_lat), xytext=(3, 3), textcoords="offset points",
                     fontsize=6.5, zorder=5)  # fmt: skip
     marks = ((layers.launch_areas, "^", "#d62728", 8), (layers.batteries, "*", "gold", 13),
              (layers.radars, "D", "#6a3d9a", 6))  # fmt: skip
     for points, marker, colour, size in marks:
         for name, p_lat, p_lon in points:
-            if bounds[0] <= p_lon <= bounds[1] and bounds[2] <= p_lat <= bounds[3]:
-                ax.plot(p_lon, p_lat, marker, ms=size, color=colour, mec="k", zorder=6)
-                ax.annotate(name, (p_lon, p_lat), xytext=(4, -9), textcoords="offset points",
+            if m.contains(p_lon, p_lat):
+                ax.plot(*m.fwd(p_lon, p_lat), marker, ms=size, color=colour, mec="k", zorder=6)
+                ax.annotate(name, m.fwd(p_lon, p_lat), xytext=(4, -9), textcoords="offset points",
                             fontsize=6.5, zorder=6)  # fmt: skip
     handles: list[Any] = [Patch(facecolor=col, edgecolor="#555555", label=lab)
                           for lab, col in legend]  # fmt: skip
@@ -317,24 +275,25 @@ def reach_map(ds: xr.Dataset, title: str, margin_deg: float = 3.0) -> Figure:
     lon = np.concatenate([ds["ring_lon"].values.ravel()])
     bounds = (float(lon.min() - margin_deg), float(lon.max() + margin_deg),
               float(lat.min() - margin_deg), float(lat.max() + margin_deg))  # fmt: skip
+    m = conic_for(bounds)
     fig = _figure()
     ax = fig.subplots()
-    _draw_base(ax, bounds)
+    draw_base(ax, m)
     for i in range(ds.sizes["launch_area"]):
-        ax.fill(ds["ring_lon"].values[i], ds["ring_lat"].values[i], color="#d62728", alpha=0.12,
-                zorder=2)  # fmt: skip
-        ax.plot(ds["ring_lon"].values[i], ds["ring_lat"].values[i], color="#d62728", lw=1)
+        rx, ry = m.fwd(ds["ring_lon"].values[i], ds["ring_lat"].values[i])
+        ax.fill(rx, ry, color="#d62728", alpha=0.12, zorder=2)
+        ax.plot(rx, ry, color="#d62728", lw=1)
     for name, kind, p_lat, p_lon, inside in zip(
         ds["place"].values, ds["kind"].values, ds["place_lat"].values, ds["place_lon"].values,
         ds["inside"].values, strict=True,
     ):  # fmt: skip
-        if not (bounds[0] <= p_lon <= bounds[1] and bounds[2] <= p_lat <= bounds[3]):
+        if not m.contains(p_lon, p_lat):
             continue
         marker = {"battery": "*", "radar": "D"}.get(str(kind), "o")
-        ax.plot(p_lon, p_lat, marker, ms=9 if marker == "*" else 4, mec="k", mew=0.4,
+        ax.plot(*m.fwd(p_lon, p_lat), marker, ms=9 if marker == "*" else 4, mec="k", mew=0.4,
                 color="#d62728" if inside else "#999999", zorder=5)  # fmt: skip
         if inside or kind != "target":
-            ax.annotate(str(name), (p_lon, p_lat), xytext=(3, 3), textcoords="offset points",
+            ax.annotate(str(name), m.fwd(p_lon, p_lat), xytext=(3, 3), textcoords="offset points",
                         fontsize=6.5, zorder=6)  # fmt: skip
     ax.set_title(title, fontsize=9)
     return fig
