@@ -61,11 +61,14 @@ def test_writes_report_then_reuses_the_cache(
     assert d["ledger"]["architectures"] == ["none", "third-site-2007"]
     assert (work / "r" / ".openbmd-report").is_file()
     assert (work / "r" / "scenario.yaml").read_text(encoding="utf-8") == SMALL
+    first_html = (work / "r" / "report.html").read_bytes()
     code, out, _ = _analyze(capsys, "--out", "r", "--json")
     assert code == 0
     again = json.loads(out)
     assert again["manifest"]["cached"] is True
     assert again["ledger"] == d["ledger"]
+    # The cached copy is the same report, byte for byte.
+    assert Path(again["paths"]["report"]).read_bytes() == first_html
     # A changed scenario is a different cache key.
     (work / "s.yaml").write_text(SMALL.replace("grid_deg: 6.0", "grid_deg: 5.0"), encoding="utf-8")
     code, out, _ = _analyze(capsys, "--out", "r", "--json")
@@ -87,12 +90,12 @@ def test_interrupted_run_leaves_the_old_report_and_no_half_one(
         raise KeyboardInterrupt
 
     monkeypatch.setattr("openbmd.report.html.render_report", interrupted)
-    code, _, err = _analyze(capsys, "--out", "r", "--json")
+    code, _, err = _analyze(capsys, "--out", "r", "--json", "--no-cache")
     assert code == 130, err
     assert _listing(work) == listing  # no temporary folder left behind
     assert {p: (work / "r" / p).read_bytes() for p in before} == before
     # A first run that is interrupted leaves nothing at all.
-    code, _, _ = _analyze(capsys, "--out", "fresh", "--json")
+    code, _, _ = _analyze(capsys, "--out", "fresh", "--json", "--no-cache")
     assert code == 130 and not (work / "fresh").exists()
 
 

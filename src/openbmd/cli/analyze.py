@@ -3,8 +3,10 @@
 The report folder is written under a temporary name beside ``--out`` and renamed into place
 only when complete, so an interrupted run (Ctrl-C, an error) leaves no half report; an older
 report at ``--out`` is replaced only then. A folder that is not an openbmd report is never
-replaced. Results are cached by content (the scenario text, the openbmd version and the source
-and data files of the installed package): an unchanged rerun reuses them.
+replaced. Results and the rendered report are cached by content (the scenario text, the
+openbmd version and the source and data files of the installed package): an unchanged rerun
+copies them (the report keeps the manifest of the run that rendered it). ``--no-cache``
+recomputes and leaves the cache alone.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import os
 import pickle
 import shutil
@@ -42,7 +45,8 @@ def _scenario_text(scenario: str) -> tuple[str, str]:
 
 
 def _code_digest() -> str:
-    """SHA-256 over the package's own source and data files (what results depend on)."""
+    """SHA-256 over the package's source and data files (what results and the report depend
+    on; the exchange centre is left out)."""
     h = hashlib.sha256()
     root = resources.files("openbmd")
 
@@ -50,7 +54,7 @@ def _code_digest() -> str:
         for child in sorted(node.iterdir(), key=lambda c: c.name):
             name = f"{prefix}/{child.name}"
             if child.is_dir():
-                if child.name not in ("__pycache__", "exchange", "cli", "report"):
+                if child.name not in ("__pycache__", "exchange"):
                     walk(child, name)
             elif child.name.endswith((".py", ".yaml", ".csv", ".json")):
                 h.update(name.encode())
@@ -69,12 +73,16 @@ def cache_dir() -> Path:
     return Path(base) / "openbmd"
 
 
-def _cached_compare(text: str, scenario: Any, use_cache: bool, quiet: bool) -> tuple[Any, bool]:
+def _key(text: str) -> str:
     from openbmd import __version__
+
+    return hashlib.sha256(f"{__version__}\n{_code_digest()}\n{text}".encode()).hexdigest()
+
+
+def _cached_compare(key: str, scenario: Any, use_cache: bool, quiet: bool) -> tuple[Any, bool]:
     from openbmd.analysis.compare import compare
     from openbmd.scenario.build import to_study
 
-    key = hashlib.sha256(f"{__version__}\n{_code_digest()}\n{text}".encode()).hexdigest()
     path = cache_dir() / "analyze" / f"{key}.pickle"
     if use_cache and path.is_file():
         try:
@@ -129,21 +137,40 @@ def _check_out(out: Path) -> None:
         fail(f"{out.parent} is not a folder", "--out")
 
 
-def _write(out: Path, comparison: Any, text: str, manifest: dict[str, Any]) -> dict[str, str]:
-    """Write the report into a temporary sibling of ``out``, then rename it into place."""
+def _render(tmp: Path, comparison: Any, text: str, manifest: dict[str, Any]) -> dict[str, str]:
     from openbmd.analysis.ledger import ledger
     from openbmd.report.export import write_exports
     from openbmd.report.html import render_report
 
+    led = ledger(comparison)
+    files = write_exports(comparison, tmp / "data", book=led)
+    (tmp / "scenario.yaml").write_text(text, encoding="utf-8")
+    html = render_report(comparison, led, text, manifest)
+    (tmp / "report.html").write_text(html, encoding="utf-8")
+    return files
+
+
+def _write(
+    out: Path, comparison: Any, text: str, manifest: dict[str, Any], rendered: Path | None
+) -> dict[str, str]:
+    """Write the report into a temporary sibling of ``out``, then rename it into place.
+
+    ``rendered``: a cached copy of this very report (same content key) to copy instead of
+    rendering again; the copy keeps the manifest of the run that rendered it.
+    """
     parent = out.resolve().parent
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
-        led = ledger(comparison)
-        files = write_exports(comparison, tmp / "data")
-        (tmp / "scenario.yaml").write_text(text, encoding="utf-8")
-        html = render_report(comparison, led, text, manifest)
-        (tmp / "report.html").write_text(html, encoding="utf-8")
-        (tmp / MARKER).write_text(f"openbmd report {manifest['openbmd_version']}\n")
+        index = _index(rendered) if rendered is not None else None
+        if index is not None and rendered is not None:
+            shutil.copytree(rendered, tmp, dirs_exist_ok=True)
+            files = index["files"]
+        else:
+            files = _render(tmp, comparison, text, manifest)
+            marker = {"openbmd_version": manifest["openbmd_version"], "files": files}
+            (tmp / MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
+            if rendered is not None:
+                _keep(tmp, rendered)
         tmp.chmod(0o755)  # mkdtemp makes it private; a report is meant to be shared
         old = None
         if out.exists():
@@ -156,6 +183,26 @@ def _write(out: Path, comparison: Any, text: str, manifest: dict[str, Any]) -> d
         shutil.rmtree(tmp, ignore_errors=True)  # Ctrl-C or an error: no half report
         raise
     return {"report": str(out / "report.html"), **{k: str(out / v) for k, v in files.items()}}
+
+
+def _index(folder: Path) -> dict[str, Any] | None:
+    """The marker of a complete cached report, or ``None``."""
+    try:
+        index = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return index if isinstance(index, dict) and isinstance(index.get("files"), dict) else None
+
+
+def _keep(report: Path, dest: Path) -> None:
+    """Copy a finished report into the cache (under a temporary name, then renamed)."""
+    with contextlib.suppress(OSError):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".report.", dir=dest.parent))
+        shutil.copytree(report, tmp, dirs_exist_ok=True)
+        if dest.exists():
+            shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp, dest)
 
 
 @app.command("analyze")
@@ -186,7 +233,8 @@ def analyze_cmd(
     text, label = _scenario_text(scenario)
     out_path = Path(out)
     _check_out(out_path)
-    comparison, hit = _cached_compare(text, sc, not no_cache, as_json)
+    key = _key(text)
+    comparison, hit = _cached_compare(key, sc, not no_cache, as_json)
     manifest = {
         "openbmd_version": __version__,
         "scenario": label,
@@ -199,7 +247,8 @@ def analyze_cmd(
         "step_seconds": comparison.timings,
     }
     manifest["run_seconds"] = round(time.perf_counter() - started, 2)
-    paths = _write(out_path, comparison, text, manifest)
+    rendered = cache_dir() / "analyze" / f"{key}.report" if not no_cache else None
+    paths = _write(out_path, comparison, text, manifest, rendered)
     led = ledger(comparison)
     data = {"paths": paths, "manifest": manifest, "ledger": led.to_dict()}
 
