@@ -138,7 +138,7 @@ def fly_pitch_program(
 
 @numba.njit(cache=True, nogil=True)
 def _fly_one(
-    i: int,
+    i: np.int64,
     t: FloatArray,
     state0: FloatArray,
     normal: FloatArray,
@@ -156,7 +156,7 @@ def _fly_one(
     s = state0.copy()
     nrm = normal[i]
     pf, cut = final_pitch[i], cutoff[i]
-    k1, k2, k3, k4, tmp = np.empty(6), np.empty(6), np.empty(6), np.empty(6), np.empty(6)
+    kk, tmp = np.empty((4, 6)), np.empty(6)  # RK4 stage derivatives, stage state
     out[i, 0] = s
     dead = False
     for k in range(nk - 1):
@@ -165,18 +165,17 @@ def _fly_one(
             continue
         t0, h = t[k], t[k + 1] - t[k]
         tm = t0 + 0.5 * h
-        _deriv(t0, tm, s, nrm, pf, cut, st, p, lnrho, sound, k1)
+        # The four RK4 stages as one loop: the inlined force model is compiled once, not four
+        # times. Stage q > 0 starts from s + c·k_(q-1), c = ½h, ½h, h (stage 0 from s itself).
+        for q in range(4):
+            if q > 0:
+                c = h if q == 3 else 0.5 * h
+                for j in range(6):
+                    tmp[j] = s[j] + c * kk[q - 1, j]
+            tq = t0 if q == 0 else (t0 + h if q == 3 else tm)
+            _deriv(tq, tm, tmp if q > 0 else s, nrm, pf, cut, st, p, lnrho, sound, kk[q])
         for j in range(6):
-            tmp[j] = s[j] + 0.5 * h * k1[j]
-        _deriv(tm, tm, tmp, nrm, pf, cut, st, p, lnrho, sound, k2)
-        for j in range(6):
-            tmp[j] = s[j] + 0.5 * h * k2[j]
-        _deriv(tm, tm, tmp, nrm, pf, cut, st, p, lnrho, sound, k3)
-        for j in range(6):
-            tmp[j] = s[j] + h * k3[j]
-        _deriv(t0 + h, tm, tmp, nrm, pf, cut, st, p, lnrho, sound, k4)
-        for j in range(6):
-            s[j] += h * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]) / 6.0
+            s[j] += h * (kk[0, j] + 2.0 * kk[1, j] + 2.0 * kk[2, j] + kk[3, j]) / 6.0
         if t[k + 1] > p[P_T_GROUND] and altitude(s[0], s[1], s[2], sphere) < 0.0:
             dead = True
             out[i, k + 1] = np.nan
