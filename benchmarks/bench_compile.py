@@ -31,7 +31,8 @@ compile is single-threaded, so CPU seconds are the less load-sensitive figure).
 (e.g. a read-only bind mount of ``src``): without ``NUMBA_CACHE_DIR`` the cache must land in
 the user cache directory (``XDG_CACHE_HOME``, here a temporary one) and the second run be warm.
 
-Run:  python benchmarks/bench_compile.py [--baseline 60bedf9] [--repeats 5] [--cli] [--json]
+Run:  python benchmarks/bench_compile.py [--baseline 60bedf9] [--repeats 3] [--cli] [--json]
+      python benchmarks/bench_compile.py --from-json saved.json   (reprint the tables)
 """
 
 from __future__ import annotations
@@ -323,6 +324,8 @@ def report(summary: dict[str, dict[str, Any]], families: list[str]) -> None:
     for k in kernels:
         cs = [summary[n][fam]["compile_s"].get(k) for n in names]
         sg = [summary[n][fam]["signatures"].get(k) for n in names]
+        if not any(sg):  # inlined helpers: compiled inside their callers only
+            continue
         rows.append([k.removeprefix("openbmd.")] + [_fmt(c) for c in cs] + [str(g) for g in sg])
     _table(["dispatcher"] + [f"compile {n}" for n in names] + [f"sigs {n}" for n in names], rows)
 
@@ -361,10 +364,18 @@ def main() -> int:
     ap.add_argument("--warm-runs", type=int, default=2, help="warm children per family")
     ap.add_argument("--readonly-src", type=Path, help="check the fallback on a read-only src/")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--from-json", type=Path, help="print the tables of a saved --json output")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.repeats)))
+        return 0
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        meta, summary = saved["meta"], saved["summary"]
+        print(f"baseline {meta['baseline']}; load average "
+              f"{meta['load_average'][0]:.2f} → {meta['load_average'][1]:.2f}")  # fmt: skip
+        report(summary, list(next(iter(summary.values()))))
         return 0
     if args.readonly_src:
         res = readonly_check(args.readonly_src.resolve())

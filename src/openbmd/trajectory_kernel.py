@@ -152,7 +152,9 @@ def _hermite(
         out_v[c] = (d00 * r0[c] + d01 * r1[c]) / h + d10 * v0[c] + d11 * v1[c]
 
 
-@numba.njit(cache=True, nogil=True)
+# error_model="numpy" (IEEE inf/NaN, no ZeroDivisionError checks) is what the body had when it
+# was compiled inside the parallel loop: numba builds parfor bodies with it. ~5 % faster.
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _fly_one(
     i: np.int64,
     r0: FloatArray,

@@ -136,7 +136,9 @@ def fly_pitch_program(
         _fly_one(np.int64(i), t, state0, normal, final_pitch, cutoff, st, p, lnrho, sound, out)
 
 
-@numba.njit(cache=True, nogil=True)
+# error_model="numpy" (IEEE inf/NaN, no ZeroDivisionError checks) is what the body had when it
+# was compiled inside the parallel loop: numba builds parfor bodies with it. ~5 % faster.
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _fly_one(
     i: np.int64,
     t: FloatArray,
