@@ -33,6 +33,16 @@ Backend = Literal["numba", "numpy"]
 # --------------------------------------------------------------------------------------------------
 
 
+def _ro(a: ArrayLike) -> Array:
+    """A kernel input as a C-contiguous read-only view (a copy only when the layout or dtype
+    differs). numba compiles read-only and writable arrays as different types, and which one a
+    caller's array is depends on how it was made (``np.broadcast_to`` views are read-only), so
+    marking every float input read-only keeps each kernel to one compiled specialisation."""
+    out: Array = np.ascontiguousarray(a, dtype=np.float64).view()
+    out.flags.writeable = False
+    return out
+
+
 def _sym(p: Array) -> Array:
     return 0.5 * (p + np.swapaxes(p, -1, -2))
 
@@ -59,7 +69,7 @@ def ekf_predict(
         xo, po = np.empty_like(xf), np.empty_like(pf)
         n = _n_steps(dtb, model.max_step)
         dtf = np.ascontiguousarray(dtb).reshape(-1)
-        _nb_ekf_predict(xf, pf, dtf, n, float(model.q), bool(model.j2), xo, po)
+        _nb_ekf_predict(_ro(xf), _ro(pf), _ro(dtf), n, float(model.q), bool(model.j2), xo, po)
         return xo.reshape(*shape, 6), po.reshape(*shape, 6, 6)
     x1, phi = propagate_stm(x, dtb, model)
     p1 = phi @ P @ np.swapaxes(phi, -1, -2) + process_noise(dtb, model.q)
@@ -146,8 +156,9 @@ def _ekf_update_rows(
     nuo, so = np.empty((k, m)), np.empty((k, m, m))
     origin, axes = sensor.frame()
     _nb_ekf_update(
-        x, P, zf, c, axes, origin, sensor.sigma, 3 - m, sensor.wrap_index[0], rows, xo, po, nuo, so
-    )
+        _ro(x), _ro(P), _ro(zf), _ro(c), _ro(axes), _ro(origin), _ro(sensor.sigma), 3 - m,
+        sensor.wrap_index[0], rows, xo, po, nuo, so,
+    )  # fmt: skip
     return nuo, so
 
 
@@ -166,10 +177,8 @@ def innovation_covariance(
         zo, so, logdet = np.empty((n, m)), np.empty((n, m, m)), np.empty(n)
         origin, axes = sensor.frame()
         _nb_innovation_cov(
-            np.ascontiguousarray(x, dtype=np.float64),
-            np.ascontiguousarray(P, dtype=np.float64),
-            _rotations(np.broadcast_to(_f(t), (n,)), n),
-            axes, origin, sensor.sigma, 3 - m, zo, so, logdet,
+            _ro(x), _ro(P), _ro(_rotations(np.broadcast_to(_f(t), (n,)), n)),
+            _ro(axes), _ro(origin), _ro(sensor.sigma), 3 - m, zo, so, logdet,
         )  # fmt: skip
         return zo, so, logdet
     hm = sensor.jacobian(x, t)
