@@ -16,6 +16,7 @@ needs few distinct fly-out fans and a worker builds each fan about once.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -164,7 +165,9 @@ def _processes(
     results: dict[int, Any] = {}
     tries = dict.fromkeys(range(len(tasks)), 0)
     while len(results) < len(tasks):
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: numba's OpenMP threads do not survive a fork
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futs: dict[Future[Any], int] = {
                 pool.submit(run_chunk, model, *tasks[k]): k
                 for k in range(len(tasks))
