@@ -47,8 +47,13 @@ def test_each_distribution_draws_within_its_support_and_about_its_mean(kind, arg
     p = Parameter("x", "1", Distribution(kind, args), "t")
     x, _ = draw((p,), seed=1, n=2000)
     assert x.min() >= lo and x.max() <= hi
-    expect = {"uniform": 2.5, "normal": 0.0, "triangular": 6.5 / 3, "choice": 3.5,
-              "loguniform": 999.0 / np.log(1000.0)}  # fmt: skip
+    expect = {
+        "uniform": 2.5,
+        "normal": 0.0,
+        "triangular": 6.5 / 3,
+        "choice": 3.5,
+        "loguniform": 999.0 / np.log(1000.0),
+    }
     if kind in expect:
         assert abs(x.mean() - expect[kind]) < 0.08 * max(1.0, abs(expect[kind]))
     if kind == "loguniform":  # uniform in log: half the draws below the geometric mean
@@ -119,8 +124,10 @@ def test_the_bundled_scenario_resolves_its_uncertain_block():
     assert params[0].quantum == 100.0 and params[0].units == "m/s"
     # the GBI flies in three architectures; the exchange latency matters in two
     assert {k.architecture for k in knobs[0]} == {
-        "third-site-2007", "third-site-2007-russian-radars", "joint-2009"
-    }  # fmt: skip
+        "third-site-2007",
+        "third-site-2007-russian-radars",
+        "joint-2009",
+    }
     assert {k.architecture for k in knobs[1]} == {"third-site-2007-russian-radars", "joint-2009"}
 
 
@@ -136,36 +143,91 @@ def test_from_catalogue_takes_the_interceptors_range_and_cites_it():
 
 BASE = TINY.split("uncertain:")[0] + "uncertain:\n"  # the first entry is on line 13
 BAD = [
-    ("  - path: architectures.thrid-site-2007.exchange_latency\n    distribution: uniform\n"
-     "    low: 1.0\n    high: 2.0\n    source: s\n", 13, "uncertain[0].path",
-     "did you mean 'third-site-2007'"),
-    ("  - path: architectures.none.exchange_latency\n    distribution: uniform\n"
-     "    low: 1.0\n    high: 2.0\n    source: s\n", 13, "uncertain[0].path",
-     "reports via the exchange"),
-    ("  - path: interceptors.SM-3-IA.burnout_speed\n    distribution: uniform\n"
-     "    low: 1.0\n    high: 2.0\n    source: s\n", 13, "uncertain[0].path", "fields"),
-    ("  - path: architectures.third-site-2007.sensors[SpaceIR].rcs\n"
-     "    distribution: uniform\n    low: 1.0\n    high: 2.0\n    source: s\n", 13,
-     "uncertain[0].path", "space IR"),
-    ("  - path: architectures.third-site-2007.batteries[3].interceptor.burnout_speed\n"
-     "    distribution: uniform\n    low: 1.0\n    high: 2.0\n    source: s\n", 13,
-     "uncertain[0].path", "no battery 3"),
-    ("  - path: weather.wind\n    distribution: uniform\n    low: 1.0\n    high: 2.0\n"
-     "    source: s\n", 13, "uncertain[0].path", "unknown path"),
-    ("  - path: architectures.none.rules.decision_delay\n    distribution: uniform\n"
-     "    mean: 1.0\n    sd: 2.0\n    source: s\n", 13, "uncertain[0]", "uniform needs low, high"),
-    ("  - path: architectures.none.rules.decision_delay\n    distribution: uniform\n"
-     "    low: 3.0\n    high: 2.0\n    source: s\n", 13, "uncertain[0]", "must be below high"),
-    ("  - path: architectures.none.rules.decision_delay\n    distribution: gamma\n"
-     "    low: 3.0\n    high: 2.0\n    source: s\n", 14, "uncertain[0].distribution", "'gamma'"),
-    ("  - path: architectures.none.rules.decision_delay\n    distribution: normal\n"
-     "    mean: 3.0\n    sd: 2.0\n", 13, "uncertain[0]", "source"),
-    ("  - path: architectures.none.rules.decision_delay\n    distribution: uniform\n"
-     "    from: catalogue\n", 15, "uncertain[0].from", "burnout speeds only"),
-    ("  - path: architectures.none.rules.decision_delay\n    distribution: triangular\n"
-     "    low: 1.0\n    mode: 5.0\n    high: 2.0\n    source: s\n", 13, "uncertain[0]",
-     "mode (5) must lie"),
-]  # fmt: skip
+    (
+        "  - path: architectures.thrid-site-2007.exchange_latency\n    distribution: uniform\n"
+        "    low: 1.0\n    high: 2.0\n    source: s\n",
+        13,
+        "uncertain[0].path",
+        "did you mean 'third-site-2007'",
+    ),
+    (
+        "  - path: architectures.none.exchange_latency\n    distribution: uniform\n"
+        "    low: 1.0\n    high: 2.0\n    source: s\n",
+        13,
+        "uncertain[0].path",
+        "reports via the exchange",
+    ),
+    (
+        "  - path: interceptors.SM-3-IA.burnout_speed\n    distribution: uniform\n"
+        "    low: 1.0\n    high: 2.0\n    source: s\n",
+        13,
+        "uncertain[0].path",
+        "fields",
+    ),
+    (
+        "  - path: architectures.third-site-2007.sensors[SpaceIR].rcs\n"
+        "    distribution: uniform\n    low: 1.0\n    high: 2.0\n    source: s\n",
+        13,
+        "uncertain[0].path",
+        "space IR",
+    ),
+    (
+        "  - path: architectures.third-site-2007.batteries[3].interceptor.burnout_speed\n"
+        "    distribution: uniform\n    low: 1.0\n    high: 2.0\n    source: s\n",
+        13,
+        "uncertain[0].path",
+        "no battery 3",
+    ),
+    (
+        "  - path: weather.wind\n    distribution: uniform\n    low: 1.0\n    high: 2.0\n"
+        "    source: s\n",
+        13,
+        "uncertain[0].path",
+        "unknown path",
+    ),
+    (
+        "  - path: architectures.none.rules.decision_delay\n    distribution: uniform\n"
+        "    mean: 1.0\n    sd: 2.0\n    source: s\n",
+        13,
+        "uncertain[0]",
+        "uniform needs low, high",
+    ),
+    (
+        "  - path: architectures.none.rules.decision_delay\n    distribution: uniform\n"
+        "    low: 3.0\n    high: 2.0\n    source: s\n",
+        13,
+        "uncertain[0]",
+        "must be below high",
+    ),
+    (
+        "  - path: architectures.none.rules.decision_delay\n    distribution: gamma\n"
+        "    low: 3.0\n    high: 2.0\n    source: s\n",
+        14,
+        "uncertain[0].distribution",
+        "'gamma'",
+    ),
+    (
+        "  - path: architectures.none.rules.decision_delay\n    distribution: normal\n"
+        "    mean: 3.0\n    sd: 2.0\n",
+        13,
+        "uncertain[0]",
+        "source",
+    ),
+    (
+        "  - path: architectures.none.rules.decision_delay\n    distribution: uniform\n"
+        "    from: catalogue\n",
+        15,
+        "uncertain[0].from",
+        "burnout speeds only",
+    ),
+    (
+        "  - path: architectures.none.rules.decision_delay\n    distribution: triangular\n"
+        "    low: 1.0\n    mode: 5.0\n    high: 2.0\n    source: s\n",
+        13,
+        "uncertain[0]",
+        "mode (5) must lie",
+    ),
+]
 
 
 @pytest.mark.parametrize(("entry", "line", "path", "fragment"), BAD)
@@ -198,8 +260,14 @@ def tiny():
 
 def test_a_small_campaign_gives_the_engageable_fraction_per_trial(tiny, tmp_path, capsys):
     ds, timing = campaign(tiny, trials=12, seed=3, chunk_trials=5)
-    assert ds.sizes == {"trial": 12, "parameter": 3, "threat": 1, "architecture": 3,
-                        "bound": 2, "quantile": 5}  # fmt: skip
+    assert ds.sizes == {
+        "trial": 12,
+        "parameter": 3,
+        "threat": 1,
+        "architecture": 3,
+        "bound": 2,
+        "quantile": 5,
+    }
     f = ds.engageable_fraction.sel(threat="icbm")
     assert (f.sel(architecture="none") == 0).all()
     assert set(np.unique(f.values)) <= {0.0, 0.5, 1.0}  # two pairs
@@ -213,13 +281,13 @@ def test_a_small_campaign_gives_the_engageable_fraction_per_trial(tiny, tmp_path
     xr.testing.assert_identical(ds, again)  # chunking does not change a trial
     assert timing["chunks"] == 3
     out = tmp_path / "run"
-    assert main(["campaign", _write(tmp_path), "--trials", "6",
-                 "--out", str(out), "--json"]) == 0  # fmt: skip
+    assert main(["campaign", _write(tmp_path), "--trials", "6", "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["trials"] == 6 and "bootstrap" in summary["ci_method"]
     back = xr.open_dataset(out / "campaign.nc", engine="h5netcdf")
-    xr.testing.assert_identical(back.load(), campaign(tiny, trials=6, seed=0)[0].assign_attrs(
-        scenario="tiny-campaign"))  # fmt: skip
+    xr.testing.assert_identical(
+        back.load(), campaign(tiny, trials=6, seed=0)[0].assign_attrs(scenario="tiny-campaign")
+    )
     back.close()
 
 
@@ -235,3 +303,18 @@ def test_processes_give_the_same_dataset_as_serial(tiny):
     pooled, timing = campaign(tiny, trials=10, seed=11, executor="processes", chunk_trials=3)
     xr.testing.assert_identical(serial, pooled)
     assert timing["chunks"] == 4
+
+
+def test_the_plots_draw_bands_and_a_tornado_on_a_figure(tiny):
+    from matplotlib.figure import Figure
+
+    from openbmd.report.campaign_plots import campaign_summary, draw_campaign
+
+    ds, _ = campaign(tiny, trials=8, seed=2)
+    fig = draw_campaign(Figure(figsize=(9, 3)), ds, "icbm")
+    left, right = fig.axes
+    assert len(left.patches) == 2 * ds.sizes["architecture"]  # two bands per architecture
+    assert len(right.patches) == ds.sizes["parameter"]
+    assert [t.get_text() for t in left.get_yticklabels()] == list(ds.architecture.values)
+    s = campaign_summary(ds)
+    assert len(s["outcomes"]) == 3 and s["parameters"][2]["distribution"] == "choice(0.0001, 0.01)"

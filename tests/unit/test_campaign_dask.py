@@ -44,8 +44,11 @@ def _dask_cli(*args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     return subprocess.Popen(
         [sys.executable, "-m", "distributed.cli." + args[0], *args[1:]],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -71,8 +74,17 @@ def _wait_for_workers(address: str, n: int) -> None:
 def cli_cluster():
     port = _port()
     address = f"tcp://127.0.0.1:{port}"
-    procs = [_dask_cli("dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
-                       "--dashboard-address", ":0")]  # fmt: skip
+    procs = [
+        _dask_cli(
+            "dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dashboard-address",
+            ":0",
+        )
+    ]
     try:
         for _ in range(2):
             procs.append(
@@ -86,7 +98,7 @@ def cli_cluster():
                     "--no-nanny",
                     "--dashboard-address",
                     ":0",
-                )  # fmt: skip
+                )
             )
         _wait_for_workers(address, 2)
         yield address, procs
@@ -98,9 +110,12 @@ def test_a_local_cluster_of_two_workers_gives_the_serial_dataset(tiny, serial):
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
         dashboard_address=None,
-    ) as cluster:  # fmt: skip
+    ) as cluster:
         got, timing = campaign(
             tiny, trials=TRIALS, seed=SEED, executor="dask", scheduler=cluster.scheduler_address
         )
@@ -135,8 +150,15 @@ def test_killing_a_worker_mid_campaign_still_completes_it_with_the_same_results(
     result: dict[str, object] = {}
 
     def run() -> None:
-        result["ds"] = campaign(tiny, trials=TRIALS, seed=SEED, executor="dask",
-                                scheduler=address, chunk_trials=1, progress=progress)[0]  # fmt: skip
+        result["ds"] = campaign(
+            tiny,
+            trials=TRIALS,
+            seed=SEED,
+            executor="dask",
+            scheduler=address,
+            chunk_trials=1,
+            progress=progress,
+        )[0]
 
     t = threading.Thread(target=run)
     t.start()
