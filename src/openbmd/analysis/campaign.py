@@ -37,6 +37,7 @@ __all__ = [
     "TrialModel",
     "chunks",
     "draw",
+    "generator",
     "run_chunk",
     "run_trials",
 ]
@@ -116,6 +117,12 @@ class Parameter:
         return np.round(drawn / self.quantum) * self.quantum
 
 
+def generator(*entropy: int) -> np.random.Generator:
+    """The generator of a stream named by integers (the campaign's seed first): the one place
+    a campaign makes generators, so every stream is derived from the user's ``--seed``."""
+    return np.random.default_rng(np.random.SeedSequence(list(entropy)))
+
+
 def draw(parameters: Sequence[Parameter], seed: int, n: int) -> tuple[FloatArray, FloatArray]:
     """Drawn and used values, each (n, P); trial i draws from ``SeedSequence(seed).spawn(n)[i]``."""
     if n < 1:
@@ -123,7 +130,7 @@ def draw(parameters: Sequence[Parameter], seed: int, n: int) -> tuple[FloatArray
     streams = np.random.SeedSequence(seed).spawn(n)
     drawn = np.empty((n, len(parameters)))
     for i, ss in enumerate(streams):  # scalar draws; the trials' compute is batched elsewhere
-        rng = np.random.default_rng(ss)
+        rng = np.random.Generator(np.random.PCG64(ss))
         drawn[i] = [p.distribution(rng) for p in parameters]
     used = np.stack([p.use(drawn[:, j]) for j, p in enumerate(parameters)], axis=1)
     return drawn, used.reshape(n, len(parameters))

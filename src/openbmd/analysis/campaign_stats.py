@@ -20,7 +20,7 @@ import xarray as xr
 from numpy.typing import NDArray
 from scipy import stats
 
-from openbmd.analysis.campaign import Parameter
+from openbmd.analysis.campaign import Parameter, generator
 
 __all__ = [
     "BOOTSTRAP",
@@ -86,7 +86,7 @@ def sobol_first(x: FloatArray, y: FloatArray, bins: int = SOBOL_BINS) -> FloatAr
 def bootstrap_ci(y: FloatArray, seed: int, level: float = CI_LEVEL) -> FloatArray:
     """Percentile bootstrap interval of the mean of each column of ``y`` (n, C): (C, 2)."""
     n = y.shape[0]
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xB007]))
+    rng = generator(seed, 0xB007)  # a stream of its own, derived from the campaign's seed
     weights = rng.multinomial(n, np.full(n, 1.0 / n), size=BOOTSTRAP) / n  # (B, n)
     means = weights @ np.nan_to_num(y)  # (B, C)
     lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2], axis=0)
