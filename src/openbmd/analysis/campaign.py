@@ -143,16 +143,28 @@ def chunks(used: FloatArray, quantised: Sequence[bool], n_chunks: int) -> list[N
     return [c for c in np.array_split(order.astype(np.intp), n_chunks) if c.size]
 
 
-def run_chunk(model: TrialModel, index: NDArray[np.intp], values: FloatArray) -> Any:
-    """Evaluate one chunk (the task of every executor); the model is prepared once per process."""
+def run_chunk(
+    model: TrialModel, index: NDArray[np.intp], values: FloatArray, threads: int | None = None
+) -> Any:
+    """Evaluate one chunk (the task of every executor); the model is prepared once per process.
+
+    ``threads``: numba threads of this task (the parallel executors give 1: a worker per core
+    with its own OpenMP team per kernel oversubscribes the cores, and busy-waiting teams slow
+    each other down many times over). Returns (index, outcomes, compute [s], set-up [s]).
+    """
+    if threads is not None:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
     state = _PREPARED.get(model.token)
     if state is None:
         if len(_PREPARED) >= 4:
             _PREPARED.clear()
         state = _PREPARED[model.token] = model.prepare()
-    t0 = time.perf_counter()
+    t1 = time.perf_counter()
     out = model.evaluate(state, values)
-    return index, out, time.perf_counter() - t0
+    return index, out, time.perf_counter() - t1, t1 - t0
 
 
 def _serial(
@@ -176,7 +188,7 @@ def _processes(
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futs: dict[Future[Any], int] = {
-                pool.submit(run_chunk, model, *tasks[k]): k
+                pool.submit(run_chunk, model, *tasks[k], 1): k
                 for k in range(len(tasks))
                 if k not in results
             }
@@ -212,7 +224,7 @@ def _dask(
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
             futs = [
-                client.submit(run_chunk, model, idx, vals, retries=RETRIES, pure=False)
+                client.submit(run_chunk, model, idx, vals, 1, retries=RETRIES, pure=False)
                 for idx, vals in tasks
             ]
             for k, _ in enumerate(as_completed(futs), start=1):
@@ -239,7 +251,8 @@ def run_trials(
 
     Chunks: ``chunk_trials`` trials each, default ``n / (4 × workers)`` (serial: one chunk per
     ~50 trials, for the progress bar). Timings: ``wall_s``, ``compute_s`` (sum over chunks of
-    ``evaluate``), ``chunks``; their difference bounds the scheduling overhead.
+    ``evaluate``, fly-out fans included), ``setup_s`` (sum of the per-process ``prepare``),
+    ``chunks``; wall − (compute + set-up) ÷ workers is the scheduling overhead.
     """
     if executor not in EXECUTORS:
         raise InputError(field="executor", message=f"{executor!r}; valid: {', '.join(EXECUTORS)}")
@@ -259,10 +272,15 @@ def run_trials(
         done = _dask(model, tasks, scheduler, workers, report)
     wall = time.perf_counter() - t0
     out: dict[str, FloatArray] = {}
-    for idx, res, _ in done:
+    for idx, res, *_ in done:
         for key, arr in res.items():
             if key not in out:
                 out[key] = np.empty((n, *np.shape(arr)[1:]), dtype=np.asarray(arr).dtype)
             out[key][idx] = arr
-    timing = {"wall_s": wall, "compute_s": float(sum(d[2] for d in done)), "chunks": len(done)}
+    timing = {
+        "wall_s": wall,
+        "compute_s": float(sum(d[2] for d in done)),
+        "setup_s": float(sum(d[3] for d in done)),
+        "chunks": len(done),
+    }
     return out, timing
