@@ -9,7 +9,7 @@ import openbmd
 
 EXPECTED = {
     "EarthModel", "Guidance", "Missile", "OpenBMDError", "Stage", "StepSizes", "Trajectory",
-    "aim", "fly", "free_flight", "kepler_free_flight", "load_missiles", "load_sites",
+    "aim", "analyze", "fly", "free_flight", "kepler_free_flight", "load_missiles", "load_sites",
     "load_scenario", "max_range", "missile", "site", "stack",
 }  # fmt: skip
 
