@@ -12,8 +12,9 @@ import openbmd
 from openbmd.sensors import Radar, SpaceIR
 
 SRC = Path(openbmd.__file__).parent
-#: The one place a generator is made from a seed: the CLI's --seed handling.
-SEED_HANDLING = {"cli/_common.py"}
+#: The places a generator is made from a seed: the CLI's --seed handling, and the campaign's
+#: per-trial streams (``SeedSequence(seed).spawn``) and bootstrap stream, all from its seed.
+SEED_HANDLING = {"cli/_common.py", "analysis/campaign.py"}
 HIDDEN = re.compile(r"default_rng\(|np\.random\.seed\(|numpy\.random\.seed\(|RandomState\(")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from openbmd.cli import analysis as _analysis  # noqa: F401
 from openbmd.cli import analyze as _analyze  # noqa: F401
 from openbmd.cli import architecture as _architecture  # noqa: F401
+from openbmd.cli import campaign as _campaign  # noqa: F401
 from openbmd.cli import coverage as _coverage  # noqa: F401  (imports cli.defence first)
 from openbmd.cli import defence as _defence  # noqa: F401
 from openbmd.cli import exchange as _exchange  # noqa: F401

@@ -27,6 +27,7 @@ from openbmd.scenario.schema import (
     LatLon,
     Scenario,
 )
+from openbmd.scenario.uncertain import check_uncertain
 
 __all__ = ["bundled_path", "bundled_scenarios", "load_scenario", "parse_scenario"]
 
@@ -266,10 +267,15 @@ def parse_scenario(text: str, label: str = "<scenario>") -> Scenario:
             f"(name, epoch, threats, architectures), got a {type(data).__name__}"
         )
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         # The earliest error in the file; a missing field only when nothing else is wrong,
         # since a misspelt key also makes its correct spelling "missing".
         errors = exc.errors()
         first = min(errors, key=lambda e: (e["type"] == "missing", _error_line(e, root, label)))
         raise ScenarioError(" ".join(_error_line(first, root, label)[2].split())) from None
+    bad = check_uncertain(scenario)
+    if bad is not None:
+        err = {"type": "value_error", "loc": bad[0], "msg": f"Value error, {bad[1]}"}
+        raise ScenarioError(" ".join(_error_line(err, root, label)[2].split()))
+    return scenario

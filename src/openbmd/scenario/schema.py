@@ -48,6 +48,7 @@ __all__ = [
     "Stage",
     "Sweeps",
     "Threat",
+    "UncertainParameter",
 ]
 
 #: Tags of the discriminated unions; they appear in pydantic's error locations and are dropped
@@ -334,6 +335,73 @@ class Analyses(_Model):
         return [k for k in type(self).model_fields if getattr(self, k) is not None]
 
 
+#: Distributions of an ``uncertain:`` entry and the parameters each takes (in SI units of the
+#: path's field).
+DISTRIBUTION_ARGS = {
+    "uniform": ("low", "high"),
+    "normal": ("mean", "sd"),
+    "truncnormal": ("mean", "sd", "low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "loguniform": ("low", "high"),
+    "choice": ("values",),
+}
+_FINITE = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class UncertainParameter(_Model):
+    """One uncertain parameter of a campaign: a path in the scenario (SI field names, e.g.
+    ``interceptors.GBI-2.burnout_speed``), a distribution with its parameters in that field's
+    SI unit, and its source. ``from: catalogue`` takes ``low``/``high`` from the catalogue's
+    range (uniform and log-uniform). ``quantum``: values are used rounded to this grid."""
+
+    path: Text
+    distribution: Literal["uniform", "normal", "truncnormal", "triangular", "loguniform", "choice"]
+    low: _FINITE | None = None
+    high: _FINITE | None = None
+    mean: _FINITE | None = None
+    sd: Positive | None = None
+    mode: _FINITE | None = None
+    values: list[_FINITE] | None = Field(default=None, min_length=1)
+    from_: Literal["catalogue"] | None = Field(default=None, alias="from")
+    source: Text | None = None
+    quantum: Positive | None = None
+
+    @model_validator(mode="after")
+    def _arguments(self) -> UncertainParameter:
+        need = DISTRIBUTION_ARGS[self.distribution]
+        if self.from_ == "catalogue":
+            if self.distribution not in ("uniform", "loguniform"):
+                raise ValueError("from: catalogue gives a range: use uniform or loguniform")
+            need = ()
+        elif self.source is None:
+            raise ValueError("give the value's source (or from: catalogue)")
+        given = {
+            k
+            for k in ("low", "high", "mean", "sd", "mode", "values")
+            if getattr(self, k) is not None
+        }
+        if missing := [k for k in need if k not in given]:
+            raise ValueError(f"{self.distribution} needs {', '.join(missing)}")
+        if extra := sorted(given - set(need)):
+            raise ValueError(
+                f"{self.distribution} takes {', '.join(need) or 'no arguments here'}, "
+                f"not {', '.join(extra)}"
+            )
+        lo, hi = self.low, self.high
+        if lo is not None and hi is not None and not lo < hi:
+            raise ValueError(f"low ({lo:g}) must be below high ({hi:g})")
+        if (
+            self.mode is not None
+            and lo is not None
+            and hi is not None
+            and not lo <= self.mode <= hi
+        ):
+            raise ValueError(f"mode ({self.mode:g}) must lie in [low, high]")
+        if self.distribution == "loguniform" and lo is not None and lo <= 0:
+            raise ValueError("loguniform needs low > 0")
+        return self
+
+
 class Scenario(_Model):
     """One scenario: threats, what is defended, the architectures compared and the questions."""
 
@@ -345,6 +413,8 @@ class Scenario(_Model):
     architectures: list[ArchitectureSpec] = Field(min_length=1)
     sweeps: Sweeps = Field(default_factory=Sweeps)
     analyses: Analyses = Field(default_factory=Analyses)
+    #: Parameters drawn per trial by ``openbmd campaign`` (paths checked by the loader).
+    uncertain: list[UncertainParameter] = Field(default_factory=list)
 
     @field_validator("threats", "architectures")
     @classmethod

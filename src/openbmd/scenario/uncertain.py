@@ -1,0 +1,250 @@
+"""The ``uncertain:`` block: each path resolved against the scenario's study, and a campaign run.
+
+Paths use the core's SI field names; ``*`` stands for every architecture (or battery):
+
+* ``interceptors.NAME.burnout_speed`` [m/s] — every battery firing NAME, in every architecture;
+* ``architectures.LABEL.batteries[I].interceptor.burnout_speed`` [m/s];
+* ``architectures.LABEL.rules.decision_delay`` [s] (commit → launch);
+* ``architectures.LABEL.exchange_latency`` [s];
+* ``architectures.LABEL.sensors[NAME].latency`` [s] and ``….rcs`` [m²] (radars only).
+
+LABEL is the architecture's column label (its ``label`` or name). A burnout speed is used on a
+grid of ``quantum`` (default :data:`SPEED_QUANTUM`) so fly-out fans are reused across trials.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from openbmd.analysis.campaign import Distribution, Parameter, Progress, draw, run_trials
+from openbmd.analysis.campaign_stats import campaign_dataset
+from openbmd.analysis.study import Study
+from openbmd.analysis.trials import KNOB_UNITS, EngageabilityTrials, Knob
+from openbmd.catalog.interceptors import interceptor as lookup_interceptor
+from openbmd.errors import InputError
+from openbmd.scenario import schema
+from openbmd.scenario.build import to_study
+from openbmd.scenario.names import did_you_mean
+from openbmd.sensors import SpaceIR
+
+__all__ = ["SPEED_QUANTUM", "campaign", "check_uncertain", "resolve"]
+
+#: Default grid of drawn burnout speeds [m/s] (0.1 km/s).
+SPEED_QUANTUM = 100.0
+_ICP = re.compile(r"interceptors\.(?P<icp>[^.\[\]]+)\.burnout_speed")
+_ARCH = re.compile(r"architectures\.(?P<arch>[^.\[\]]+)\.(?P<rest>.+)")
+_REST = (
+    ("burnout_speed", re.compile(r"batteries\[(?P<bat>\d+|\*)\]\.interceptor\.burnout_speed")),
+    ("decision_delay", re.compile(r"rules\.decision_delay")),
+    ("exchange_latency", re.compile(r"exchange_latency")),
+    ("sensor", re.compile(r"sensors\[(?P<sensor>[^\]]+)\]\.(?P<what>rcs|latency)")),
+)
+_FORMS = (
+    "interceptors.NAME.burnout_speed, architectures.LABEL.batteries[I].interceptor."
+    "burnout_speed, architectures.LABEL.rules.decision_delay, architectures.LABEL."
+    "exchange_latency, architectures.LABEL.sensors[NAME].latency|rcs (LABEL may be *)"
+)
+
+
+def _fail(where: str, message: str) -> InputError:
+    return InputError(field=where, message=message)
+
+
+def _arch_knobs(study: Study, arch: str, rest: str, where: str) -> tuple[Knob, ...]:
+    labels = [a.name for a in study.architectures]
+    if arch != "*" and arch not in labels:
+        raise _fail(
+            where,
+            f"unknown architecture {arch!r}{did_you_mean(arch, labels)}; "
+            f"valid: {', '.join(labels)}, *",
+        )
+    chosen = [a for a in study.architectures if arch in ("*", a.name)]
+    for kind, rx in _REST:
+        m = rx.fullmatch(rest)
+        if m is None:
+            continue
+        if kind == "burnout_speed":
+            bat = m["bat"]
+            out = tuple(
+                Knob("burnout_speed", a.name, battery=j)
+                for a in chosen
+                for j in range(len(a.batteries))
+                if bat in ("*", str(j))
+            )
+            if not out:
+                raise _fail(where, f"no battery {bat} in {arch!r}")
+            return out
+        if kind == "exchange_latency":
+            # Only architectures with a sensor reporting via the exchange feel its latency;
+            # the others are left untouched (and so are not re-engaged per trial).
+            chosen = [a for a in chosen if any(s.via_exchange for s in a.sensors)]
+            if not chosen:
+                raise _fail(where, f"no sensor of {arch!r} reports via the exchange")
+        if kind != "sensor":
+            return tuple(Knob(kind, a.name) for a in chosen)
+        name, what = m["sensor"], m["what"]
+        out = tuple(
+            Knob(what, a.name, sensor=s.name)
+            for a in chosen
+            for s in a.sensors
+            if s.name.casefold() == name.casefold()
+        )
+        known = sorted({s.name for a in chosen for s in a.sensors})
+        if not out:
+            raise _fail(
+                where,
+                f"no sensor {name!r} in {arch!r}{did_you_mean(name, known)}; "
+                f"valid: {', '.join(known) or 'none'}",
+            )
+        if what == "rcs" and any(
+            isinstance(s.sensor, SpaceIR) for a in chosen for s in a.sensors if s.name == name
+        ):
+            raise _fail(where, f"{name} is a space IR sensor: it has no RCS to vary")
+        return out
+    raise _fail(where, f"cannot vary {rest!r} of an architecture; valid paths: {_FORMS}")
+
+
+def _knobs(study: Study, path: str, where: str) -> tuple[Knob, ...]:
+    if m := _ICP.fullmatch(path):
+        name = m["icp"]
+        fielded = sorted({b.interceptor.name for a in study.architectures for b in a.batteries})
+        hit = [n for n in fielded if n.casefold() == name.casefold()]
+        if not hit:
+            raise _fail(
+                where,
+                f"no architecture of the scenario fields {name!r}"
+                f"{did_you_mean(name, fielded)}; fielded: {', '.join(fielded)}",
+            )
+        return tuple(
+            Knob("burnout_speed", a.name, interceptor=hit[0])
+            for a in study.architectures
+            if any(b.interceptor.name == hit[0] for b in a.batteries)
+        )
+    if m := _ARCH.fullmatch(path):
+        return _arch_knobs(study, m["arch"], m["rest"], where)
+    raise _fail(where, f"unknown path {path!r}; valid: {_FORMS}")
+
+
+def _catalogue(study: Study, knobs: tuple[Knob, ...], where: str) -> tuple[float, float, str]:
+    if any(k.kind != "burnout_speed" for k in knobs):
+        raise _fail(where, "from: catalogue is known for burnout speeds only; give low and high")
+    names = set()
+    for k in knobs:
+        arch = next(a for a in study.architectures if a.name == k.architecture)
+        names |= {
+            b.interceptor.name
+            for j, b in enumerate(arch.batteries)
+            if k.interceptor in (None, b.interceptor.name) and k.battery in (None, j)
+        }
+    if len(names) != 1:
+        raise _fail(
+            where,
+            f"from: catalogue needs one interceptor, the path names {', '.join(sorted(names))}",
+        )
+    entry = lookup_interceptor(names.pop(), where)
+    lo, hi = entry.model.speed_range
+    if not lo < hi:
+        raise _fail(where, f"the catalogue gives {entry.name} no burnout speed range")
+    cites = "; ".join(f"{d.get('kms')} km/s: {d.get('by', '')}" for d in entry.disputed)
+    return (
+        lo,
+        hi,
+        f"catalogue range of {entry.name} (data/interceptors.yaml){': ' + cites if cites else ''}",
+    )
+
+
+def _parameter(u: schema.UncertainParameter, study: Study, where: str) -> tuple[Parameter, Any]:
+    knobs = _knobs(study, u.path, f"{where}.path")
+    units = {KNOB_UNITS[k.kind] for k in knobs}
+    source = u.source or ""
+    low, high = u.low, u.high
+    if u.from_ == "catalogue":
+        low, high, cat = _catalogue(study, knobs, f"{where}.from")
+        source = source or cat
+    args = {
+        "uniform": (low, high),
+        "loguniform": (low, high),
+        "normal": (u.mean, u.sd),
+        "truncnormal": (u.mean, u.sd, low, high),
+        "triangular": (low, u.mode, high),
+        "choice": tuple(u.values or ()),
+    }[u.distribution]
+    speed = all(k.kind == "burnout_speed" for k in knobs)
+    quantum = u.quantum if u.quantum is not None else (SPEED_QUANTUM if speed else None)
+    dist = Distribution(u.distribution, tuple(float(a) for a in args if a is not None))
+    return Parameter(u.path, units.pop(), dist, source, quantum), knobs
+
+
+def resolve(sc: schema.Scenario, study: Study | None = None) -> tuple[tuple[Parameter, ...], Any]:
+    """The campaign parameters of ``sc.uncertain`` and, per parameter, the knobs it sets."""
+    study = study or to_study(sc)
+    if not sc.uncertain:
+        raise _fail("uncertain", "the scenario has no uncertain: block (nothing to draw)")
+    pairs = [_parameter(u, study, f"uncertain[{i}]") for i, u in enumerate(sc.uncertain)]
+    return tuple(p for p, _ in pairs), tuple(k for _, k in pairs)
+
+
+def check_uncertain(sc: schema.Scenario) -> tuple[tuple[Any, ...], str] | None:
+    """For the loader: the location and message of the first bad entry, or ``None``."""
+    if not sc.uncertain:
+        return None
+    try:
+        study = to_study(sc)
+    except InputError:
+        return None  # not the block's fault: the analysis reports it
+    try:
+        resolve(sc, study)
+    except InputError as exc:
+        where = str(exc.field or "uncertain")
+        m = re.fullmatch(r"uncertain\[(\d+)\]\.(\w+)", where)
+        loc: tuple[Any, ...] = ("uncertain", int(m[1]), m[2]) if m else ("uncertain",)
+        return loc, exc.message
+    return None
+
+
+def campaign(
+    scenario: schema.Scenario,
+    trials: int,
+    seed: int = 0,
+    executor: str = "serial",
+    *,
+    scheduler: str | None = None,
+    workers: int = 2,
+    chunk_trials: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[xr.Dataset, dict[str, float]]:
+    """Run ``trials`` trials of the scenario's engageability question; the Dataset and timings."""
+    study = to_study(scenario)
+    params, knobs = resolve(scenario, study)
+    dt = float(study.option("engageability", "step_s", 2.0))
+    model = EngageabilityTrials(study, knobs, dt=dt)
+    drawn, used = draw(params, seed, trials)
+    quantised = [p.quantum is not None for p in params]
+    out, timing = run_trials(
+        model,
+        used,
+        quantised,
+        executor,
+        workers=workers,
+        scheduler=scheduler,
+        chunk_trials=chunk_trials,
+        progress=progress,
+    )
+    ds = campaign_dataset(
+        params, drawn, used, out["engageable_fraction"], model.threats, model.architectures, seed
+    )
+    ds.attrs["scenario"] = scenario.name
+    return ds, timing
+
+
+def write(ds: xr.Dataset, out: str | Path) -> Path:
+    """``campaign.nc`` (NetCDF-4, h5netcdf) in folder ``out``."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "campaign.nc"
+    ds.to_netcdf(path, engine="h5netcdf")
+    return path
