@@ -5,8 +5,10 @@ are aimed and sampled once per worker (:meth:`EngageabilityTrials.prepare`), and
 outcomes of the architectures no parameter touches. Per trial only the touched architectures
 are rebuilt (:class:`Knob`) and re-engaged by :func:`openbmd.engagement.engage_architecture`
 (a loop over trials × touched architectures × threats, each step batched over the pairs).
-Fly-out fans come from the per-process LRU cache of :func:`openbmd.interceptors.flyout_fan`;
-burnout speeds reach here already on their grid (:attr:`Parameter.quantum`), so fans repeat.
+Fly-out fans come from the per-process cache of :func:`openbmd.interceptors.flyout_fan` and,
+with ``fan_store``, from a folder on disk that every worker shares (a fan is then built once per
+campaign, not once per worker); burnout speeds reach here already on their grid
+(:attr:`Parameter.quantum`), so fans repeat.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from openbmd.analysis.study import Study
 from openbmd.architecture import Architecture
 from openbmd.engagement import engage_architecture
 from openbmd.errors import InputError, OutOfRangeError
+from openbmd.interceptors import flyout_fan
 
 __all__ = ["KNOB_UNITS", "EngageabilityTrials", "Knob"]
 
@@ -99,6 +102,8 @@ class EngageabilityTrials:
     knobs: tuple[tuple[Knob, ...], ...]
     dt: float = 2.0
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: A folder of fly-out fans on disk shared by every worker (None: each builds its own).
+    fan_store: str | None = None
 
     def __post_init__(self) -> None:
         labels = {a.name for a in self.study.architectures}
@@ -148,7 +153,10 @@ class EngageabilityTrials:
         smp, burnout, _ = got
         # A drawn RCS is a new detection-cache key: such trials get a throw-away copy.
         cache = dict(state.caches[threat]) if sensors_vary else state.caches[threat]
-        res = engage_architecture(smp, arch, burnout_time=burnout, detection_cache=cache)
+        fans = tuple(
+            flyout_fan(b.interceptor, b.lat, b.lon, store=self.fan_store) for b in arch.batteries
+        )
+        res = engage_architecture(smp, arch, fans=fans, burnout_time=burnout, detection_cache=cache)
         return float(np.mean(res.feasible))
 
     def evaluate(self, state: _State, values: Any) -> dict[str, Any]:

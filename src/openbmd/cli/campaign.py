@@ -105,9 +105,15 @@ def campaign_cmd(
     if bars is not None:
         bars.start()
     try:
+        # Local workers share the fly-out fans kept on disk by `openbmd analyze`; workers of a
+        # remote cluster keep their own (they may not see this machine's disk).
+        from openbmd.cli.analyze import cache_dir
+
+        store = None if scheduler else str(cache_dir() / "fans")
         ds, timing = campaign(
-            sc, trials, seed, executor, scheduler=scheduler, workers=workers, progress=progress
-        )
+            sc, trials, seed, executor, scheduler=scheduler, workers=workers, progress=progress,
+            fan_store=store,
+        )  # fmt: skip
     except OSError as exc:  # an unreachable scheduler
         fail(f"cannot reach the scheduler: {exc}", "--scheduler")
     finally:

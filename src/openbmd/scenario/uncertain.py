@@ -216,12 +216,13 @@ def campaign(
     workers: int = 2,
     chunk_trials: int | None = None,
     progress: Progress | None = None,
+    fan_store: str | None = None,
 ) -> tuple[xr.Dataset, dict[str, float]]:
     """Run ``trials`` trials of the scenario's engageability question; the Dataset and timings."""
     study = to_study(scenario)
     params, knobs = resolve(scenario, study)
     dt = float(study.option("engageability", "step_s", 2.0))
-    model = EngageabilityTrials(study, knobs, dt=dt)
+    model = EngageabilityTrials(study, knobs, dt=dt, fan_store=fan_store)
     drawn, used = draw(params, seed, trials)
     quantised = [p.quantum is not None for p in params]
     out, timing = run_trials(
