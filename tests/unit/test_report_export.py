@@ -373,3 +373,20 @@ def test_footprint_map_renders_a_png(comparison: Comparison) -> None:
     fig = embed(footprint_map(ds, layers, "t"), "alt", "caption")
     assert fig.uri.startswith("data:image/png;base64,iVBORw0KGgo")  # the PNG signature
     assert fig.width > 0 and fig.height > 0
+
+
+def test_radar_coverage_outline_reaches_its_detection_range() -> None:
+    """The map's coverage outline: a sector radar gives a closed wedge at its detection range."""
+    from openbmd.catalog.sensors import sensor
+    from openbmd.earth import geodesic_inverse
+    from openbmd.report.maps import coverage, detection_range
+
+    emr = sensor("EMR").model
+    rng = detection_range(emr, 1.0)
+    # SNR falls as R^-4: at the detection range it is the threshold, just beyond it below.
+    assert float(emr.snr_db(rng, 1.0)) >= emr.snr_threshold_db
+    assert float(emr.snr_db(rng * 1.01, 1.0)) < emr.snr_threshold_db or rng == emr.max_range
+    lat, lon = coverage(emr, 1.0)
+    assert (lat[0], lon[0]) == (lat[-1], lon[-1])  # closed at the site
+    d, _, _ = geodesic_inverse(emr.lat, emr.lon, np.radians(lat[1:-1]), np.radians(lon[1:-1]))
+    np.testing.assert_allclose(d, rng, rtol=1e-6)

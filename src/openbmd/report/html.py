@@ -30,8 +30,9 @@ from openbmd.analysis.ledger import Ledger
 from openbmd.constants import DEG
 from openbmd.report.charts import engageability_chart, timeline_chart
 from openbmd.report.features import sites
-from openbmd.report.maps import MapLayers, difference_map, footprint_map, reach_map
+from openbmd.report.maps import MapLayers, coverage, difference_map, footprint_map, reach_map
 from openbmd.scenario import build as build_module
+from openbmd.sensors import Radar
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -116,6 +117,8 @@ def _layers(c: Comparison, ds: xr.Dataset, threat: str, arch_name: str) -> MapLa
         radars=tuple(radars),
         named=frozenset(t[0] for t in th.targets) | {p.name for p in c.study.aimpoints
                                                       if p.population == 0},
+        coverage=tuple((s.name, *coverage(s.sensor, s.rcs)) for s in arch.sensors
+                       if isinstance(s.sensor, Radar)),
     )  # fmt: skip
 
 
@@ -132,8 +135,9 @@ def _caption(c: Comparison, arch_name: str, rule: str) -> str:
                           for b in arch.batteries) or "none"  # fmt: skip
     return (
         f"Batteries: {batteries}. Sensors: {sensors}. Commit rule: {arch.rules.commit}. "
-        f"Rule: {rule}. Base map: Natural Earth (public domain), Lambert conformal conic "
-        "fitted to the region."
+        f"Rule: {rule}. Dashed: each radar's field of regard out to its detection range for "
+        "its catalogued RCS (free space; the horizon, which hides low targets, is not drawn). "
+        "Base map: Natural Earth (public domain), Lambert conformal conic fitted to the region."
     )
 
 

@@ -184,6 +184,41 @@ class MapLayers:
     batteries: tuple[tuple[str, float, float], ...] = ()
     radars: tuple[tuple[str, float, float], ...] = ()
     named: frozenset[str] = frozenset()
+    #: Radar coverage outlines: (name, lat [deg] (K,), lon [deg] (K,)), see :func:`coverage`.
+    coverage: tuple[tuple[str, np.ndarray, np.ndarray], ...] = ()
+
+
+def detection_range(radar: Any, rcs: float) -> float:
+    """Largest slant range [m] at which ``radar`` detects a target of ``rcs`` [m²] (SNR ≥ its
+    threshold), capped by its instrumented range; free space, no horizon."""
+    r = np.geomspace(1e3, 5e7, 4000)
+    with np.errstate(divide="ignore"):
+        ok = radar.snr_db(r, rcs) >= radar.snr_threshold_db
+    reach = float(r[ok].max()) if ok.any() else 0.0
+    return min(reach, float(radar.max_range))
+
+
+def coverage(radar: Any, rcs: float, n: int = 73) -> tuple[np.ndarray, np.ndarray]:
+    """Outline (lat, lon) [deg] of a radar's field of regard out to :func:`detection_range`.
+
+    A sector radar gives a wedge from its site; a full-circle one a ring. It is the
+    horizontal reach of the radar for a target in space (the Earth's horizon, which hides
+    low targets, is not drawn): a map aid, not the detection rule of the chain.
+    """
+    from openbmd.earth import geodesic_direct
+
+    rng = detection_range(radar, rcs)
+    full = radar.az_span >= 2.0 * np.pi
+    half = np.pi if full else radar.az_span / 2.0
+    az = radar.boresight_az + np.linspace(-half, half, n)
+    lat, lon, _ = geodesic_direct(
+        np.full(n, radar.lat), np.full(n, radar.lon), az, np.full(n, min(rng, 1.9e7))
+    )
+    lat_d, lon_d = np.degrees(lat), np.degrees(lon)
+    if not full:
+        lat_d = np.concatenate([[np.degrees(radar.lat)], lat_d, [np.degrees(radar.lat)]])
+        lon_d = np.concatenate([[np.degrees(radar.lon)], lon_d, [np.degrees(radar.lon)]])
+    return lat_d, lon_d
 
 
 def _figure() -> Figure:
@@ -222,6 +257,10 @@ def _grid_map(
     gx, gy = m.fwd(*np.meshgrid(x, y))  # cell corners: the cells are quadrilaterals on a cone
     ax.pcolormesh(gx, gy, state, cmap=ListedColormap(list(colours)), vmin=-0.5,
                   vmax=len(colours) - 0.5, zorder=2, shading="flat")  # fmt: skip
+    for _name, cov_lat, cov_lon in layers.coverage:
+        # Outlines may leave the map: clip to the axes, unwrap across the antimeridian.
+        cx, cy = m.fwd(np.degrees(np.unwrap(np.radians(cov_lon))), cov_lat)
+        ax.plot(cx, cy, color="#6a3d9a", lw=0.8, ls="--", alpha=0.8, zorder=3)
     inside = [c for c in layers.cities if m.contains(c[2], c[1])]
     for _name, c_lat, c_lon, dfd, thr, _pop in inside:
         colour = "#1f3b73" if dfd else ("#d62728" if thr else "#777777")
@@ -247,6 +286,8 @@ def _grid_map(
         for lab, m, col, s in (("launch area", "^", "#d62728", 8), ("battery", "*", "gold", 13),
                                ("radar", "D", "#6a3d9a", 6))
     ]  # fmt: skip
+    if layers.coverage:
+        handles.append(Line2D([], [], color="#6a3d9a", ls="--", lw=0.8, label="radar coverage"))
     ax.legend(handles=handles, loc="lower left", fontsize=6.5, framealpha=0.85)
     ax.set_title(title, fontsize=9)
     return fig
