@@ -96,8 +96,8 @@ def report(comparison: tuple[Comparison, float], tmp_path_factory: pytest.TempPa
     return out
 
 
-@pytest.fixture(scope="session")
-def page_result(report: Path) -> dict[str, Any]:
+def inspect(report: Path) -> dict[str, Any]:
+    """Open ``report/report.html`` from ``file://`` in Debian's Chromium; what it did."""
     _need_browser()
     if not os.environ.get("CI"):
         pytest.importorskip("playwright", reason="pip install playwright (the test extra)")
@@ -132,6 +132,11 @@ def page_result(report: Path) -> dict[str, Any]:
             browser.close()
     return {"url": url, "requests": requests, "errors": errors, "sizes": sizes,
             "headers": headers, "shot": shot}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def page_result(report: Path) -> dict[str, Any]:
+    return inspect(report)
 
 
 def test_report_loads_offline_without_console_errors(page_result: dict[str, Any]) -> None:
