@@ -151,7 +151,8 @@ def _fmt(v: Any) -> Any:
     return "" if v is None else v
 
 
-def _population_rows(c: Comparison) -> list[list[Any]]:
+def population_rows(c: Comparison) -> list[list[Any]]:
+    """(region, threat, architecture, country, population, threatened, defended) rows."""
     rows = []
     for region, ds in c.footprints.items():
         if "city" not in ds.coords:
@@ -181,7 +182,7 @@ def write_tables(c: Comparison, book: Ledger, tables: Path) -> dict[str, Path]:
                 for r in book.rows))  # fmt: skip
     _write_csv(out["population_by_country"],
                ["region", "threat", "architecture", "country", "population",
-                "population_threatened", "population_defended"], _population_rows(c))  # fmt: skip
+                "population_threatened", "population_defended"], population_rows(c))  # fmt: skip
     eng = []
     for threat, ds in c.engageability.items():
         frac = ds["fraction"]

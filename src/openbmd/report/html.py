@@ -29,6 +29,7 @@ from openbmd.analysis.compare import Comparison
 from openbmd.analysis.ledger import Ledger
 from openbmd.constants import DEG
 from openbmd.report.charts import engageability_chart, timeline_chart
+from openbmd.report.export import population_rows
 from openbmd.report.features import sites
 from openbmd.report.maps import MapLayers, coverage, difference_map, footprint_map, reach_map
 from openbmd.scenario import build as build_module
@@ -120,6 +121,21 @@ def _layers(c: Comparison, ds: xr.Dataset, threat: str, arch_name: str) -> MapLa
         coverage=tuple((s.name, *coverage(s.sensor, s.rcs)) for s in arch.sensors
                        if isinstance(s.sensor, Radar)),
     )  # fmt: skip
+
+
+def _by_country(c: Comparison) -> list[dict[str, Any]]:
+    """Per region × threat: threatened and defended population (millions) by country."""
+    tables: dict[tuple[str, str], dict[str, Any]] = {}
+    for region, threat, arch, code, _pop, thr, dfd in population_rows(c):
+        if thr <= 0:
+            continue
+        t = tables.setdefault((region, threat), {"region": region, "threat": threat, "rows": {}})
+        row = t["rows"].setdefault(code, {"threatened": thr / 1e6, "defended": {}})
+        row["defended"][arch] = dfd / 1e6
+    return [
+        {**t, "rows": sorted(t["rows"].items(), key=lambda kv: -kv[1]["threatened"])}
+        for t in tables.values()
+    ]
 
 
 def _caption(c: Comparison, arch_name: str, rule: str) -> str:
@@ -241,6 +257,7 @@ def render_report(
     sections: dict[str, list[Any]] = {}
     for i, row in enumerate(ledger.rows):
         sections.setdefault(row.section, []).append((i + 1, row))
+    by_country = _by_country(c)
     template = env.get_template("report.html.j2")
     return template.render(
         study=c.study,
@@ -251,6 +268,7 @@ def render_report(
         timelines=timelines,
         reach=reach,
         assumptions=_assumptions(c),
+        by_country=by_country,
         scenario_text=scenario_text,
         manifest=manifest,
         timings=c.timings,
