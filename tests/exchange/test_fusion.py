@@ -13,19 +13,21 @@ import math
 import secrets
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from starlette.testclient import TestClient
 from tests.exchange import fusion_truth as ft
-from tests.exchange.conftest import SEQ, now_iso, post, setup_db, signed_get
+from tests.exchange.conftest import KEYS, SEQ, now_iso, post, setup_db, signed_get
 
 from openbmd.exchange.app import create_app
 from openbmd.exchange.domain import Agreement, Rule
 from openbmd.exchange.fusion import NOTIFICATION_TYPE, JointTracker, recipient_levels, seconds
 from openbmd.exchange.settings import Settings
 from openbmd.exchange.signing import canonical_json, load_public_key, verify
+from openbmd.exchange.verify import read_inbox, verify_log
 
 RADAR = frozenset({"radar_report"})
 AGREEMENTS = [
@@ -115,7 +117,7 @@ def test_levels_need_every_contributing_senders_consent() -> None:
 
 
 @pytest.mark.slow
-def test_two_partners_radars_make_one_signed_notification(db_url: str) -> None:
+def test_two_partners_radars_make_one_signed_notification(db_url: str, tmp_path: Path) -> None:
     setup_db(db_url, AGREEMENTS)
     threat = ft.threat()
     scans = _scans(threat)
@@ -127,6 +129,13 @@ def test_two_partners_radars_make_one_signed_notification(db_url: str) -> None:
             logged[r.json()["index"]] = sender
         views = {p: _wait_for(client, p) for p in ("alpha", "bravo", "charlie")}
         centre_pem = client.get(KEY_PATH).text
+        url = str(client.base_url)
+        inbox = {p: read_inbox(url, p, KEYS[p], client=client) for p in ("bravo", "charlie")}
+        # every partner's independent check passes, the centre's entries included
+        reports = {
+            p: verify_log(url, tmp_path / p, partner=p, partner_key=KEYS[p], client=client)
+            for p in ("alpha", "bravo", "charlie")
+        }
     notes = {p: [i for i in v if i["type"] == NOTIFICATION_TYPE] for p, v in views.items()}
     assert all(len(n) == 1 for n in notes.values()), {p: len(n) for p, n in notes.items()}
 
@@ -163,3 +172,8 @@ def test_two_partners_radars_make_one_signed_notification(db_url: str) -> None:
     # the centre signed its entry: the L3 item verifies under the centre's published key
     sig = base64.b64decode(exact["signature"])
     assert verify(load_public_key(centre_pem), canonical_json(m), sig)
+    for p, items in inbox.items():
+        note = [i for i in items if i["type"] == NOTIFICATION_TYPE]
+        assert [i["entry_ok"] for i in note] == [True]
+        assert [i["signature_ok"] for i in note] == [True if p == "bravo" else None]
+    assert all(r.items_checked > 0 for r in reports.values()), reports

@@ -20,6 +20,9 @@ __all__ = [
 Level = Literal["L0", "L1", "L2", "L3"]
 LEVELS: tuple[Level, ...] = ("L0", "L1", "L2", "L3")
 RuleLevel = Literal["L0", "L1", "L2", "L3", "fused-only"]
+CENTRE_SENDER = "@centre"
+"""Sender of the centre's own log entries, signed by the log key (no partner name starts with
+``@``)."""
 FUSED_ONLY = "fused-only"
 """A rule level for radar reports: the recipient gets none of the raw report (no view item,
 no projection in the log), only the centre's fused notifications derived from it."""

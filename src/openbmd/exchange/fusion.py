@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from openbmd.constants import OMEGA_EARTH
-from openbmd.exchange.domain import FUSED_ONLY, LEVELS, Agreement, Level, Submission
+from openbmd.exchange.domain import CENTRE_SENDER, FUSED_ONLY, LEVELS, Agreement, Level, Submission
 from openbmd.exchange.feed import Notifier
 from openbmd.exchange.signing import canonical_json
 from openbmd.exchange.store import Store, now_iso
@@ -51,8 +51,6 @@ __all__ = [
 
 log = logging.getLogger("openbmd.exchange")
 
-CENTRE_SENDER = "@centre"
-"""Sender of the centre's own entries (no partner name can start with ``@``)."""
 NOTIFICATION_TYPE = "fused_launch_notification"
 EARTH_RADIUS_KM = 6371.0
 _CLASSES = ((1000.0, "SRBM"), (3000.0, "MRBM"), (5500.0, "IRBM"))  # ground range upper bounds
