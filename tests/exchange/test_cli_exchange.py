@@ -36,7 +36,7 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
     assert code == 0
     qs = json.loads(out)
     assert {p["name"] for p in qs["partners"]} == {"alpha", "bravo"}
-    assert len(qs["examples"]) == 7
+    assert len(qs["examples"]) == 8  # one per message type
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
@@ -86,7 +86,7 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
             "--json",
         )
         assert code == 0, err
-        assert len(json.loads(out)) == 7  # six from alpha, its own acknowledgement
+        assert len(json.loads(out)) == 8  # seven from alpha, its own acknowledgement
         inbox = tmp_path / "inbox.json"
         inbox.write_text(out, "utf-8")
         state = str(tmp_path / "verify.json")
@@ -102,7 +102,7 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
         code, out, err = _run(
             capsys, "exchange", "verify", "--url", url, "--state", state, "--json"
         )
-        assert code == 0 and json.loads(out)["tree_size"] == 7
+        assert code == 0 and json.loads(out)["tree_size"] == 8
         # bravo: what it was sent, against the checkpoint its witness cosigned (12.4, 12.5)
         bravo_pub = str(Path(bravo_key).with_suffix(".pub"))
         partner_state = str(tmp_path / "bravo-verify.json")
@@ -112,11 +112,11 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
             *("--partner", "bravo", "--key-file", bravo_key, "--received", str(inbox)),
             *("--witness-key", f"bravo={bravo_pub}", "--quorum", "1", "--max-age", "600"),
         )
-        assert code == 0 and "7 entries checked, 14 items of bravo" in out, out + err
+        assert code == 0 and "8 entries checked, 16 items of bravo" in out, out + err
         code, out, err = _run(capsys, "exchange", "gossip", state, partner_state, "--url", url)
         assert code == 0 and "gossip OK: 2 checkpoints" in out, out + err
         code, out, err = _run(capsys, "exchange", "audit", "--database-url", qs["database_url"])
-        assert code == 0 and "audit OK: 7 entries" in out, out + err
+        assert code == 0 and "audit OK: 8 entries" in out, out + err
         code, out, err = _run(capsys, "exchange", "verify", "--url", url, "--quorum", "1")
         assert code == 2 and "--quorum" in err and err.count("\n") == 1
         code, out, err = _run(capsys, "exchange", "verify", "--url", url, "--witness-key", "x")

@@ -112,6 +112,21 @@ def example_payload(
             "covariance": cov,
             "missile_class": "IRBM",
         }
+    elif msg_type == "radar_report":
+        plot = {
+            "time": _iso(now - timedelta(seconds=30)),
+            "sensor_id": "XBR-1",
+            "sensor_lat_deg": 49.7,
+            "sensor_lon_deg": 13.6,
+            "sensor_alt_km": 0.6,
+            "range_km": 1480.0,
+            "azimuth_deg": 112.5,
+            "elevation_deg": 8.2,
+            "sigma_range_km": 0.05,
+            "sigma_azimuth_deg": 0.05,
+            "sigma_elevation_deg": 0.05,
+        }
+        body = {"plots": [plot]}
     elif msg_type == "space_event":
         body = {
             "event_kind": "launch",

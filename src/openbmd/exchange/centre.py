@@ -15,11 +15,12 @@ import time
 from openbmd.exchange.auth import NonceCache
 from openbmd.exchange.domain import Outcome, Submission
 from openbmd.exchange.feed import Notifier
+from openbmd.exchange.fusion import FusionService
 from openbmd.exchange.limits import FeedSlots
 from openbmd.exchange.note import cosign_checkpoint, format_checkpoint, sign_note
 from openbmd.exchange.rollback import CheckpointGuard, guard_file
 from openbmd.exchange.settings import Settings
-from openbmd.exchange.signing import Ed25519PublicKey, load_public_key, public_key_pem
+from openbmd.exchange.signing import Ed25519PublicKey, load_public_key, public_key_pem, sign
 from openbmd.exchange.sigpool import VerifierPool
 from openbmd.exchange.store import Store
 from openbmd.exchange.writer import Writer
@@ -47,6 +48,9 @@ class Centre:
         self.verifier = VerifierPool(settings.verify_workers)
         self.read_nonces = NonceCache(settings.skew_seconds)
         self.feeds = FeedSlots(settings.feeds_per_partner)
+        self.fusion = FusionService(
+            self.store, self.writer, self.notifier, self._sign, settings.fusion_min_hits
+        )
 
     # ------------------------------------------------------------------ lifecycle
     def open(self) -> None:
@@ -67,16 +71,22 @@ class Centre:
             self.store.close()
             raise
         self.writer.start()
+        self.fusion.start()  # follows the committed log, after the acknowledgements
         # Everything loaded so far (modules, app, schemas) lives as long as the process: keep it
         # out of the cyclic collector's scans, which otherwise cost ~15 % of a busy server.
         gc.collect()
         gc.freeze()
 
     async def stop(self) -> None:
-        """Stop the writer (pending submissions are failed) and close the store."""
+        """Stop fusion and the writer (pending submissions are failed); close the store."""
+        await self.fusion.stop()
         await self.writer.stop()
         self.verifier.stop()
         self.store.close()
+
+    def _sign(self, data: bytes) -> bytes:
+        """Ed25519 signature of *data* by the centre's key (its own log entries)."""
+        return sign(self.key, data)
 
     # ------------------------------------------------------------------ log state
     @property

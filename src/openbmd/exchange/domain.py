@@ -19,6 +19,13 @@ __all__ = [
 
 Level = Literal["L0", "L1", "L2", "L3"]
 LEVELS: tuple[Level, ...] = ("L0", "L1", "L2", "L3")
+RuleLevel = Literal["L0", "L1", "L2", "L3", "fused-only"]
+CENTRE_SENDER = "@centre"
+"""Sender of the centre's own log entries, signed by the log key (no partner name starts with
+``@``)."""
+FUSED_ONLY = "fused-only"
+"""A rule level for radar reports: the recipient gets none of the raw report (no view item,
+no projection in the log), only the centre's fused notifications derived from it."""
 THRESHOLD_TYPES = frozenset({"pre_launch_notification", "post_launch_notification", "launch_event"})
 
 
@@ -44,7 +51,7 @@ class Rule:
 
     recipient: str
     types: frozenset[str]
-    level: Level
+    level: RuleLevel
     threshold_km: float = 500.0
     below_threshold: Literal["none", "L0"] = "none"
 
@@ -133,6 +140,9 @@ class Submission:
     type: str
     received_at: str
     skew_problem: tuple[str, str] | None = None
+    # The centre's own entries (fusion.py): the recipients' levels, decided by the centre from
+    # the agreements of the reports they came from; no sequence, nonce age or agreement check.
+    levels: dict[str, Level] | None = None
 
 
 @dataclass(frozen=True)

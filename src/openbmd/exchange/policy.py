@@ -9,7 +9,12 @@ Levels (REFERENCES §8):
 * **L2** — as L1 with areas to 1′ (radii up to a multiple of 2 km) and azimuth to 1°.
 * **L3** — the full signed original, unchanged (the recipient can verify the sender's signature).
 
-Range, apogee, perigee, inclination, state vectors and covariances are L3 only. A field this
+Range, apogee, perigee, inclination, state vectors and covariances are L3 only; so are the
+plots of a radar report. A rule of level ``fused-only`` gives its recipient nothing of the
+sender's message (no view item, no commitment in the log); for radar reports it still lets the
+centre's fused notifications reach that recipient (:mod:`openbmd.exchange.fusion`).
+An impact ellipse is shown from L1 with its centre rounded like an area, its semi-axes rounded
+up like a circle radius and its orientation like an azimuth. A field this
 module does not know is L3 only (fail closed). ``seq``, ``nonce`` and ``recipients`` are L3 only.
 """
 
@@ -20,7 +25,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from openbmd.exchange.domain import THRESHOLD_TYPES, Agreement, Level
+from openbmd.exchange.domain import FUSED_ONLY, THRESHOLD_TYPES, Agreement, Level
 from openbmd.exchange.signing import canonical_json
 
 __all__ = [
@@ -60,6 +65,8 @@ FIELD_KIND: dict[str, str] = {
     "estimated_launch_time": "l1",
     "epoch": "l1",
     "event_time": "l1",
+    "report_indices": "l1",
+    "threat_class": "l1",
     "launch_area": "area",
     "impact_area": "area",
     "azimuth_deg": "azimuth",
@@ -93,6 +100,16 @@ def _area(area: Mapping[str, Any], level: str) -> dict[str, Any]:
         rstep = _RADIUS_STEP[level]
         radius = math.ceil(float(area["radius_km"]) / rstep) * rstep
         return {"shape": "circle", "center": _point(area["center"], step), "radius_km": radius}
+    if area["shape"] == "ellipse":
+        rstep = _RADIUS_STEP[level]
+        return {
+            "shape": "ellipse",
+            "center": _point(area["center"], step),
+            "semi_major_km": math.ceil(float(area["semi_major_km"]) / rstep) * rstep,
+            "semi_minor_km": math.ceil(float(area["semi_minor_km"]) / rstep) * rstep,
+            "orientation_deg": _round_to(float(area["orientation_deg"]), _AZ_STEP[level]) % 180.0,
+            "probability": area["probability"],
+        }
     return {"shape": "polygon", "points": [_point(p, step) for p in area["points"]]}
 
 
@@ -145,11 +162,13 @@ def route(agreement: Agreement, message: Mapping[str, Any]) -> dict[str, Level]:
             raise NotCovered(
                 f"agreement {agreement.name!r} has no rule for {msg_type} to {recipient!r}"
             )
+        if rule.level == FUSED_ONLY:
+            continue  # nothing of the message itself; fusion may use it (fusion.py)
         if msg_type in THRESHOLD_TYPES and not meets_threshold(message, rule.threshold_km):
             if rule.below_threshold == "L0":
                 out[recipient] = "L0"
             continue
-        out[recipient] = rule.level
+        out[recipient] = rule.level  # type: ignore[assignment]  # fused-only skipped above
     return out
 
 

@@ -1,4 +1,4 @@
-"""Pydantic wire schemas: the seven message types, their envelope, and the API answers.
+"""Pydantic wire schemas: the eight message types, their envelope, and the API answers.
 
 Units and conventions at this edge: angles in degrees (``*_deg``), distances in km (``*_km``)
 except the ECEF state vector in m and m/s, times as RFC 3339 strings with a time zone.
@@ -213,6 +213,31 @@ class TrackUpdate(Envelope):
         return self
 
 
+class Plot(BaseModel):
+    """One radar plot: when, which sensor where, and what it measured (range, azimuth,
+    elevation) with its standard deviations (a diagonal covariance in those coordinates)."""
+
+    model_config = _STRICT
+    time: Time
+    sensor_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+    sensor_lat_deg: Lat
+    sensor_lon_deg: Lon
+    sensor_alt_km: Annotated[float, Field(ge=-0.5, le=40_000.0, allow_inf_nan=False)]
+    range_km: Annotated[float, Field(gt=0.0, le=50_000.0, allow_inf_nan=False)]
+    azimuth_deg: Azimuth
+    elevation_deg: Annotated[float, Field(ge=-90.0, le=90.0, allow_inf_nan=False)]
+    sigma_range_km: Annotated[float, Field(gt=0.0, le=1_000.0, allow_inf_nan=False)]
+    sigma_azimuth_deg: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+    sigma_elevation_deg: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+
+
+class RadarReport(Envelope):
+    """Raw radar plots of one partner's sensors, for the centre's fusion (issue 13.1)."""
+
+    type: Literal["radar_report"]
+    plots: list[Plot] = Field(min_length=1, max_length=500)
+
+
 class SpaceEvent(Envelope):
     """A space launch, re-entry or other event in orbit."""
 
@@ -257,6 +282,7 @@ MESSAGE_MODELS: dict[str, type[Envelope]] = {
     "space_event": SpaceEvent,
     "free_text": FreeText,
     "ack": Ack,
+    "radar_report": RadarReport,
 }
 MESSAGE_TYPES: tuple[str, ...] = tuple(MESSAGE_MODELS)
 
@@ -267,7 +293,8 @@ Message = Annotated[
     | TrackUpdate
     | SpaceEvent
     | FreeText
-    | Ack,
+    | Ack
+    | RadarReport,
     Field(discriminator="type"),
 ]
 MessageAdapter: TypeAdapter[Any] = TypeAdapter(Message)
@@ -314,7 +341,10 @@ class RuleModel(BaseModel):
     model_config = _STRICT
     recipient: Name
     types: list[Literal["*"] | Literal[MESSAGE_TYPES]] = Field(min_length=1)  # type: ignore[valid-type]
-    level: Literal["L0", "L1", "L2", "L3"]
+    level: Literal["L0", "L1", "L2", "L3", "fused-only"] = Field(
+        description="detail of the sender's messages; `fused-only` (radar reports): none of "
+        "the raw report, only the centre's fused notifications derived from it"
+    )
     threshold_km: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 500.0
     below_threshold: Literal["none", "L0"] = "none"
 

@@ -24,7 +24,8 @@ class Settings:
     ``key_file``: the centre's signing key (0600 PEM; default
     :func:`openbmd.exchange.keys.default_key_file` of the database). ``max_body_bytes``:
     larger request bodies get 413. ``feeds_per_partner``: most concurrent WebSocket feeds of
-    one partner.
+    one partner. ``fusion_min_hits``: updates a fused track needs before the centre issues a
+    launch notification from it.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -38,6 +39,7 @@ class Settings:
     key_file: str | None = None
     max_body_bytes: int = 8 * 1024 * 1024
     feeds_per_partner: int = 4
+    fusion_min_hits: int = 8
 
     @property
     def key_path(self) -> Path:

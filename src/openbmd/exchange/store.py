@@ -463,6 +463,24 @@ class Store:
             if projection_rows:
                 conn.execute(projections.insert(), projection_rows)
 
+    def reports_after(self, after: int, limit: int = 1000) -> list[tuple[int, dict[str, Any]]]:
+        """Committed radar reports after log index *after*: ``(index, message)`` in log order
+        (what the fusion service reads)."""
+        q = (
+            sa.select(messages.c.log_index, messages.c.original)
+            .where(messages.c.type == "radar_report", messages.c.log_index > after)
+            .order_by(messages.c.log_index)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(int(r[0]), json.loads(r[1])) for r in conn.execute(q)]
+
+    def message_ids_of(self, sender: str) -> set[str]:
+        """Every ``message_id`` logged from *sender*."""
+        q = sa.select(messages.c.message_id).where(messages.c.sender == sender)
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(q)}
+
     # ----------------------------------------------------------------- views
     def view(self, partner: str, after: int, limit: int) -> list[ViewRecord]:
         """*partner*'s view after log index *after*: its projections and its own messages.

@@ -36,6 +36,7 @@ from openbmd.exchange.client import (
     request,
     session,
 )
+from openbmd.exchange.domain import CENTRE_SENDER
 from openbmd.exchange.partner_checks import load_received
 
 __all__ = [
@@ -335,15 +336,19 @@ def verify_log(
             report.entries_checked = len(leaves)
             keys = partner_checks.partner_keys(url, state, http) if partner is not None else {}
             tree = partner_checks.Verified(url, cp, start, leaves, http)
+            # the centre's own entries (fused notifications) are signed by the pinned log key
+            item_keys = {**keys, CENTRE_SENDER: [signing.public_key_pem(key)]}
             if partner is not None and pkey is not None:
                 signed = partner_checks.check_agreements(tree, partner, pkey, keys, state)
                 report.items_checked, report.items_pending = partner_checks.check_view(
-                    tree, partner, pkey, keys
+                    tree, partner, pkey, item_keys
                 )
             if received_items is not None:
                 if partner is None:
                     raise InputError("--partner: needed to check received items")
-                checked, pending = partner_checks.check_items(tree, received_items, partner, keys)
+                checked, pending = partner_checks.check_items(
+                    tree, received_items, partner, item_keys
+                )
                 report.items_checked += checked
                 report.items_pending += pending
         cosigned = _cosigners(body, sigs, witness_keys or {})
@@ -449,6 +454,8 @@ def read_inbox(
     with session(client) as http:
         items = fetch_view(url, partner, private_key, after, client=http)
         keys = fetch_partner_keys(url, client=http) if items else {}
+        if any(i.get("sender") == CENTRE_SENDER for i in items):  # fused notifications
+            keys[CENTRE_SENDER] = fetch_log_key(url, client=http)
     for item in items:
         item["signature_ok"] = partner_checks.sender_signature_ok(item, keys)
         item["entry_ok"] = received.item_problem(item, partner) is None

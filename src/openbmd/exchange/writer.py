@@ -164,7 +164,7 @@ class Writer:
                     )
                     outcomes.append(Outcome(problem=("conflict", detail)))
                 continue
-            problem = self._check(s, used, seqs, agreements)
+            problem = s.levels if s.levels is not None else self._check(s, used, seqs, agreements)
             if isinstance(problem, tuple):
                 outcomes.append(Outcome(problem=problem))
                 continue
@@ -186,10 +186,11 @@ class Writer:
                         "salt": salt,
                     }
                 )
-            name = s.message["agreement"]
-            if name not in digests:  # once per agreement and batch
+            name = s.message.get("agreement")
+            if name is not None and name not in digests:  # once per agreement and batch
                 digests[name] = agreements[name].digest()
-            leaf = leaf_record(s.message, s.body_hash, s.received_at, hashes, digests[name])
+            entry_agreement = digests[name] if name is not None else None
+            leaf = leaf_record(s.message, s.body_hash, s.received_at, hashes, entry_agreement)
             leaf_rows.append({"idx": index, "leaf": leaf})
             leaf_hashes.append(merkle.leaf_hash(leaf))
             msg_rows.append(
