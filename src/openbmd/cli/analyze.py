@@ -182,7 +182,8 @@ def _write(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # Ctrl-C or an error: no half report
         raise
-    return {"report": str(out / "report.html"), **{k: str(out / v) for k, v in files.items()}}
+    where = out.resolve()  # absolute: the path printed is one to open or copy
+    return {"report": str(where / "report.html"), **{k: str(where / v) for k, v in files.items()}}
 
 
 def _index(folder: Path) -> dict[str, Any] | None:
