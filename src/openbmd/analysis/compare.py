@@ -160,6 +160,7 @@ def _threat_engageability(study: Study, threat: ThreatClass) -> xr.Dataset | Non
     except OutOfRangeError:
         return None  # no target in reach: nothing to engage
     speeds: list[float | None] = list(study.burnout_speeds) or [None]
+    cache: dict[Any, Any] = {}  # the same aimed sample for every call below
     by_rule = {}
     for rule in COMMIT_RULES:
         archs = {
@@ -167,7 +168,7 @@ def _threat_engageability(study: Study, threat: ThreatClass) -> xr.Dataset | Non
         }
         by_rule[rule] = engageability(
             archs, threat.missile, threat.launch_areas, threat.targets, speeds, aimed=aimed,
-            swept=study.swept_interceptors,
+            swept=study.swept_interceptors, detection_cache=cache,
         )  # fmt: skip
     ds = xr.concat(list(by_rule.values()), dim="commit").assign_coords(commit=list(COMMIT_RULES))
     ds = ds.rename({"cueing": "architecture"})
@@ -181,7 +182,13 @@ def _threat_engageability(study: Study, threat: ThreatClass) -> xr.Dataset | Non
         for v in values:
             archs = {n: _with(a, parameter, v) for n, a in own.items()}
             e = engageability(
-                archs, threat.missile, threat.launch_areas, threat.targets, [None], aimed=aimed
+                archs,
+                threat.missile,
+                threat.launch_areas,
+                threat.targets,
+                [None],
+                aimed=aimed,
+                detection_cache=cache,
             )
             fr.append(e["fraction"].values[0])
         ds[f"fraction_vs_{parameter}"] = ((parameter, "architecture"), np.array(fr))

@@ -100,6 +100,7 @@ def engageability(
     shape: str = "min-energy",
     aimed: Aimed | None = None,
     swept: tuple[str, ...] | None = None,
+    detection_cache: dict[Any, Any] | None = None,
 ) -> xr.Dataset:
     """Fraction of field → target trajectories with a feasible intercept, per speed and cueing.
 
@@ -110,6 +111,8 @@ def engageability(
     :func:`aim_pairs` for the same pairs. Each sensor's detections are computed once and shared
     by every speed and cueing label. ``swept``: only these interceptors (names) take the swept
     speed (``None``: every battery), see :meth:`Architecture.with_burnout_speed`.
+    ``detection_cache``: shared by calls on the same ``aimed`` sample (see
+    :func:`openbmd.engagement.engage_architecture`); default: one for this call.
     """
     smp, burnout, ok = (
         aimed if aimed is not None else aim_pairs(missile, fields, targets, model, dt, shape)
@@ -122,7 +125,8 @@ def engageability(
     feas = np.zeros(flat, dtype=bool)
     reason = np.full(flat, -1, dtype=np.int8)
     per_pair = {k: np.full(flat, np.nan) for k, _ in _PER_PAIR}
-    cache: dict[Any, Any] = {}  # one sample: every sensor is evaluated once
+    # One sample: every sensor is evaluated once, across calls too when the caller shares it.
+    cache: dict[Any, Any] = {} if detection_cache is None else detection_cache
     for i, v in enumerate(speeds):
         for j, cue in enumerate(cues):
             arch = architectures[cue]
