@@ -19,7 +19,7 @@ with warnings.catch_warnings():  # starlette warns that it prefers httpx2 (not i
     warnings.filterwarnings("ignore", message=".*httpx2.*")
     from starlette.testclient import TestClient
 
-from openbmd.cli.exchange import example_agreement, example_payload
+from openbmd.cli.exchange_examples import example_agreement, example_payload
 from openbmd.exchange.app import create_app
 from openbmd.exchange.auth import sign_request
 from openbmd.exchange.domain import Agreement, Rule

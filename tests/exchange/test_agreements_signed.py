@@ -19,7 +19,7 @@ import yaml
 from tests.exchange.conftest import KEYS, message, post, signed_get
 
 from openbmd.cli import main
-from openbmd.cli.exchange import example_agreement
+from openbmd.cli.exchange_examples import example_agreement
 from openbmd.errors import InputError
 from openbmd.exchange import verify as xv
 from openbmd.exchange.domain import Agreement

@@ -21,7 +21,7 @@ import pytest
 from tests.exchange.conftest import KEYS, message, post, signed_get
 from tests.exchange.live import free_port
 
-from openbmd.cli.exchange import example_payload
+from openbmd.cli.exchange_examples import example_payload
 from openbmd.errors import InputError
 from openbmd.exchange import client as xc
 from openbmd.exchange import merkle, note

@@ -34,7 +34,7 @@ import pytest
 from tests.exchange.conftest import KEYS, NAMES, body, now_iso, setup_db
 from tests.exchange.live import LiveServer
 
-from openbmd.cli.exchange import example_payload
+from openbmd.cli.exchange_examples import example_payload
 from openbmd.exchange import client as xclient
 from openbmd.exchange import merkle, note
 from openbmd.exchange import verify as xverify

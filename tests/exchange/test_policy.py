@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openbmd.cli.exchange import example_payload
+from openbmd.cli.exchange_examples import example_payload
 from openbmd.exchange.domain import LEVELS, Agreement, Rule
 from openbmd.exchange.policy import (
     ENVELOPE_L0,

@@ -14,6 +14,9 @@ from openbmd.cli import campaign as _campaign  # noqa: F401
 from openbmd.cli import coverage as _coverage  # noqa: F401  (imports cli.defence first)
 from openbmd.cli import defence as _defence  # noqa: F401
 from openbmd.cli import exchange as _exchange  # noqa: F401
+from openbmd.cli import exchange_agreements as _exchange_agreements  # noqa: F401
+from openbmd.cli import exchange_audit as _exchange_audit  # noqa: F401
+from openbmd.cli import exchange_examples as _exchange_examples  # noqa: F401
 from openbmd.cli import flight as _flight  # noqa: F401  (registers its commands)
 from openbmd.cli import radar as _radar  # noqa: F401
 from openbmd.cli import scenario as _scenario  # noqa: F401
