@@ -27,7 +27,7 @@ from typing import Any
 
 import typer
 
-from openbmd.cli._common import emit, fail
+from openbmd.cli._common import emit, fail, rng_from_seed
 from openbmd.cli.exchange import JSON_OPT, check_name, exchange_app
 
 RADAR = "radar_report"
@@ -174,7 +174,6 @@ def run_exercise(
 ) -> dict[str, Any]:
     """The whole exercise; the result document of ``--json``."""
     import httpx
-    import numpy as np
 
     from openbmd.analysis.exercise import (
         exercise_architecture,
@@ -184,14 +183,16 @@ def run_exercise(
         radar_plots,
     )
     from openbmd.cli._exercise_score import score_notifications, track_errors, track_summary
+    from openbmd.exchange.client import fetch_partners
     from openbmd.scenario.build import to_study
     from openbmd.scenario.run import resolve_scenario
     from openbmd.sensors import SpaceIR
 
     study = to_study(resolve_scenario(scenario))
     arch = exercise_architecture(study, architecture)
+    fetch_partners(url)  # an unreachable centre fails now, not after the flights are computed
     flights = fly_threats(study.threats, stagger_s=STAGGER_S)
-    plots = radar_plots(arch, flights, np.random.default_rng(seed))
+    plots = radar_plots(arch, flights, rng_from_seed(seed))
     radars = [s.owner for s in arch.sensors if not isinstance(s.sensor, SpaceIR)]
     owners = [o for o in dict.fromkeys(partner_name(o) for o in radars) if o in plots.partner]
     names = {o: check_name(f"{o}-{tag}" if tag else o, "--tag") for o in owners}
@@ -260,7 +261,7 @@ def render(d: dict[str, Any]) -> None:
         f"{d['reports_sent']} reports ({d['plots_sent']} plots) in {d['replay_wall_s']:.1f} s"
     )
     print(
-        f"{'threat':<22}{'seen by':<24}{'notified':>9}{'fused km':>9}{'best single':>20}"
+        f"{'threat':<22}{'seen by':<30}{'notified':>9}{'fused km':>9}{'best single':>24}"
         f"{'impact km':>10} in"
     )
     for t in d["threats"]:
@@ -272,9 +273,9 @@ def render(d: dict[str, Any]) -> None:
             else f"{b['partner']} {_km(b['best_common_m'])}/{_km(b['fused_common_m'])}"
         )
         print(
-            f"{t['threat']:<22}{','.join(t['seen_by']) or '—':<24}"
+            f"{t['threat']:<22}{','.join(t['seen_by']) or '—':<30}"
             f"{'—' if n is None else format(n['epoch_s'], '.0f') + ' s':>9}"
-            f"{_km(t['fused_rms_m']):>9}{best:>20}"
+            f"{_km(t['fused_rms_m']):>9}{best:>24}"
             f"{'—' if n is None else format(n['impact_error_km'], '.1f'):>10} "
             f"{'' if n is None else ('yes' if n['impact_inside'] else 'no')}"
         )
@@ -303,7 +304,9 @@ def exercise_cmd(
 ) -> None:
     """Replay SCENARIO's threats as each partner's radars see them through the centre at
     --centre (signed reports, paced on the scenario clock) and score the fused notifications
-    and tracks against the truth, and what each partner received."""
+    and tracks against the truth, and what each partner received. Plot times are the start
+    time plus scenario seconds; the centre fuses on one clock, so run one exercise at a time
+    (a later one's plots must be newer than the last ones the centre fused)."""
     import json
 
     if not (speed >= 0.0):
