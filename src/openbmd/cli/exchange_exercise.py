@@ -22,6 +22,7 @@ import secrets
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +133,18 @@ def replay(
 
 
 def read_views(
-    http: Any, url: str, keys: dict[str, Any], settle_s: float, timeout_s: float
+    http: Any,
+    url: str,
+    keys: dict[str, Any],
+    notified: Callable[[dict[str, list[dict[str, Any]]]], int],
+    expect: int,
+    settle_s: float,
+    timeout_s: float,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every partner's signed view, once the number of fused notifications in them has not
-    changed for *settle_s* (the fusion service follows the log after the acknowledgements)."""
+    """Every partner's signed view, once *notified* (views → threats with a notification)
+    reaches *expect* and the number of notifications has then not changed for *settle_s*, or
+    after *timeout_s* (the fusion service follows the log after the acknowledgements, at its
+    own pace)."""
     from openbmd.exchange.client import fetch_view
     from openbmd.exchange.fusion import NOTIFICATION_TYPE
 
@@ -147,7 +156,7 @@ def read_views(
         now = time.monotonic()
         if n != last:
             last, since = n, now
-        elif now - since >= settle_s or now > deadline:
+        elif (now - since >= settle_s and notified(views) >= expect) or now > deadline:
             return views
         time.sleep(0.25)
 
@@ -203,8 +212,17 @@ def run_exercise(
     with httpx.Client(timeout=30.0) as http:
         keys, levels = setup_partners(http, url, names, work)
         wall = replay(http, url, keys, reports, [t for t, _, _ in groups], speed)
-        views = read_views(http, url, keys, settle_s, timeout_s=120.0)
-    fused, ready = track_errors(reports, flights, clock0)
+        # the same tracker, locally, says how many threats the centre should notify
+        fused, ready = track_errors(reports, flights, clock0)
+        views = read_views(
+            http,
+            url,
+            keys,
+            lambda v: sum(n is not None for n in score_notifications(v, flights, clock0)[0]),
+            sum(r is not None for r in ready),
+            settle_s,
+            timeout_s=120.0,
+        )
     single = {p: track_errors([r for r in reports if r[0] == p], flights, clock0)[0] for p in keys}
     tracks = track_summary(fused, single, flights)
     notes, unmatched = score_notifications(views, flights, clock0)

@@ -2,8 +2,10 @@
 
 :class:`JointTracker` is the pure part: it feeds the plots of committed ``radar_report``
 messages, scan by scan in time order, to one :class:`openbmd.tracking.Tracker` (all sensors of
-all partners update the same tracks: centralised measurement fusion), remembers which log
-entries supported each track, and turns a track with enough support into a launch
+all partners update the same tracks: centralised measurement fusion; a scan without a
+track's plot is no miss — the sensor may not cover that part of the sky — so a track is
+deleted once no sensor updated it for ``coast_s``), remembers which log entries supported
+each track, and turns a track with enough support into a launch
 notification (:func:`notification`). :class:`FusionService` is the part in the running centre:
 a background task that follows the committed log — it wakes on the writer's commit notice,
 which is published only after the submitters were answered, so fusion is never on the
