@@ -73,19 +73,23 @@ class _Square:
     """A model whose outcome is known: y = a² + b (per trial), counting its preparations."""
 
     token = "square-test"
+    pieces = 2  # piece 0: a² (k,), piece 1: b (k,); combined they give y
 
     def prepare(self):
         return {"offset": 0.0}
 
-    def evaluate(self, state, values):
-        return {"y": values[:, 0] ** 2 + values[:, 1] + state["offset"]}
+    def evaluate(self, state, values, piece):
+        return {"part": values[:, piece] ** (2 - piece) + state["offset"]}
+
+    def combine(self, parts):
+        return {"y": parts[0]["part"] + parts[1]["part"]}
 
 
 def test_run_trials_puts_each_chunks_outcomes_back_in_trial_order():
     _, used = draw((U, V), seed=5, n=23)
     serial, timing = run_trials(_Square(), used, [False, False], "serial", chunk_trials=4)
     np.testing.assert_array_equal(serial["y"], used[:, 0] ** 2 + used[:, 1])
-    assert timing["chunks"] == 6
+    assert timing["chunks"] == 12  # 6 chunks x 2 pieces
     with pytest.raises(InputError, match="valid: serial"):
         run_trials(_Square(), used, [False, False], "threads")
 
@@ -308,13 +312,18 @@ def test_processes_give_the_same_dataset_as_serial(tiny):
 def test_the_plots_draw_bands_and_a_tornado_on_a_figure(tiny):
     from matplotlib.figure import Figure
 
-    from openbmd.report.campaign_plots import campaign_summary, draw_campaign
+    from openbmd.report.campaign_plots import campaign_summary, draw_campaign, focus
 
     ds, _ = campaign(tiny, trials=8, seed=2)
-    fig = draw_campaign(Figure(figsize=(9, 3)), ds, "icbm")
-    left, right = fig.axes
+    fig = draw_campaign(Figure(figsize=(12, 3)), ds, "icbm")
+    left, mid, right = fig.axes
     assert len(left.patches) == 2 * ds.sizes["architecture"]  # two bands per architecture
     assert len(right.patches) == ds.sizes["parameter"]
     assert [t.get_text() for t in left.get_yticklabels()] == list(ds.architecture.values)
+    # the middle panel: bands versus the parameter the widest-spread architecture follows most
+    arch, param = focus(ds, "engageable_fraction", {"threat": "icbm"})
+    assert mid.get_title() == arch and mid.get_xlabel().startswith(param)
+    s1 = ds.engageable_fraction_sobol_first.sel(threat="icbm", architecture=arch)
+    assert param == str(s1.idxmax().item())
     s = campaign_summary(ds)
     assert len(s["outcomes"]) == 3 and s["parameters"][2]["distribution"] == "choice(0.0001, 0.01)"

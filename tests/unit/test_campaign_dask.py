@@ -120,7 +120,7 @@ def test_a_local_cluster_of_two_workers_gives_the_serial_dataset(tiny, serial):
             tiny, trials=TRIALS, seed=SEED, executor="dask", scheduler=cluster.scheduler_address
         )
     xr.testing.assert_identical(serial, got)
-    assert timing["chunks"] == 8  # default: n / (4 x workers) = 2 trials per chunk
+    assert timing["chunks"] == 2  # default: at least 8 trials per chunk
 
 
 def test_executor_dask_without_scheduler_starts_its_own_local_cluster(tiny, serial):
