@@ -12,6 +12,7 @@ from campaign_scenario import TINY
 from openbmd.analysis.campaign import Distribution, Parameter, chunks, draw, run_trials
 from openbmd.analysis.campaign_stats import bootstrap_ci, sobol_first, spearman
 from openbmd.cli import main
+from openbmd.constants import R_EARTH_MEAN
 from openbmd.errors import InputError, ScenarioError
 from openbmd.scenario import load_scenario, parse_scenario
 from openbmd.scenario.uncertain import campaign, resolve
@@ -271,7 +272,21 @@ def test_a_small_campaign_gives_the_engageable_fraction_per_trial(tiny, tmp_path
         "architecture": 3,
         "bound": 2,
         "quantile": 5,
+        "region": 1,
+        "footprint_threat": 1,
     }
+    # The footprint per trial: 2 x 2 cells of 4 deg (36-44 N, 80-72 W; no catalogued city).
+    area = ds.area_defended.sel(region="east", footprint_threat="icbm")
+    cells = ds.area_threatened.sel(region="east", footprint_threat="icbm")
+    band = np.sin(np.radians([40.0, 44.0])) - np.sin(np.radians([36.0, 40.0]))
+    exact = 2 * R_EARTH_MEAN**2 * np.radians(4.0) * band.sum()  # on the mean sphere
+    assert float(cells) == pytest.approx(exact, rel=1e-12)
+    assert (area.sel(architecture="none") == 0).all()
+    assert (area <= cells * (1 + 1e-12)).all()
+    third = area.sel(architecture="third-site-2007")
+    assert third.max() > 0  # engaged early, some cells are defended
+    assert third.where(delay_of(ds) > 800).max() <= third.where(delay_of(ds) < 100).min()
+    assert ds.population_defended.max() == 0  # no city of data/cities.csv in the box
     f = ds.engageable_fraction.sel(threat="icbm")
     assert (f.sel(architecture="none") == 0).all()
     assert set(np.unique(f.values)) <= {0.0, 0.5, 1.0}  # two pairs
@@ -283,16 +298,31 @@ def test_a_small_campaign_gives_the_engageable_fraction_per_trial(tiny, tmp_path
         assert "units" in v.attrs
     again, _ = campaign(tiny, trials=12, seed=3, chunk_trials=12)
     xr.testing.assert_identical(ds, again)  # chunking does not change a trial
-    assert timing["chunks"] == 3
+    assert timing["chunks"] == 3 * 2  # 3 chunks x (engageability + 1 footprint tile)
     out = tmp_path / "run"
     assert main(["campaign", _write(tmp_path), "--trials", "6", "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["trials"] == 6 and "bootstrap" in summary["ci_method"]
     back = xr.open_dataset(out / "campaign.nc", engine="h5netcdf")
-    xr.testing.assert_identical(
-        back.load(), campaign(tiny, trials=6, seed=0)[0].assign_attrs(scenario="tiny-campaign")
-    )
+    six = campaign(tiny, trials=6, seed=0)[0].assign_attrs(scenario="tiny-campaign")
+    xr.testing.assert_identical(back.load(), six)
     back.close()
+    # Zarr for large runs: by the suffix of --out, or --format zarr.
+    store = tmp_path / "run.zarr"
+    assert main(["campaign", _write(tmp_path), "--trials", "6", "--out", str(store), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["format"] == "zarr"
+    assert (store / ".zmetadata").is_file() and (tmp_path / "run.summary.json").is_file()
+    xr.testing.assert_identical(xr.open_zarr(store).load(), six)
+    args = ["campaign", _write(tmp_path), "--trials", "6", "--out", str(tmp_path / "z")]
+    assert main([*args, "--format", "zarr", "--json"]) == 0
+    capsys.readouterr()
+    xr.testing.assert_identical(xr.open_zarr(tmp_path / "z" / "campaign.zarr").load(), six)
+    assert main([*args, "--format", "hdf4"]) == 2
+    assert "--format" in capsys.readouterr().err
+
+
+def delay_of(ds):
+    return ds.used.sel(parameter="architectures.*.rules.decision_delay")
 
 
 def _write(folder):
@@ -306,7 +336,7 @@ def test_processes_give_the_same_dataset_as_serial(tiny):
     serial, _ = campaign(tiny, trials=10, seed=11)
     pooled, timing = campaign(tiny, trials=10, seed=11, executor="processes", chunk_trials=3)
     xr.testing.assert_identical(serial, pooled)
-    assert timing["chunks"] == 4
+    assert timing["chunks"] == 4 * 2  # 4 chunks x 2 pieces
 
 
 def test_the_plots_draw_bands_and_a_tornado_on_a_figure(tiny):

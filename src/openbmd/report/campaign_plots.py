@@ -128,7 +128,8 @@ def draw_campaign(fig: Figure, ds: xr.Dataset, threat: str) -> Figure:
 def outcome_cells(ds: xr.Dataset) -> list[tuple[str, dict[str, Any]]]:
     """Every (outcome, cell) worth a figure: each threat's engageable fraction where some
     architecture engages something, each region × threat's population defended where some
-    architecture defends someone."""
+    architecture defends someone (else its area defended, where some architecture defends
+    some: a region with no catalogued city)."""
     out: list[tuple[str, dict[str, Any]]] = []
     for th in ds.threat.values:
         if float(ds["engageable_fraction"].sel(threat=th).max()) > 0:
@@ -137,6 +138,8 @@ def outcome_cells(ds: xr.Dataset) -> list[tuple[str, dict[str, Any]]]:
         for r in ds.region.values:
             for th in ds.footprint_threat.values:
                 cell = {"region": str(r), "footprint_threat": str(th)}
-                if float(ds["population_defended"].sel(cell).max()) > 0:
-                    out.append(("population_defended", cell))
+                for name in ("population_defended", "area_defended"):
+                    if float(ds[name].sel(cell).max()) > 0:
+                        out.append((name, cell))
+                        break
     return out

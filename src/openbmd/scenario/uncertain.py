@@ -275,12 +275,7 @@ def campaign(
             study, knobs, dt=dt, fan_store=None if fan_store is None else str(fan_store),
             footprint_grid_deg=grid if with_fp else None,
         )  # fmt: skip
-        t0 = time.perf_counter()
-        if fan_store is not None:
-            for icp, lat, lon in model.fans_needed(used):
-                if not fan_stored(icp, lat, lon, fan_store):
-                    flyout_fan(icp, lat, lon, store=fan_store)
-        fans_s = time.perf_counter() - t0
+        fans_s = 0.0 if fan_store is None else build_fans(model, used, fan_store)
         quantised = [p.quantum is not None for p in params]
         out, timing = run_trials(
             model, used, quantised, executor, workers=workers, scheduler=scheduler,
@@ -293,6 +288,23 @@ def campaign(
     )  # fmt: skip
     ds.attrs["scenario"] = scenario.name
     return ds, {"fans_s": fans_s, **timing}
+
+
+def build_fans(model: EngageabilityTrials, used: Any, store: str | Path) -> float:
+    """Build into ``store`` every fly-out fan the trials ``used`` (n, P) need and it lacks, on
+    all of this process's threads; returns the seconds spent (workers then only read them)."""
+    t0 = time.perf_counter()
+    for icp, lat, lon in model.fans_needed(used):
+        if not fan_stored(icp, lat, lon, store):
+            flyout_fan(icp, lat, lon, store=store)
+    return time.perf_counter() - t0
+
+
+def prebuild(scenario: schema.Scenario, trials: int, seed: int, store: str | Path) -> float:
+    """:func:`build_fans` for the campaign ``campaign(scenario, trials, seed)`` would run."""
+    study = to_study(scenario)
+    params, knobs = resolve(scenario, study)
+    return build_fans(EngageabilityTrials(study, knobs), draw(params, seed, trials)[1], store)
 
 
 #: Output formats of :func:`write`, by the suffix of ``out``.
@@ -325,5 +337,6 @@ def write(ds: xr.Dataset, out: str | Path, fmt: str | None = None) -> Path:
     path = folder if folder.suffix == ".zarr" else folder / "campaign.zarr"
     path.parent.mkdir(parents=True, exist_ok=True)
     chunk = {"trial": min(ds.sizes["trial"], 10_000)}
-    ds.chunk(chunk).to_zarr(path, mode="w", consolidated=True)
+    # Zarr format 2: its fixed-length string type is specified (format 3 has none yet).
+    ds.chunk(chunk).to_zarr(path, mode="w", consolidated=True, zarr_format=2)
     return path
