@@ -357,3 +357,41 @@ def test_the_plots_draw_bands_and_a_tornado_on_a_figure(tiny):
     assert param == str(s1.idxmax().item())
     s = campaign_summary(ds)
     assert len(s["outcomes"]) == 3 and s["parameters"][2]["distribution"] == "choice(0.0001, 0.01)"
+
+
+def test_a_memoised_fan_answers_as_the_fan_and_hands_out_read_only_arrays():
+    from openbmd.analysis import trials
+    from openbmd.catalog.interceptors import interceptor
+    from openbmd.interceptors import FlyoutFan
+    from openbmd.trajectory import EarthModel
+
+    rng = np.random.default_rng(0)
+    az = np.linspace(0.0, 2 * np.pi, 8, endpoint=False)
+    d, h = np.linspace(0.0, 2e6, 20), np.linspace(0.0, 1e6, 20)
+    fan = FlyoutFan(interceptor("GBI-2").model, 0.9, 0.3, az, d, h,
+                    rng.uniform(10.0, 500.0, (8, 20, 20, 7)), EarthModel())  # fmt: skip
+    memo = trials._memo(fan)
+    site = np.array([np.cos(0.9) * np.cos(0.3), np.cos(0.9) * np.sin(0.3), np.sin(0.9)])
+    pts = 6.5e6 * site + rng.normal(0.0, 3e5, (trials.MEMO_MIN_POINTS + 5, 3))
+    plain, first = fan.query(pts), memo.query(pts)
+    for f in ("time", "pitch", "azimuth", "v_ecef", "cutoff"):
+        np.testing.assert_array_equal(getattr(plain, f), getattr(first, f))
+    assert memo.query(pts.copy()) is first  # same points, same answer, not recomputed
+    with pytest.raises(ValueError, match="read-only"):
+        first.time[0] = 0.0
+    few = pts[:10]
+    assert memo.query(few) is not memo.query(few)  # small queries are not worth a hash
+
+
+def test_fans_needed_lists_one_fan_per_drawn_speed():
+    from openbmd.analysis.trials import EngageabilityTrials
+    from openbmd.scenario.build import to_study
+
+    sc = load_scenario("europe-2009")
+    params, knobs = resolve(sc)
+    model = EngageabilityTrials(to_study(sc), knobs)
+    _, used = draw(params, seed=0, n=30)
+    fans = model.fans_needed(used)
+    gbi = {round(i.burnout_speed) for i, _, _ in fans if i.name == "GBI-2"}
+    assert gbi >= set(np.unique(used[:, 0]).round().astype(int))
+    assert len(fans) == len({(i.fan_key(), la, lo) for i, la, lo in fans})
