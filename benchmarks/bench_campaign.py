@@ -3,7 +3,8 @@ trials, serial vs a 2-process pool vs a 2-worker Dask LocalCluster (127.0.0.1), 
 
 The fly-out fans every trial needs are built once, up front, into a fan store (a temporary
 folder, or ``--fan-store``) before the executors are timed, and that step is timed apart:
-every executor then only reads them, so the executors are compared on the same work. Prints
+every executor then only reads them (this process's in-memory fans are dropped before each
+run), so the executors are compared on the same work. Prints
 wall time, speed-up against serial (measured in the same run, the executors interleaved over
 ``--repeat`` rounds; medians), task overhead (wall − (compute + set-up) ÷ workers, relative to
 wall), resident memory per worker process (peak RSS, from psutil), the load average before and
@@ -28,6 +29,8 @@ from typing import Any
 import psutil
 import xarray as xr
 
+from openbmd.analysis import trials
+from openbmd.interceptors import fan
 from openbmd.scenario import load_scenario
 from openbmd.scenario.uncertain import campaign, prebuild
 
@@ -44,6 +47,12 @@ def _peak_children_rss() -> float:
 
 
 def _run(sc: Any, args: argparse.Namespace, ex: str, store: str) -> tuple[Any, ...]:
+    # Every executor starts from the store on disk: no fan or fan answer already in this
+    # process's memory (the up-front build leaves up to 24 fans there, which only serial
+    # would get for free).
+    fan._FANS.clear()
+    trials._MEMO.clear()
+    trials._MEMO_SIZE[0] = 0
     samples: list[float] = []
     stop = [False]
 
