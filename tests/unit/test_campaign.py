@@ -356,7 +356,12 @@ def test_the_plots_draw_bands_and_a_tornado_on_a_figure(tiny):
     s1 = ds.engageable_fraction_sobol_first.sel(threat="icbm", architecture=arch)
     assert param == str(s1.idxmax().item())
     s = campaign_summary(ds)
-    assert len(s["outcomes"]) == 3 and s["parameters"][2]["distribution"] == "choice(0.0001, 0.01)"
+    assert s["parameters"][2]["distribution"] == "choice(0.0001, 0.01)"
+    kinds = [o["outcome"] for o in s["outcomes"]]
+    assert kinds.count("engageable_fraction") == 3  # one per architecture
+    # footprint lines only where something is defended: never for "none"
+    fp = [o for o in s["outcomes"] if o["outcome"] != "engageable_fraction"]
+    assert all(o["region"] == "east" and o["mean"] > 0 and o["architecture"] != "none" for o in fp)
 
 
 def test_a_memoised_fan_answers_as_the_fan_and_hands_out_read_only_arrays():
