@@ -444,6 +444,15 @@ def flyout_fan(
     return fan if fan.interceptor == icp else dataclasses.replace(fan, interceptor=icp)
 
 
+def fan_stored(
+    icp: Interceptor, site_lat: float, site_lon: float, store: str | os.PathLike[str]
+) -> bool:
+    """Whether ``store`` holds the default-grid fan of ``icp`` at the site (not loaded)."""
+    # The key of flyout_fan at its default grid.
+    key = (icp.fan_key(), float(site_lat), float(site_lon), 16, 56, 5.0, 321, 201, EarthModel())
+    return (Path(store) / _store_name(key)).is_file()
+
+
 #: Fans kept in memory (each ≈ 58 MB at the default grid).
 FAN_CACHE_SIZE = 24
 _FANS: dict[tuple[object, ...], FlyoutFan] = {}
