@@ -140,3 +140,10 @@ def test_faster_interceptor_arrives_no_later():
     assert np.all(tf[both] <= ts[both] + 1.0)  # 1 s: table interpolation
     assert both.sum() > 100
     assert np.isfinite(tf[np.isfinite(ts)]).mean() > 0.99
+
+
+def test_every_catalogued_speed_range_is_reachable_within_the_load_band():
+    for c in load_interceptors():
+        lo, hi = c.model.speed_range
+        f_lo, f_hi = (propellant_load(c.model.with_burnout_speed(v)) for v in (lo, hi))
+        assert LOAD_BAND[0] < f_lo < f_hi < LOAD_BAND[1], c.name
