@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -84,9 +83,9 @@ async def log_state(request: Request) -> JSONResponse:
     latest one a witness cosigned (``GET /v1/log/checkpoint/cosigned``, or null) and the name
     of the centre's note key (to tell its own signature lines from the witnesses')."""
     latest = await log.checkpoint(request)
-    cosigned: Any
+    cosigned: str | None
     try:
-        cosigned = (await log.cosigned_checkpoint(request, 1)).body.decode("utf-8")
+        cosigned = bytes((await log.cosigned_checkpoint(request, 1)).body).decode("utf-8")
     except Problem:
         cosigned = None
     doc = {
