@@ -17,8 +17,8 @@ from tests.exchange.conftest import KEYS, problem_slug, setup_db
 
 from openbmd.exchange.app import create_app
 from openbmd.exchange.note import cosign_checkpoint
-from openbmd.exchange.settings import Settings
 from openbmd.exchange.routers.dashboard import ASSETS, CSP
+from openbmd.exchange.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
