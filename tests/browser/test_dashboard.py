@@ -23,6 +23,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,9 +96,13 @@ def _post(http: httpx.Client, msg: dict[str, Any]) -> int:
     return int(r.json()["index"])
 
 
+Centre = tuple[LiveServer, Path, Future[None]]
+
+
 @pytest.fixture(scope="module")
-def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Path]]:
-    """A running centre with alpha, bravo, charlie and the agreements; key files in a folder."""
+def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
+    """A centre with alpha, bravo, charlie and the agreements, its key files, and the future of
+    its start (it starts in a thread while the test computes truth and launches Chromium)."""
     _need_browser()
     if not os.environ.get("CI"):
         pytest.importorskip("playwright", reason="pip install playwright (the test extra)")
@@ -110,10 +115,15 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
     setup_db(url, AGREEMENTS)
     old = os.environ.get("XDG_STATE_HOME")
     os.environ["XDG_STATE_HOME"] = str(tmp / "state")  # the centre's key file goes here
+    server = LiveServer(url, tmp / "serve.log")
+    pool = ThreadPoolExecutor(1)
+    started = pool.submit(server.start)  # the environment is read when the process starts
     try:
-        with LiveServer(url, tmp / "serve.log") as server:
-            yield server, keys
+        yield server, keys, started
     finally:
+        started.exception()  # wait for the start before stopping
+        pool.shutdown()
+        server.stop()
         if old is None:
             os.environ.pop("XDG_STATE_HOME", None)
         else:
@@ -151,12 +161,13 @@ def _fused(http: httpx.Client) -> dict[str, Any] | None:
 
 
 @pytest.fixture(scope="module")
-def session(centre: tuple[LiveServer, Path], tmp_path_factory: pytest.TempPathFactory) -> dict:
+def session(centre: Centre, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The whole scenario, run once; what the assertions need."""
     from playwright.sync_api import sync_playwright
 
-    server, keys = centre
+    server, keys, started = centre
     base = server.url
+    t0 = time.monotonic()
     threat = ft.threat()
     scans = sorted(
         [("alpha", p) for p in ft.plots("alpha", threat, 11)]
@@ -165,13 +176,17 @@ def session(centre: tuple[LiveServer, Path], tmp_path_factory: pytest.TempPathFa
     )
     out: dict[str, Any] = {"base": base}
     with httpx.Client(base_url=base, timeout=10.0) as http, sync_playwright() as pw:
+        phases = out["phases_s"] = {"truth and plots": time.monotonic() - t0}
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        started.result()
+        phases["browser launch and centre start"] = time.monotonic() - t0
         try:
             viewport = {"width": 1280, "height": 720}
             alpha = Watched(browser.new_context(viewport=viewport), base)
             charlie = Watched(browser.new_context(viewport=viewport), base)
             alpha.sign_in("alpha", keys / "alpha.key", paste=False)
             charlie.sign_in("charlie", keys / "charlie.key", paste=True)
+            phases["browser and sign-in"] = time.monotonic() - t0
             # a partner's own track: each update is on alpha's map within a second
             out["track_lags"] = []
             for k in (25, 40, 55, 70):
@@ -184,6 +199,7 @@ def session(centre: tuple[LiveServer, Path], tmp_path_factory: pytest.TempPathFa
             witness_line = run_witness(
                 base, keys / "bravo.key", "bravo", keys / "bravo.witness.json"
             )
+            phases["track updates"] = time.monotonic() - t0
             # both radars' reports until the centre's fusion logs its notification
             fused = None
             deadline = time.monotonic() + FUSION_TIMEOUT_S
@@ -197,6 +213,7 @@ def session(centre: tuple[LiveServer, Path], tmp_path_factory: pytest.TempPathFa
                 time.sleep(0.2)
                 fused = _fused(http)
             assert fused is not None, "fusion logged no notification"
+            phases["fusion"] = time.monotonic() - t0
             g = alpha.page.wait_for_selector("g.fused[data-level=L3]", timeout=5_000)
             assert g is not None
             out["drawn"] = {k: g.get_attribute(f"data-{k}") for k in
@@ -220,6 +237,7 @@ def session(centre: tuple[LiveServer, Path], tmp_path_factory: pytest.TempPathFa
             shot = tmp_path_factory.mktemp("dashboard-shot") / "dashboard-alpha.png"
             alpha.page.screenshot(path=str(shot))
             out["shot"] = shot
+            phases["log panel and screenshot"] = time.monotonic() - t0
             out["witness_line"] = witness_line
             out["cosigned_size"] = int(http.get("/v1/log/checkpoint/cosigned").text.split("\n")[1])
             for name, w in (("alpha", alpha), ("charlie", charlie)):
@@ -299,3 +317,4 @@ def test_the_page_signs_the_query_the_server_checks(session: dict) -> None:
 def test_screenshot_is_taken(session: dict) -> None:
     shot: Path = session["shot"]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    print("dashboard test phases (cumulative s):", session["phases_s"])
