@@ -58,11 +58,18 @@ def serve_cmd(
         "openbmd.org/exchange/log", "--origin", help="checkpoint origin line"
     ),
     key_file: Path | None = KEY_FILE_OPT,
+    open_enrolment: bool | None = typer.Option(
+        None,
+        "--open-enrolment/--no-open-enrolment",
+        help="let partners enrol themselves (POST /v1/partners, signed by the new key) and post "
+        "their own signed agreements; default: on only when --host is a loopback address",
+    ),
 ) -> None:
     """Run the centre with uvicorn (migrates the database and creates the log key first)."""
     import uvicorn
 
     from openbmd.exchange.app import create_app
+    from openbmd.exchange.enrolment import is_loopback
     from openbmd.exchange.rollback import CheckpointGuard, guard_file
     from openbmd.exchange.settings import Settings
     from openbmd.exchange.store import make_engine
@@ -73,6 +80,7 @@ def serve_cmd(
         skew_seconds=skew_seconds,
         origin=origin,
         key_file=str(key_file) if key_file else None,
+        open_enrolment=is_loopback(host) if open_enrolment is None else open_enrolment,
     )
     preflight = open_store(database_url)  # a key or state problem is a one-line error, not a trace
     try:
