@@ -36,6 +36,7 @@ from tests.exchange import fusion_truth as ft
 from tests.exchange.conftest import KEYS, SEQ, body, message, setup_db, signed_get
 from tests.exchange.live import LiveServer
 
+from openbmd.analysis.exercise import iso
 from openbmd.exchange.auth import canonical_query
 from openbmd.exchange.domain import Agreement, Rule
 from openbmd.exchange.fusion import NOTIFICATION_TYPE, seconds
@@ -61,7 +62,7 @@ def _report(sender: str, plot: dict[str, Any]) -> dict[str, Any]:
     return {
         "message_id": str(uuid.uuid4()),
         "sender": sender,
-        "sent_at": ft.iso(time.time()),
+        "sent_at": iso(time.time()),
         "seq": SEQ.next(sender),
         "nonce": secrets.token_urlsafe(16),
         "type": "radar_report",
@@ -79,7 +80,7 @@ def _track_update(threat: ft.Threat, k: int) -> dict[str, Any]:
     x = state_eci2ecef(threat.x[k], threat.t[k])
     return message(
         "track_update", "bravo", "alpha", agreement="bravo-radar", track_id="BRAVO-T1",
-        epoch=ft.iso(float(threat.t[k])), position_ecef_m=[float(v) for v in x[:3]],
+        epoch=iso(float(threat.t[k])), position_ecef_m=[float(v) for v in x[:3]],
         velocity_ecef_m_s=[float(v) for v in x[3:]], covariance=(np.eye(6) * 1e4).tolist(),
     )  # fmt: skip
 
