@@ -103,7 +103,7 @@ def fresh_database(backend: str, workdir: Path) -> Any:
 
 def setup_partners(url: str, n: int) -> None:
     """Register p000..p(n-1) and agreements p_i → p_(i+1 mod n)."""
-    from openbmd.cli.exchange import example_agreement
+    from openbmd.cli.exchange_examples import example_agreement
     from openbmd.exchange.domain import Agreement
     from openbmd.exchange.signing import public_key_pem
     from openbmd.exchange.store import Store

@@ -82,17 +82,29 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
         yield url
 
 
+def default_agreements() -> list[Agreement]:
+    """The quickstart agreements and alpha → charlie at L0."""
+    agreements = [Agreement.from_dict(a) for a in example_agreement()["agreements"]]
+    agreements.append(
+        Agreement("alpha-to-charlie", "alpha", (Rule("charlie", frozenset({"*"}), "L0"),))
+    )
+    return agreements
+
+
+BASE = len(NAMES) + len(default_agreements())
+"""Log entries :func:`setup_db` writes by default (one per key and per agreement, 12.6): the
+first message of a test lands at this index."""
+
+
 def setup_db(url: str, agreements: list[Agreement] | None = None) -> None:
-    """Register alpha, bravo, charlie and the agreements (default: the quickstart ones)."""
+    """Register alpha, bravo, charlie and the agreements (default: the quickstart ones); each
+    registration and agreement is a log entry of its own."""
     store = Store(url)
     store.migrate()
     for n in NAMES:
         store.add_partner(n, public_key_pem(KEYS[n]))
     if agreements is None:
-        agreements = [Agreement.from_dict(a) for a in example_agreement()["agreements"]]
-        agreements.append(
-            Agreement("alpha-to-charlie", "alpha", (Rule("charlie", frozenset({"*"}), "L0"),))
-        )
+        agreements = default_agreements()
     for a in agreements:  # signed by the granting partner (issue 12.6)
         store.put_agreement(a, sign(KEYS[a.sender], canonical_json(a.to_dict())))
     store.close()

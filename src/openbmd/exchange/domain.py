@@ -167,6 +167,7 @@ class ViewRecord:
     signature: bytes | None = None
     salt: bytes | None = None  # this recipient's projection salt (None: own message, old leaf)
     leaf: bytes | None = None  # the exact log entry at ``index`` (checkable against the log)
+    opening: bytes | None = None  # own message: the metadata document its leaf commits to
 
 
 @dataclass(frozen=True)

@@ -390,6 +390,11 @@ class ViewItem(BaseModel):
         description="the exact log entry at `index`: its RFC 9162 leaf hash is provable "
         "against a signed checkpoint (GET /v1/log/proof/inclusion), and it commits to this item",
     )
+    opening_b64: str | None = Field(
+        None,
+        description="own messages: the RFC 8785 metadata document (message hash, type, times, "
+        "agreement digest) the log entry commits to for the sender, under `salt_b64`",
+    )
 
 
 class ViewPage(BaseModel):
@@ -399,17 +404,38 @@ class ViewPage(BaseModel):
     next_after: int | None = Field(description="pass as ?after= to continue")
 
 
+class Opening(BaseModel):
+    """What one party needs to check its slot of a log entry: the salt and the exact
+    RFC 8785 bytes of the document the slot commits to (SHA-256(salt ‖ document))."""
+
+    party: str = Field(description="the caller, or `*` for a public entry (a partner key)")
+    salt_b64: str
+    document_b64: str
+
+
 class LogEntry(BaseModel):
-    """One leaf of the log."""
+    """One leaf of the log, as the calling partner may see it."""
 
     index: int
-    leaf_b64: str
+    leaf_hash_b64: str = Field(description="RFC 9162 leaf hash SHA-256(0x00 ‖ leaf)")
+    leaf_b64: str | None = Field(
+        None,
+        description="the exact leaf bytes: a version-3 leaf holds only tags and salted "
+        "commitments; a version-2 leaf (before the upgrade) only to a party of it",
+    )
+    openings: list[Opening] = Field(
+        default_factory=list, description="the caller's and the public openings of the entry"
+    )
 
 
 class LogEntries(BaseModel):
-    """Leaves ``[start, end)``."""
+    """Leaves ``[start, end)`` for a signed reader, and the caller's tag key."""
 
     entries: list[LogEntry]
+    tag_key_b64: str = Field(
+        description="the caller's 32-byte tag key: its slot in the entry at index i has tag "
+        "HMAC-SHA256(key, 'openbmd-tag-v3' ‖ i as 8 bytes big-endian)"
+    )
 
 
 class InclusionProof(BaseModel):
