@@ -169,7 +169,7 @@ def tree_size(port: int) -> int:
 # ------------------------------------------------------------------------------ load generator
 def presign(senders: list[int], n_partners: int, per_sender: int) -> dict[int, list[Any]]:
     """Per sender, *per_sender* signed messages: (message_id, POST body bytes)."""
-    from openbmd.cli.exchange import example_payload
+    from openbmd.cli.exchange_examples import example_payload
     from openbmd.exchange.signing import canonical_json, sign
 
     out: dict[int, list[Any]] = {}

@@ -31,6 +31,7 @@ from openbmd.exchange.signing import (
     public_key_pem,
     sign,
 )
+from openbmd.exchange.statements import sign_projections
 from openbmd.exchange.store import Store
 
 PG_ENV = "OPENBMD_TEST_POSTGRES_URL"
@@ -172,7 +173,12 @@ def body(msg: dict[str, Any], key: Ed25519PrivateKey | None = None) -> dict[str,
     """The POST body: the message and the sender's signature."""
     key = key or KEYS[msg["sender"]]
     sig = sign(key, canonical_json(msg))
-    return {"message": msg, "signature": base64.b64encode(sig).decode()}
+    doc = {"message": msg, "signature": base64.b64encode(sig).decode()}
+    try:  # and over its projections, as ``openbmd exchange submit`` does (12.6)
+        doc["projection"] = sign_projections(key, msg)
+    except (KeyError, TypeError, ValueError):  # a malformed message: the centre says why
+        pass
+    return doc
 
 
 def post(

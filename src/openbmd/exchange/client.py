@@ -26,7 +26,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openbmd.errors import InputError, OpenBMDError
-from openbmd.exchange import auth, merkle, note, signing
+from openbmd.exchange import auth, merkle, note, signing, statements
 
 PARTNER_HEADER = "X-OpenBMD-Partner"
 TIMEOUT = httpx.Timeout(30.0)
@@ -237,8 +237,11 @@ def submit_message(
     one key file stay strictly increasing).
 
     Wire format: header ``X-OpenBMD-Partner: <partner>`` and JSON body
-    ``{"message": <message>, "signature": base64(Ed25519(canonical_json(message)))}``, where
-    *message* is the filled payload without any ``signature`` field (standard base64, padded).
+    ``{"message": <message>, "signature": base64(Ed25519(canonical_json(message))),
+    "projection": {"salts_b64": {"L0", "L1", "L2"}, "signature"}}``, where *message* is the
+    filled payload without any ``signature`` field (standard base64, padded) and
+    ``projection`` the signature over its projections
+    (:func:`openbmd.exchange.statements.sign_projections`).
     """
     key_path: Path | None = None
     if isinstance(private_key, Ed25519PrivateKey):
@@ -260,7 +263,11 @@ def submit_message(
             seq_file = key_path.with_name(key_path.name + ".seq")
         message["seq"] = signing.next_sequence(Path(seq_file) if seq_file is not None else None)
     signature = signing.sign(key, signing.canonical_json(message))
-    body = {"message": message, "signature": base64.b64encode(signature).decode("ascii")}
+    body = {
+        "message": message,
+        "signature": base64.b64encode(signature).decode("ascii"),
+        "projection": statements.sign_projections(key, message),  # for coarse recipients
+    }
     resp = request(
         client, "POST", url, "/v1/messages", json=body, headers={PARTNER_HEADER: partner}
     )

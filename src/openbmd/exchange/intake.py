@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from openbmd.exchange import statements
 from openbmd.exchange.domain import Outcome, Submission
 from openbmd.exchange.errors import Problem, validation_problem
 from openbmd.exchange.schemas import SubmitRequest
@@ -51,6 +52,7 @@ class _Prepared(NamedTuple):
     key: Ed25519PublicKey
     model: Any
     skew_problem: tuple[str, str] | None
+    projection: dict[str, Any] | None
 
 
 def parse_item(item: Any) -> Item:
@@ -99,7 +101,9 @@ def _prepare(centre: Centre, partner: str, item: Item, now: float) -> _Prepared 
         skew_problem = ("stale-timestamp", f"sent_at: more than {skew:g} s in the past")
     elif delta > skew:
         skew_problem = ("future-timestamp", f"sent_at: more than {skew:g} s in the future")
-    return _Prepared(raw, base64.b64decode(body.signature), key, model, skew_problem)
+    projection = body.projection.model_dump() if body.projection is not None else None
+    sig = base64.b64decode(body.signature)
+    return _Prepared(raw, sig, key, model, skew_problem, projection)
 
 
 async def _refresh_keys(centre: Centre, partner: str, items: Sequence[Item]) -> None:
@@ -156,6 +160,10 @@ async def accept(
                 "signature: does not verify over the RFC 8785 form of "
                 "the message under the sender's registered key",
             )
+        elif p.projection is not None and isinstance(
+            statement := statements.check_submitted(p.message, p.projection, p.key), str
+        ):
+            results[i] = Problem("bad-signature", statement)
         else:
             m = p.model
             sub = Submission(
@@ -170,6 +178,7 @@ async def accept(
                 type=m.type,
                 received_at=received_at,
                 skew_problem=p.skew_problem,
+                statement=statement if p.projection is not None else None,  # type: ignore[arg-type]
             )
             subs.append((i, sub))
     outcomes: list[Outcome] = await centre.submit_many([s for _, s in subs])

@@ -14,8 +14,9 @@ The partner reads the entries of the verified tree with a signed request
   one of them;
 * **items**: every item of its view (or saved from its inbox or feed) is the log's entry at its
   index and committed in its slot there (:mod:`openbmd.exchange.received`), full-detail items
-  carry the sender's signature under a logged key, and no entry with its tag (or, for old
-  version-2 leaves, naming it) is missing.
+  carry the sender's signature under a logged key, projected (L0–L2) items the sender's
+  signature over its projections (:mod:`openbmd.exchange.statements`), and no entry with its
+  tag (or, for old version-2 leaves, naming it) is missing.
 
 Each check raises :class:`~openbmd.exchange.client.LogVerificationError` naming what is wrong.
 """
@@ -33,7 +34,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openbmd.errors import InputError
-from openbmd.exchange import entries, merkle, note, received, rotation, signing
+from openbmd.exchange import entries, merkle, note, received, rotation, signing, statements
 from openbmd.exchange.client import (
     LogRecord,
     LogVerificationError,
@@ -42,6 +43,7 @@ from openbmd.exchange.client import (
     fetch_partners,
     fetch_view,
 )
+from openbmd.exchange.domain import CENTRE_SENDER
 
 __all__ = [
     "Verified",
@@ -247,6 +249,14 @@ def check_items(
                 merkle.leaf_hash(leaf), index, cp.size, proof, cp.root_hash
             )
         problem = received.item_problem(item, partner, tree.tag_key or None)
+        sender = str(item.get("sender"))
+        if (
+            problem is None
+            and item.get("level") in statements.PROJECTED
+            and sender != CENTRE_SENDER  # the centre's own entries: the operator is the sender
+            and entries.slots_of(leaf) is not None  # logged before 12.6: nothing to check
+        ):
+            problem = statements.item_problem(item, keys.get(sender, []))
         if problem is None and item.get("level") in ("L3", "own"):
             sender = str(item.get("sender"))
             if not any(

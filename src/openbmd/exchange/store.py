@@ -77,6 +77,9 @@ messages = sa.Table(
     sa.Column("original", sa.LargeBinary),
     sa.Column("signature", sa.LargeBinary(64)),
     sa.Column("received_at", sa.String(40)),
+    sa.Column("statement", sa.LargeBinary),  # the sender's projection statement (12.6)
+    sa.Column("statement_signature", sa.LargeBinary(64)),
+    sa.Column("statement_salts", sa.Text),
 )
 log_leaves = sa.Table(
     "log_leaves",
@@ -148,6 +151,9 @@ def _view_query() -> sa.Select[Any]:
             m.c.signature,
             lv.c.leaf,
             sa.cast(sa.null(), sa.LargeBinary).label("opening"),
+            m.c.statement,
+            m.c.statement_signature,
+            m.c.statement_salts,
         )
         .join(m, m.c.log_index == p.c.log_index)
         .join(lv, lv.c.idx == p.c.log_index)
@@ -169,6 +175,9 @@ def _view_query() -> sa.Select[Any]:
             m.c.signature,
             lv.c.leaf,
             o.c.document.label("opening"),
+            sa.cast(sa.null(), sa.LargeBinary).label("statement"),
+            sa.cast(sa.null(), sa.LargeBinary).label("statement_signature"),
+            sa.cast(sa.null(), sa.Text).label("statement_salts"),
         )
         .join(lv, lv.c.idx == m.c.log_index)
         .outerjoin(o, sa.and_(o.c.idx == m.c.log_index, o.c.party == m.c.sender))
@@ -183,6 +192,15 @@ def _view_query() -> sa.Select[Any]:
 
 
 _VIEW_QUERY = _view_query()
+
+
+def _statement(row: Any) -> tuple[bytes, bytes, bytes] | None:
+    """(statement, signature, this level's salt) of a projected view row, if the sender
+    signed its projections."""
+    if row.statement is None or row.level not in ("L0", "L1", "L2"):
+        return None
+    salt = base64.b64decode(json.loads(row.statement_salts)[row.level])
+    return bytes(row.statement), bytes(row.statement_signature), salt
 
 
 def _private_file(database: str | None) -> None:
@@ -531,6 +549,7 @@ class Store:
                 bytes(r.salt) if r.salt is not None else None,
                 bytes(r.leaf),
                 bytes(r.opening) if r.opening is not None else None,
+                _statement(r),
             )
             for r in rows
         ]

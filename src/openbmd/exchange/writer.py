@@ -16,6 +16,8 @@ tables make a second writer fail instead of forking the log.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +35,13 @@ from openbmd.exchange.store import Store
 __all__ = ["Writer"]
 
 log = logging.getLogger("openbmd.exchange")
+
+
+def _salts_json(statement: tuple[bytes, bytes, dict[str, bytes]] | None) -> str | None:
+    """The sender's per-level projection salts as stored (JSON of base64)."""
+    if statement is None:
+        return None
+    return json.dumps({k: base64.b64encode(v).decode("ascii") for k, v in statement[2].items()})
 
 
 class Writer:
@@ -230,6 +239,9 @@ class Writer:
                     "original": s.canonical,
                     "signature": s.signature,
                     "received_at": s.received_at,
+                    "statement": s.statement[0] if s.statement else None,
+                    "statement_signature": s.statement[1] if s.statement else None,
+                    "statement_salts": _salts_json(s.statement),
                 }
             )
             known[(s.sender, s.message_id)] = (s.body_hash, index)

@@ -39,6 +39,10 @@ def upgrade() -> None:
         sa.Column("salt", sa.LargeBinary(16), nullable=False),
         sa.Column("document", sa.LargeBinary, nullable=False),
     )
+    with op.batch_alter_table("messages") as batch:  # the sender's projection statement
+        batch.add_column(sa.Column("statement", sa.LargeBinary, nullable=True))
+        batch.add_column(sa.Column("statement_signature", sa.LargeBinary(64), nullable=True))
+        batch.add_column(sa.Column("statement_salts", sa.Text, nullable=True))
     conn = op.get_bind()
     docs: list[tuple[str, dict[str, Any]]] = []
     rows = conn.execute(sa.text("SELECT name, public_key_pem, created_at, rotations FROM partners"))
@@ -61,5 +65,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the tables (the logged entries stay: the log is append-only)."""
+    with op.batch_alter_table("messages") as batch:
+        for column in ("statement_salts", "statement_signature", "statement"):
+            batch.drop_column(column)
     op.drop_table("entry_openings")
     op.drop_table("tag_keys")
