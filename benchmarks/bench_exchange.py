@@ -172,6 +172,11 @@ def presign(senders: list[int], n_partners: int, per_sender: int) -> dict[int, l
     from openbmd.cli.exchange_examples import example_payload
     from openbmd.exchange.signing import canonical_json, sign
 
+    try:
+        from openbmd.exchange.statements import sign_projections
+    except ImportError:  # a tree from before the projection statements
+        sign_projections = None
+
     out: dict[int, list[Any]] = {}
     sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     seq0 = time.time_ns() // 1000  # above every earlier run's sequence numbers
@@ -192,7 +197,10 @@ def presign(senders: list[int], n_partners: int, per_sender: int) -> dict[int, l
                 seq=seq0 + k,
             )
             sig = base64.b64encode(sign(key, canonical_json(m))).decode()
-            msgs.append((m["message_id"], {"message": m, "signature": sig}))
+            body = {"message": m, "signature": sig}
+            if sign_projections is not None:  # as `submit` sends it (issue 12.6), where known
+                body["projection"] = sign_projections(key, m)
+            msgs.append((m["message_id"], body))
         out[i] = msgs
     return out
 
