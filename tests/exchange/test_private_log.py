@@ -16,7 +16,7 @@ import itertools
 import json
 from typing import Any
 
-from tests.exchange.conftest import BASE, NAMES, message, post, signed_get
+from tests.exchange.conftest import BASE, KEYS, NAMES, message, post, signed_get
 
 from openbmd.exchange import entries
 from openbmd.exchange.signing import canonical_json
@@ -118,3 +118,29 @@ def test_guessing_the_metadata_of_an_entry_fails_without_the_salt(client: Any) -
     salt = base64.b64decode(opening["salt_b64"])
     assert entries.commitment(salt, canonical_json(truth)) in commitments
     assert truth["sender"] == "alpha" and truth["type"] == "launch_event"
+
+
+def test_a_changed_tag_key_is_noticed(client: Any, db_url: str, tmp_path: Any) -> None:
+    """An operator who re-keys bravo's tags (so new entries addressed to it could be hidden
+    from it) is caught by bravo's next run: the tag key is pinned in its state."""
+    import sqlalchemy as sa
+
+    from openbmd.exchange import verify as xv
+
+    state = tmp_path / "bravo.json"
+    _traffic(client)
+    first = xv.verify_log(
+        "http://testserver", state, partner="bravo", partner_key=KEYS["bravo"], client=client
+    )
+    assert first.ok, first.reason
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE tag_keys SET tag_key = :k WHERE partner = 'bravo'"), {"k": b"\x07" * 32}
+        )
+    engine.dispose()
+    assert post(client, message("free_text")).status_code == 201
+    again = xv.verify_log(
+        "http://testserver", state, partner="bravo", partner_key=KEYS["bravo"], client=client
+    )
+    assert not again.ok and "another tag key" in str(again.reason)

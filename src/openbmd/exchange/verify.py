@@ -337,9 +337,11 @@ def verify_log(
             if partner is not None and pkey is not None:
                 start, frontier = _resume(state, partner)
                 records, tag_key = fetch_entries(url, start, cp.size, partner, pkey, client=http)
-                pinned_tag = state.get("tag_key_b64")
-                if start and pinned_tag and b64_field(pinned_tag, "saved tag key") != tag_key:
+                pinned = state.get("tag_key_b64")
+                pinned_tag = b64_field(pinned, "saved tag key") if start and pinned else b""
+                if pinned_tag and tag_key and pinned_tag != tag_key:
                     raise LogVerificationError("the centre now serves us another tag key")
+                tag_key = tag_key or pinned_tag  # no new entries: nothing was served
                 frontier = _check_root(state, cp, start, frontier, [r.leaf_hash for r in records])
                 report.entries_checked = len(records)
                 tree = partner_checks.Verified(url, cp, start, records, http, tag_key)
