@@ -26,11 +26,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from openbmd.errors import InputError
 from openbmd.exchange import entries, entrylog, keys, merkle
-from openbmd.exchange.domain import Agreement, Cosignature, Partner, ViewRecord
+from openbmd.exchange.cosigstore import CosignatureStore, cosignatures
+from openbmd.exchange.domain import Agreement, Partner, ViewRecord
 from openbmd.exchange.rotation import rotation_problem
 from openbmd.exchange.signing import (
     Ed25519PrivateKey,
@@ -41,7 +41,7 @@ from openbmd.exchange.signing import (
     verify,
 )
 
-__all__ = ["Store", "make_engine", "migrate", "now_iso"]
+__all__ = ["Store", "cosignatures", "make_engine", "migrate", "now_iso"]
 
 log = logging.getLogger("openbmd.exchange")
 
@@ -103,15 +103,6 @@ projections = sa.Table(
     sa.Column("projection_hash", sa.LargeBinary(32)),
     sa.Column("projection", sa.LargeBinary),
     sa.Column("salt", sa.LargeBinary(16)),
-)
-cosignatures = sa.Table(
-    "cosignatures",
-    md,
-    sa.Column("witness", sa.String(64), primary_key=True),
-    sa.Column("tree_size", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("root_hash", sa.LargeBinary(32)),
-    sa.Column("line", sa.Text),
-    sa.Column("timestamp", sa.BigInteger),
 )
 centre_key = sa.Table(
     "centre_key",
@@ -245,7 +236,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-class Store:
+class Store(CosignatureStore):
     """Every query of the service."""
 
     def __init__(self, url: str) -> None:
@@ -552,53 +543,6 @@ class Store:
                 _statement(r),
             )
             for r in rows
-        ]
-
-    # ----------------------------------------------------------------- cosignatures
-    def add_cosignature(self, c: Cosignature) -> bool:
-        """Store a cosignature; False if this witness already cosigned this tree size."""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    cosignatures.insert().values(
-                        witness=c.witness,
-                        tree_size=c.tree_size,
-                        root_hash=c.root_hash,
-                        line=c.line,
-                        timestamp=c.timestamp,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
-    def latest_cosigned(self, min_cosigners: int) -> tuple[int, bytes] | None:
-        """``(size, root)`` of the largest tree at least *min_cosigners* witnesses cosigned."""
-        c = cosignatures
-        q = (
-            sa.select(c.c.tree_size, c.c.root_hash)
-            .group_by(c.c.tree_size, c.c.root_hash)
-            .having(sa.func.count() >= min_cosigners)
-            .order_by(c.c.tree_size.desc())
-            .limit(1)
-        )
-        with self.engine.connect() as conn:
-            row = conn.execute(q).first()
-        return None if row is None else (int(row.tree_size), bytes(row.root_hash))
-
-    def cosignatures(self, tree_size: int, root: bytes) -> list[Cosignature]:
-        """Cosignatures of the checkpoint (*tree_size*, *root*), by witness name."""
-        q = (
-            sa.select(cosignatures)
-            .where(cosignatures.c.tree_size == tree_size)
-            .order_by(cosignatures.c.witness)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(q).all()
-        return [
-            Cosignature(r.witness, r.tree_size, bytes(r.root_hash), r.line, r.timestamp)
-            for r in rows
-            if bytes(r.root_hash) == root
         ]
 
 
