@@ -19,7 +19,6 @@ from typing import Any
 import sqlalchemy as sa
 from tests.exchange.conftest import BASE, KEYS, message, post, signed_get
 
-from openbmd.exchange import policy
 from openbmd.exchange import verify as xv
 from openbmd.exchange import writer as xwriter
 from openbmd.exchange.audit import audit
@@ -121,11 +120,13 @@ def test_a_projection_forged_before_logging_is_caught(
 ) -> None:
     client = make_client()
 
-    def lying(msg: Any, level: Any) -> dict[str, Any]:  # the centre alters what it projects
-        view = policy.project(msg, level)
-        return view | ({"event_kind": "test"} if level != "L3" else {})
+    honest = xwriter._view_bytes
 
-    monkeypatch.setattr(xwriter, "project", lying)
+    def lying(s: Any, level: str) -> bytes:  # the centre alters what it projects
+        view = json.loads(honest(s, level))
+        return canonical_json(view | ({"event_kind": "test"} if level != "L3" else {}))
+
+    monkeypatch.setattr(xwriter, "_view_bytes", lying)
     assert post(client, message("launch_event")).status_code == 201
     item = signed_get(client, "bravo", "/v1/messages").json()["items"][0]
     assert item["message"]["event_kind"] == "test"

@@ -143,8 +143,9 @@ class Submission:
     # The centre's own entries (fusion.py): the recipients' levels, decided by the centre from
     # the agreements of the reports they came from; no sequence, nonce age or agreement check.
     levels: dict[str, Level] | None = None
-    # The sender's projection statement, its signature and the per-level salts (statements.py).
-    statement: tuple[bytes, bytes, dict[str, bytes]] | None = None
+    # The sender's projection statement, its signature, the per-level salts and projections
+    # (statements.Checked): the writer logs exactly the projections the sender signed.
+    statement: tuple[bytes, bytes, dict[str, bytes], dict[str, bytes]] | None = None
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,14 @@ def _commit(salt: bytes, data: bytes) -> str:
 
 def statement_bytes(message: Mapping[str, Any], salts: Mapping[str, bytes]) -> bytes:
     """The RFC 8785 projection statement of *message* under the per-level *salts*."""
+    return _statement(message, salts)[0]
+
+
+def _statement(
+    message: Mapping[str, Any], salts: Mapping[str, bytes]
+) -> tuple[bytes, dict[str, bytes]]:
+    """The statement and the RFC 8785 bytes of each projection it commits to."""
+    views = {lv: canonical_json(project(message, lv)) for lv in PROJECTED}  # type: ignore[arg-type]
     doc: dict[str, Any] = {
         "v": 1,
         "kind": "projections",
@@ -60,8 +68,8 @@ def statement_bytes(message: Mapping[str, Any], salts: Mapping[str, bytes]) -> b
         "message_sha256": hashlib.sha256(canonical_json(dict(message))).hexdigest(),
     }
     for level in PROJECTED:
-        doc[level] = _commit(salts[level], canonical_json(project(message, level)))  # type: ignore[arg-type]
-    return canonical_json(doc)
+        doc[level] = _commit(salts[level], views[level])
+    return canonical_json(doc), views
 
 
 def sign_projections(key: Ed25519PrivateKey, message: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,11 +82,16 @@ def sign_projections(key: Ed25519PrivateKey, message: Mapping[str, Any]) -> dict
     }
 
 
+Checked = tuple[bytes, bytes, dict[str, bytes], dict[str, bytes]]
+"""``(statement, signature, salts, projections)``: a verified projection statement, the salts
+and the RFC 8785 bytes of the projection of each level (the writer logs those, unchanged)."""
+
+
 def check_submitted(
     message: Mapping[str, Any], doc: Mapping[str, Any], key: Ed25519PublicKey
-) -> tuple[bytes, bytes, dict[str, bytes]] | str:
-    """``(statement, signature, salts)`` of a submitted ``projection`` *doc*, or why it is not
-    the sender's signature over *message*'s projections."""
+) -> Checked | str:
+    """The verified statement of a submitted ``projection`` *doc* (:data:`Checked`), or why
+    it is not the sender's signature over *message*'s projections."""
     try:
         salts = {k: base64.b64decode(doc["salts_b64"][k], validate=True) for k in PROJECTED}
         sig = base64.b64decode(doc["signature"], validate=True)
@@ -86,10 +99,10 @@ def check_submitted(
         return "projection: malformed salts or signature"
     if any(len(s) != 16 for s in salts.values()):
         return "projection: each salt must be 16 bytes"
-    data = statement_bytes(message, salts)
+    data, views = _statement(message, salts)
     if not verify(key, data, sig):
         return "projection: the signature does not verify over the statement of this message"
-    return data, sig, salts
+    return data, sig, salts, views
 
 
 def item_problem(item: Mapping[str, Any], keys: Sequence[str]) -> str | None:

@@ -37,7 +37,17 @@ __all__ = ["Writer"]
 log = logging.getLogger("openbmd.exchange")
 
 
-def _salts_json(statement: tuple[bytes, bytes, dict[str, bytes]] | None) -> str | None:
+def _view_bytes(s: Submission, level: str) -> bytes:
+    """The RFC 8785 bytes a recipient at *level* is sent: the message (L3), else the projection
+    the sender signed (computed and checked at intake), else the centre's own projection."""
+    if level == "L3":
+        return s.canonical
+    if s.statement is not None:
+        return s.statement[3][level]
+    return canonical_json(project(s.message, level))  # type: ignore[arg-type]
+
+
+def _salts_json(statement: tuple[bytes, bytes, dict[str, bytes], Any] | None) -> str | None:
     """The sender's per-level projection salts as stored (JSON of base64)."""
     if statement is None:
         return None
@@ -202,7 +212,7 @@ class Writer:
             tkeys = self._party_keys({s.sender, *levels})
             slots: list[tuple[bytes, bytes]] = []
             for recipient, level in levels.items():
-                data = s.canonical if level == "L3" else canonical_json(project(s.message, level))
+                data = _view_bytes(s, level)
                 salt = secrets.token_bytes(SALT_BYTES)
                 digest = projection_commitment(salt, data)
                 slots.append((entries.party_tag(tkeys[recipient], index), digest))
