@@ -142,3 +142,15 @@ def test_a_projection_forged_before_logging_is_caught(
     )
     assert not stripped.ok
     assert "carries no signature of its sender" in str(stripped.reason)
+
+
+def test_the_centre_refuses_a_projection_statement_its_sender_did_not_sign(client: Any) -> None:
+    from tests.exchange.conftest import body, problem_slug
+
+    msg = message("launch_event")
+    doc = body(msg)
+    doc["projection"]["salts_b64"]["L1"] = "A" * 21 + "A=="  # not the salt that was signed
+    r = client.post("/v1/messages", json=doc, headers={"X-OpenBMD-Partner": "alpha"})
+    assert r.status_code == 401 and problem_slug(r) == "bad-signature", r.text
+    assert "projection" in r.json()["detail"]
+    assert post(client, msg).status_code == 201  # the same message, its own statement: logged
