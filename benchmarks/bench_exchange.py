@@ -103,7 +103,7 @@ def fresh_database(backend: str, workdir: Path) -> Any:
 
 def setup_partners(url: str, n: int) -> None:
     """Register p000..p(n-1) and agreements p_i → p_(i+1 mod n)."""
-    from openbmd.cli.exchange import example_agreement
+    from openbmd.cli.exchange_examples import example_agreement
     from openbmd.exchange.domain import Agreement
     from openbmd.exchange.signing import public_key_pem
     from openbmd.exchange.store import Store
@@ -169,8 +169,13 @@ def tree_size(port: int) -> int:
 # ------------------------------------------------------------------------------ load generator
 def presign(senders: list[int], n_partners: int, per_sender: int) -> dict[int, list[Any]]:
     """Per sender, *per_sender* signed messages: (message_id, POST body bytes)."""
-    from openbmd.cli.exchange import example_payload
+    from openbmd.cli.exchange_examples import example_payload
     from openbmd.exchange.signing import canonical_json, sign
+
+    try:
+        from openbmd.exchange.statements import sign_projections
+    except ImportError:  # a tree from before the projection statements
+        sign_projections = None
 
     out: dict[int, list[Any]] = {}
     sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -192,7 +197,10 @@ def presign(senders: list[int], n_partners: int, per_sender: int) -> dict[int, l
                 seq=seq0 + k,
             )
             sig = base64.b64encode(sign(key, canonical_json(m))).decode()
-            msgs.append((m["message_id"], {"message": m, "signature": sig}))
+            body = {"message": m, "signature": sig}
+            if sign_projections is not None:  # as `submit` sends it (issue 12.6), where known
+                body["projection"] = sign_projections(key, m)
+            msgs.append((m["message_id"], body))
         out[i] = msgs
     return out
 

@@ -31,6 +31,7 @@ from openbmd.exchange.signing import (
     public_key_pem,
     sign,
 )
+from openbmd.exchange.statements import sign_projections
 from openbmd.exchange.store import Store
 
 PG_ENV = "OPENBMD_TEST_POSTGRES_URL"
@@ -82,17 +83,29 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
         yield url
 
 
+def default_agreements() -> list[Agreement]:
+    """The quickstart agreements and alpha → charlie at L0."""
+    agreements = [Agreement.from_dict(a) for a in example_agreement()["agreements"]]
+    agreements.append(
+        Agreement("alpha-to-charlie", "alpha", (Rule("charlie", frozenset({"*"}), "L0"),))
+    )
+    return agreements
+
+
+BASE = len(NAMES) + len(default_agreements())
+"""Log entries :func:`setup_db` writes by default (one per key and per agreement, 12.6): the
+first message of a test lands at this index."""
+
+
 def setup_db(url: str, agreements: list[Agreement] | None = None) -> None:
-    """Register alpha, bravo, charlie and the agreements (default: the quickstart ones)."""
+    """Register alpha, bravo, charlie and the agreements (default: the quickstart ones); each
+    registration and agreement is a log entry of its own."""
     store = Store(url)
     store.migrate()
     for n in NAMES:
         store.add_partner(n, public_key_pem(KEYS[n]))
     if agreements is None:
-        agreements = [Agreement.from_dict(a) for a in example_agreement()["agreements"]]
-        agreements.append(
-            Agreement("alpha-to-charlie", "alpha", (Rule("charlie", frozenset({"*"}), "L0"),))
-        )
+        agreements = default_agreements()
     for a in agreements:  # signed by the granting partner (issue 12.6)
         store.put_agreement(a, sign(KEYS[a.sender], canonical_json(a.to_dict())))
     store.close()
@@ -160,7 +173,12 @@ def body(msg: dict[str, Any], key: Ed25519PrivateKey | None = None) -> dict[str,
     """The POST body: the message and the sender's signature."""
     key = key or KEYS[msg["sender"]]
     sig = sign(key, canonical_json(msg))
-    return {"message": msg, "signature": base64.b64encode(sig).decode()}
+    doc = {"message": msg, "signature": base64.b64encode(sig).decode()}
+    try:  # and over its projections, as ``openbmd exchange submit`` does (12.6)
+        doc["projection"] = sign_projections(key, msg)
+    except (KeyError, TypeError, ValueError):  # a malformed message: the centre says why
+        pass
+    return doc
 
 
 def post(

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import yaml
-from tests.exchange.conftest import KEYS, message, post, signed_get
+from tests.exchange.conftest import BASE, KEYS, message, post, signed_get
 
 from openbmd.cli import main
 from openbmd.cli.exchange_examples import example_agreement
 from openbmd.errors import InputError
 from openbmd.exchange import verify as xv
+from openbmd.exchange.audit import audit
 from openbmd.exchange.domain import Agreement
 from openbmd.exchange.signing import write_keypair
 from openbmd.exchange.store import Store
@@ -60,7 +61,11 @@ def test_a_widened_agreement_is_caught_by_its_sender(make_client: Any, db_url: s
     report = _alpha(client)
     assert not report.ok, "alpha did not notice"
     assert "agreement 'alpha-to-bravo' is not signed by 'alpha'" in str(report.reason)
-    assert "entry 1 was routed under an agreement 'alpha' did not sign" in str(report.reason)
+    assert f"entry {BASE + 1} was routed under an agreement 'alpha' did not sign" in str(
+        report.reason
+    )
+    found = audit(db_url)  # and the operator's own audit names the edited row
+    assert "agreements: 'alpha-to-bravo' is not its last logged version" in " ".join(found.problems)
     store = Store(db_url)  # nor can the operator register a forged signature
     with pytest.raises(InputError, match="the signature is not 'alpha'"):
         store.put_agreement(Agreement.from_dict(doc), b"\x00" * 64)

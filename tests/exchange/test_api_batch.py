@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from conftest import KEYS, body, message, problem_slug, signed_get
+from conftest import BASE, KEYS, body, message, problem_slug, signed_get
 
 
 def batch(client: Any, items: list[dict[str, Any]], partner: str = "alpha") -> Any:
@@ -25,7 +25,7 @@ def test_batch_items_are_independent(client: Any) -> None:
     assert resp.status_code == 200, resp.text
     res = resp.json()["results"]
     assert [r["status"] for r in res] == [201, 401, 201, 403, 422, 201]
-    assert [res[i]["index"] for i in (0, 2, 5)] == [0, 1, 2]
+    assert [res[i]["index"] for i in (0, 2, 5)] == [BASE, BASE + 1, BASE + 2]
     assert res[1]["type"].endswith("/bad-signature") and res[1]["item"] == 1
     assert res[3]["type"].endswith("/sender-mismatch")
     assert res[4]["type"].endswith("/invalid-field")
@@ -36,7 +36,7 @@ def test_batch_items_are_independent(client: Any) -> None:
     # idempotent per item; a replay of a logged nonce under a new id is refused
     again = batch(client, [body(good[0]), body(message("free_text", nonce=good[1]["nonce"]))])
     assert [r["status"] for r in again.json()["results"]] == [200, 409]
-    assert again.json()["results"][0]["index"] == 0
+    assert again.json()["results"][0]["index"] == BASE
 
 
 def test_batch_sequence_order_and_worker_pool(make_client: Callable[..., Any]) -> None:
@@ -49,7 +49,7 @@ def test_batch_sequence_order_and_worker_pool(make_client: Callable[..., Any]) -
     res = batch(client, items).json()["results"]
     assert [r["status"] for r in res] == [201] * 7 + [401, 201, 422] + [201] * 10
     assert res[9]["type"].endswith("/invalid-field")
-    assert [r["index"] for r in res if r["status"] == 201] == list(range(18))
+    assert [r["index"] for r in res if r["status"] == 201] == list(range(BASE, BASE + 18))
     # out-of-order sequence numbers inside one batch: the later, lower one is refused
     a, b = message("free_text"), message("free_text")
     res = batch(client, [body(b), body(a)]).json()["results"]

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tests.exchange.conftest import KEYS, message, post, problem_slug
+from tests.exchange.conftest import BASE, KEYS, message, post, problem_slug, signed_get
 
 from openbmd.exchange import merkle, note
 from openbmd.exchange import verify as partner_verify
@@ -28,25 +28,25 @@ def test_checkpoint_entries_and_proofs_verify(client: Any) -> None:
     empty = client.get("/v1/log/checkpoint")
     assert empty.headers["content-type"].startswith("text/plain")
     body0 = note.open_note(empty.text, "openbmd.org/exchange/log", key)
-    assert body0 == f"openbmd.org/exchange/log\n0\n{base64.b64encode(merkle.EMPTY_ROOT).decode()}\n"
+    assert note.parse_checkpoint(body0).size == BASE  # the key and agreement entries
     _fill(client, 7)
+    n = BASE + 7
     body = note.open_note(client.get("/v1/log/checkpoint").text, "openbmd.org/exchange/log", key)
     cp = note.parse_checkpoint(body)
-    assert cp.size == 7
-    entries = client.get("/v1/log/entries", params={"start": 0, "end": 100}).json()["entries"]
-    leaves = [base64.b64decode(e["leaf_b64"]) for e in entries]
-    hashes = [merkle.leaf_hash(x) for x in leaves]
+    assert cp.size == n
+    entries = signed_get(client, "charlie", "/v1/log/entries", start=0, end=100).json()["entries"]
+    hashes = [base64.b64decode(e["leaf_hash_b64"]) for e in entries]
     assert merkle.root_from_leaves(hashes) == cp.root_hash
-    for i in range(7):
-        p = client.get("/v1/log/proof/inclusion", params={"index": i, "tree_size": 7}).json()
+    for i in range(n):
+        p = client.get("/v1/log/proof/inclusion", params={"index": i, "tree_size": n}).json()
         proof = [base64.b64decode(h) for h in p["hashes_b64"]]
-        assert merkle.verify_inclusion(hashes[i], i, 7, proof, cp.root_hash)
-    for m in range(1, 8):
-        p = client.get("/v1/log/proof/consistency", params={"first": m, "second": 7}).json()
+        assert merkle.verify_inclusion(hashes[i], i, n, proof, cp.root_hash)
+    for m in range(1, n + 1):
+        p = client.get("/v1/log/proof/consistency", params={"first": m, "second": n}).json()
         proof = [base64.b64decode(h) for h in p["hashes_b64"]]
         old = merkle.root_from_leaves(hashes[:m])
-        assert merkle.verify_consistency(m, 7, old, cp.root_hash, proof)
-    for params in ({"index": 7, "tree_size": 7}, {"index": 0, "tree_size": 8}):
+        assert merkle.verify_consistency(m, n, old, cp.root_hash, proof)
+    for params in ({"index": n, "tree_size": n}, {"index": 0, "tree_size": n + 1}):
         r = client.get("/v1/log/proof/inclusion", params=params)
         assert r.status_code == 422 and problem_slug(r) == "invalid-field"
 
@@ -75,7 +75,7 @@ def test_bad_cosignatures(client: Any) -> None:
     line = note.cosign_checkpoint(body, "bravo", KEYS["alpha"], 1_700_000_000)
     r = client.post("/v1/log/cosignatures", content=note.assemble_note(body, [line]))
     assert r.status_code == 422 and problem_slug(r) == "bad-cosignature"
-    forged = body.replace("\n1\n", "\n0\n")
+    forged = body.replace(f"\n{BASE + 1}\n", f"\n{BASE}\n")
     line = note.cosign_checkpoint(forged, "bravo", KEYS["bravo"], 1_700_000_000)
     r = client.post("/v1/log/cosignatures", content=note.assemble_note(forged, [line]))
     assert r.status_code == 422 and problem_slug(r) == "bad-cosignature"
@@ -93,7 +93,7 @@ def test_problem_documents(client: Any) -> None:
     assert r.status_code == 405 and problem_slug(r) == "method-not-allowed"
     r = client.post("/v1/messages", content=b"{not json", headers={"X-OpenBMD-Partner": "a"})
     assert r.status_code == 422 and problem_slug(r) == "invalid-field"
-    r = client.get("/v1/log/entries", params={"start": 5, "end": 2})
+    r = signed_get(client, "alpha", "/v1/log/entries", start=5, end=2)
     assert r.status_code == 422 and "end" in r.json()["detail"]
     partners = client.get("/v1/partners").json()
     assert [p["name"] for p in partners] == ["alpha", "bravo", "charlie"]

@@ -6,14 +6,14 @@ import copy
 from typing import Any
 
 import pytest
-from tests.exchange.conftest import KEYS, body, message, now_iso, post, problem_slug
+from tests.exchange.conftest import BASE, KEYS, body, message, now_iso, post, problem_slug
 
 
 def test_accept_then_idempotent_then_conflict(client: Any) -> None:
     msg = message("launch_event")
     r1 = post(client, msg)
     assert r1.status_code == 201, r1.text
-    assert r1.json() == {"index": 0, "message_id": msg["message_id"]}
+    assert r1.json() == {"index": BASE, "message_id": msg["message_id"]}
     r2 = post(client, msg)
     assert r2.status_code == 200
     assert r2.json() == r1.json()
@@ -33,7 +33,7 @@ def test_each_type_accepted(client: Any) -> None:
         "ack",
     ]
     indices = [post(client, message(t)).json()["index"] for t in types]
-    assert indices == list(range(len(types)))
+    assert indices == list(range(BASE, BASE + len(types)))
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_stale_resubmission_of_accepted_message_is_still_idempotent(make_client:
 
     time.sleep(1.5)
     r = post(client, msg)
-    assert r.status_code == 200 and r.json()["index"] == 0
+    assert r.status_code == 200 and r.json()["index"] == BASE
 
 
 def _bad(field_path: list[Any], value: Any, msg_type: str) -> dict[str, Any]:

@@ -6,8 +6,9 @@ import hashlib
 import json
 from typing import Any
 
-from tests.exchange.conftest import KEYS, message, post, problem_slug, signed_get
+from tests.exchange.conftest import BASE, KEYS, message, post, problem_slug, signed_get
 
+from openbmd.exchange import entries
 from openbmd.exchange.auth import sign_request, signed_query
 from openbmd.exchange.signing import canonical_json
 
@@ -19,13 +20,13 @@ def test_views_respect_addressing_and_levels(client: Any) -> None:
     for m in (le, tu, to_c):
         assert post(client, m).status_code == 201
     bravo = signed_get(client, "bravo", "/v1/messages").json()["items"]
-    assert [(i["index"], i["level"]) for i in bravo] == [(0, "L1"), (1, "L3")]
+    assert [(i["index"], i["level"]) for i in bravo] == [(BASE, "L1"), (BASE + 1, "L3")]
     assert bravo[0]["message"]["azimuth_deg"] == 140.0
     assert "apogee_km" not in bravo[0]["message"] and "nonce" not in bravo[0]["message"]
     assert bravo[0]["signature"] is None
     assert bravo[1]["message"] == tu and bravo[1]["signature"]
     charlie = signed_get(client, "charlie", "/v1/messages").json()["items"]
-    assert [(i["index"], i["level"]) for i in charlie] == [(2, "L0")]
+    assert [(i["index"], i["level"]) for i in charlie] == [(BASE + 2, "L0")]
     assert set(charlie[0]["message"]) == {
         "message_id",
         "sender",
@@ -34,19 +35,22 @@ def test_views_respect_addressing_and_levels(client: Any) -> None:
         "status",
         "msg_type",
     }
-    alpha = signed_get(client, "alpha", "/v1/messages", after=0).json()
+    alpha = signed_get(client, "alpha", "/v1/messages", after=BASE).json()
     assert [i["level"] for i in alpha["items"]] == ["own", "own"]
-    assert alpha["next_after"] == 2
-    # the log records, per recipient, the hash of exactly what it is shown
-    leaf = client.get("/v1/log/entries", params={"start": 0, "end": 1}).json()["entries"][0]
+    assert alpha["next_after"] == BASE + 2
+    # the log records, in bravo's slot, the salted hash of exactly what it is shown
+    page = signed_get(client, "bravo", "/v1/log/entries", start=BASE, end=BASE + 1).json()
     import base64
 
-    record = json.loads(base64.b64decode(leaf["leaf_b64"]))
+    leaf = base64.b64decode(page["entries"][0]["leaf_b64"])
+    assert leaf == base64.b64decode(bravo[0]["leaf_b64"])
     salt = base64.b64decode(bravo[0]["salt_b64"])
     assert len(salt) == 16
-    digest = hashlib.sha256(salt + canonical_json(bravo[0]["message"])).hexdigest()
-    assert record["projections"] == {"bravo": digest}
-    assert "launch_area" not in record and "azimuth_deg" not in json.dumps(record)
+    digest = hashlib.sha256(salt + canonical_json(bravo[0]["message"])).digest()
+    tag = entries.party_tag(base64.b64decode(page["tag_key_b64"]), BASE)
+    assert (tag, digest) in (entries.slots_of(leaf) or [])
+    record = json.loads(leaf)
+    assert set(record) == {"v", "slots"} and len(record["slots"]) == entries.MIN_SLOTS
 
 
 def test_below_threshold_gets_l0_or_nothing(client: Any) -> None:
@@ -90,14 +94,14 @@ def test_feed_live_and_resume_across_restart(make_client: Any) -> None:
     for m in sent:
         assert post(first, m).status_code == 201
     got = _feed(first, "bravo", -1, 2)
-    assert [g["index"] for g in got] == [0, 1]
+    assert [g["index"] for g in got] == [BASE, BASE + 1]
     first.__exit__(None, None, None)
     second = make_client()  # a restarted server on the same database
     more = [message("free_text") for _ in range(2)]
     q = signed_query(KEYS["bravo"], "bravo", "/v1/feed", {"after": got[-1]["index"]})
     qs = "&".join(f"{k}={v}" for k, v in q.items()).replace("+", "%2B")
     with second.websocket_connect(f"/v1/feed?{qs}") as ws:
-        assert ws.receive_json()["index"] == 2  # backlog from the database
+        assert ws.receive_json()["index"] == BASE + 2  # backlog from the database
         for m in more:  # then live, as commits happen
             assert post(second, m).status_code == 201
         rest = [ws.receive_json() for _ in range(2)]

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.exchange.conftest import BASE
 from tests.exchange.test_client import (
     ORIGIN,
     URL,
@@ -60,7 +61,7 @@ def test_time_cannot_go_back_for_a_larger_tree(
     state = tmp_path / "v.json"
     assert xv.verify_log(URL, state, client=tc).ok
     fill(tc, 2)
-    earlier = stamped(db_url, 4, true_root(tc, 4), int(time.time()) - 3600)
+    earlier = stamped(db_url, BASE + 4, true_root(tc, BASE + 4), int(time.time()) - 3600)
     with proxy(tc, serve_checkpoint(earlier)) as http:
         back = xv.verify_log(URL, state, client=http)
     assert not back.ok and "stamped" in str(back.reason)

@@ -57,6 +57,9 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.1)
         keys = {p["name"]: p["key_file"] for p in qs["partners"]}
+        # the quickstart's key and agreement entries come first (12.6)
+        base = int(httpx.get(f"{url}/v1/log/checkpoint").text.splitlines()[1])
+        assert base == len(qs["partners"]) + 2
         for i, example in enumerate(sorted(qs["examples"])):
             sender = json.loads(Path(example).read_text())["sender"]
             code, out, err = _run(
@@ -72,7 +75,7 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
                 example,
             )
             assert code == 0, err
-            assert json.loads(out)["index"] == i
+            assert json.loads(out)["index"] == base + i
         code, out, err = _run(
             capsys,
             "exchange",
@@ -102,7 +105,7 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
         code, out, err = _run(
             capsys, "exchange", "verify", "--url", url, "--state", state, "--json"
         )
-        assert code == 0 and json.loads(out)["tree_size"] == 8
+        assert code == 0 and json.loads(out)["tree_size"] == base + 8
         # bravo: what it was sent, against the checkpoint its witness cosigned (12.4, 12.5)
         bravo_pub = str(Path(bravo_key).with_suffix(".pub"))
         partner_state = str(tmp_path / "bravo-verify.json")
@@ -112,11 +115,11 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
             *("--partner", "bravo", "--key-file", bravo_key, "--received", str(inbox)),
             *("--witness-key", f"bravo={bravo_pub}", "--quorum", "1", "--max-age", "600"),
         )
-        assert code == 0 and "8 entries checked, 16 items of bravo" in out, out + err
+        assert code == 0 and f"{base + 8} entries checked, 16 items of bravo" in out, out + err
         code, out, err = _run(capsys, "exchange", "gossip", state, partner_state, "--url", url)
         assert code == 0 and "gossip OK: 2 checkpoints" in out, out + err
         code, out, err = _run(capsys, "exchange", "audit", "--database-url", qs["database_url"])
-        assert code == 0 and "audit OK: 8 entries" in out, out + err
+        assert code == 0 and f"audit OK: {base + 8} entries" in out, out + err
         code, out, err = _run(capsys, "exchange", "verify", "--url", url, "--quorum", "1")
         assert code == 2 and "--quorum" in err and err.count("\n") == 1
         code, out, err = _run(capsys, "exchange", "verify", "--url", url, "--witness-key", "x")

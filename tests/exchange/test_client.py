@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.exchange.conftest import KEYS, message, post, signed_get
+from tests.exchange.conftest import BASE, KEYS, message, post, signed_get
 from tests.exchange.live import free_port
 
 from openbmd.cli.exchange_examples import example_payload
@@ -93,8 +93,14 @@ def serve_checkpoint(text: str) -> Rewrite:
 
 
 def true_root(tc: Any, size: int) -> bytes:
-    leaves = xc.fetch_entries(URL, 0, size, client=tc)
-    return merkle.root_from_leaves([merkle.leaf_hash(x) for x in leaves])
+    records, _ = xc.fetch_entries(URL, 0, size, "charlie", KEYS["charlie"], client=tc)
+    return merkle.root_from_leaves([r.leaf_hash for r in records])
+
+
+def verify_c(*args: Any, **kwargs: Any) -> xv.VerifyReport:
+    """``verify_log`` as charlie (a partner not party to alpha → bravo): the entries are a
+    signed read."""
+    return xv.verify_log(*args, partner="charlie", partner_key=KEYS["charlie"], **kwargs)
 
 
 # ------------------------------------------------------------------ submit
@@ -108,7 +114,7 @@ def test_submit_fills_and_signs_the_envelope(make_client: Any, tmp_path: Path) -
     before = datetime.now(UTC).timestamp()
     first = xc.submit_message(URL, "alpha", KEYS["alpha"], payload, seq_file=seq_file, client=tc)
     second = xc.submit_message(URL, "alpha", KEYS["alpha"], payload, seq_file=seq_file, client=tc)
-    assert (first["index"], second["index"]) == (0, 1)
+    assert (first["index"], second["index"]) == (BASE, BASE + 1)
     items = own_items(tc, "alpha")
     assert [i["message_id"] for i in items] == [first["message_id"], second["message_id"]]
     msgs = [i["message"] for i in items]
@@ -134,12 +140,12 @@ def test_submit_keeps_given_fields_key_file_and_errors(make_client: Any, tmp_pat
     payload = example_payload("free_text", "alpha", "bravo")
     payload.update(message_id="fixed-id-1", nonce="n" * 20)
     got = xc.submit_message(URL, "alpha", key_path, payload, client=tc)
-    assert got == {"index": 0, "message_id": "fixed-id-1"}
+    assert got == {"index": BASE, "message_id": "fixed-id-1"}
     assert (tmp_path / "alpha.key.seq").exists()  # default seq file beside the key file
     assert own_items(tc, "alpha")[0]["message"]["nonce"] == "n" * 20
     # resending the identical message is idempotent (200, same index)
     sent = own_items(tc, "alpha")[0]["message"]
-    assert xc.submit_message(URL, "alpha", key_path, sent, client=tc)["index"] == 0
+    assert xc.submit_message(URL, "alpha", key_path, sent, client=tc)["index"] == BASE
     with pytest.raises(InputError, match="sender"):
         xc.submit_message(URL, "bravo", KEYS["bravo"], payload, client=tc)
     with pytest.raises(xc.ExchangeHTTPError) as err:  # another key: the signature fails
@@ -159,15 +165,16 @@ def test_verify_log_honest_pins_the_key_and_follows_growth(
     tc = make_client()
     state = tmp_path / "state.json"
     fill(tc, 5)
-    first = xv.verify_log(URL, state, client=tc)
-    assert first.ok and first.key_source == "first-use" and first.tree_size == 5
-    assert first.entries_checked == 5 and first.previous_size is None
+    first = verify_c(URL, state, client=tc)
+    assert first.ok and first.key_source == "first-use" and first.tree_size == BASE + 5
+    assert first.entries_checked == BASE + 5 and first.previous_size is None
     fill(tc, 6)
-    again = xv.verify_log(URL, state, client=tc)
-    assert again.ok and again.key_source == "pinned" and again.previous_size == 5
-    assert again.tree_size == 11
+    again = verify_c(URL, state, client=tc)
+    assert again.ok and again.key_source == "pinned" and again.previous_size == BASE + 5
+    assert again.tree_size == BASE + 11 and again.entries_checked == 6  # incremental
     saved = json.loads(state.read_text())
-    assert saved["tree_size"] == 11 and saved["checkpoint"].startswith(ORIGIN + "\n11\n")
+    n = BASE + 11
+    assert saved["tree_size"] == n and saved["checkpoint"].startswith(f"{ORIGIN}\n{n}\n")
 
 
 def test_verify_log_detects_a_tampered_entry(make_client: Any, db_url: str) -> None:
@@ -179,24 +186,25 @@ def test_verify_log_detects_a_tampered_entry(make_client: Any, db_url: str) -> N
             return answer
         doc = answer.json()
         for e in doc["entries"]:
-            if e["index"] == 3:
-                leaf = base64.b64decode(e["leaf_b64"]).replace(b'"v":2', b'"v":7')
+            if e["index"] == BASE + 3:
+                leaf = base64.b64decode(e["leaf_b64"]).replace(b'"v":3', b'"v":7')
                 e["leaf_b64"] = base64.b64encode(leaf).decode()
+                e["leaf_hash_b64"] = base64.b64encode(merkle.leaf_hash(leaf)).decode()
         return httpx.Response(200, json=doc)
 
     with proxy(tc, tamper) as http:
-        report = xv.verify_log(URL, client=http)
+        report = verify_c(URL, client=http)
     assert not report.ok and "root recomputed" in (report.reason or "")
 
     def drop(request: httpx.Request, answer: httpx.Response) -> httpx.Response:
         if request.url.path != "/v1/log/entries":
             return answer
         doc = answer.json()
-        doc["entries"] = [e for e in doc["entries"] if e["index"] != 2]
+        doc["entries"] = [e for e in doc["entries"] if e["index"] != BASE + 2]
         return httpx.Response(200, json=doc)
 
     with proxy(tc, drop) as http:
-        report = xv.verify_log(URL, client=http)
+        report = verify_c(URL, client=http)
     assert not report.ok and "out of order" in (report.reason or "")
 
 
@@ -204,27 +212,27 @@ def test_verify_log_detects_a_forked_root(make_client: Any, db_url: str, tmp_pat
     tc = make_client()
     state = tmp_path / "state.json"
     fill(tc, 6)
-    assert xv.verify_log(URL, state, client=tc).ok
+    assert verify_c(URL, state, client=tc).ok
     saved = state.read_text()
     # same size, another root, validly signed by the centre: a fork
-    forged = signed_checkpoint(db_url, 6, b"\x42" * 32)
+    forged = signed_checkpoint(db_url, BASE + 6, b"\x42" * 32)
     with proxy(tc, serve_checkpoint(forged)) as http:
-        report = xv.verify_log(URL, state, client=http)
+        report = verify_c(URL, state, client=http)
     assert not report.ok and "fork" in (report.reason or "")
     assert state.read_text() == saved  # nothing saved on failure
     # a larger tree whose root does not extend the saved one
     fill(tc, 3)
-    forged = signed_checkpoint(db_url, 9, b"\x43" * 32)
+    forged = signed_checkpoint(db_url, BASE + 9, b"\x43" * 32)
     with proxy(tc, serve_checkpoint(forged)) as http:
-        report = xv.verify_log(URL, state, client=http)
+        report = verify_c(URL, state, client=http)
     assert not report.ok and "not consistent" in (report.reason or "")
     # a shrunk tree, even with its true root
-    forged = signed_checkpoint(db_url, 4, true_root(tc, 4))
+    forged = signed_checkpoint(db_url, BASE + 4, true_root(tc, BASE + 4))
     with proxy(tc, serve_checkpoint(forged)) as http:
-        report = xv.verify_log(URL, state, client=http)
+        report = verify_c(URL, state, client=http)
     assert not report.ok and "shrank" in (report.reason or "")
     assert state.read_text() == saved
-    assert xv.verify_log(URL, state, client=tc).ok  # the honest log still verifies
+    assert verify_c(URL, state, client=tc).ok  # the honest log still verifies
 
 
 def test_verify_log_detects_bad_signatures_and_a_swapped_key(
@@ -244,15 +252,15 @@ def test_verify_log_detects_bad_signatures_and_a_swapped_key(
         return httpx.Response(200, text=f"{body}\n\n{line}\n")
 
     with proxy(tc, flip_sig) as http:
-        report = xv.verify_log(URL, client=http)
+        report = verify_c(URL, client=http)
     assert not report.ok and (report.reason or "").startswith("checkpoint:")
 
     # the checkpoint signed by an impostor key that the server also serves at /v1/log/key
     state = tmp_path / "state.json"
-    assert xv.verify_log(URL, state, client=tc).ok  # pins the real key
+    assert verify_c(URL, state, client=tc).ok  # pins the real key
     impostor = private_key_from_seed(b"\x66" * 32)
-    root = true_root(tc, 3)
-    body = note.format_checkpoint(ORIGIN, 3, root)
+    root = true_root(tc, BASE + 3)
+    body = note.format_checkpoint(ORIGIN, BASE + 3, root)
     text = note.assemble_note(body, [note.sign_note(body, ORIGIN, impostor)])
 
     def swap(request: httpx.Request, answer: httpx.Response) -> httpx.Response:
@@ -263,8 +271,8 @@ def test_verify_log_detects_bad_signatures_and_a_swapped_key(
         return answer
 
     with proxy(tc, swap) as http:
-        pinned = xv.verify_log(URL, state, client=http)
-        given = xv.verify_log(URL, None, KEYS["alpha"].public_key(), client=http)
+        pinned = verify_c(URL, state, client=http)
+        given = verify_c(URL, None, KEYS["alpha"].public_key(), client=http)
     assert not pinned.ok and "different key" in (pinned.reason or "")
     assert not given.ok and (given.reason or "").startswith("checkpoint:")
 
@@ -280,12 +288,12 @@ def test_witness_cosigns_and_refuses_a_shrinking_tree(
     line = xv.run_witness(URL, key_path, "bravo", state, client=tc)
     assert line.startswith("\u2014 bravo ")
     assert tc.get("/v1/log/checkpoint").text.endswith(line)
-    report = xv.verify_log(URL, witness_keys={"bravo": KEYS["bravo"].public_key()}, client=tc)
+    report = verify_c(URL, witness_keys={"bravo": KEYS["bravo"].public_key()}, client=tc)
     assert report.ok and report.cosigners == ["bravo"]
     fill(tc, 2)
     assert xv.run_witness(URL, key_path, "bravo", state, client=tc)  # grew: cosigns again
     saved = state.read_text()
-    assert json.loads(saved)["tree_size"] == 7
+    assert json.loads(saved)["tree_size"] == BASE + 7
 
     posted: list[str] = []
 
@@ -297,11 +305,11 @@ def test_witness_cosigns_and_refuses_a_shrinking_tree(
 
         return inner
 
-    shrunk = signed_checkpoint(db_url, 5, true_root(tc, 5))
+    shrunk = signed_checkpoint(db_url, BASE + 5, true_root(tc, BASE + 5))
     with proxy(tc, spy(serve_checkpoint(shrunk))) as http:
         with pytest.raises(xc.LogVerificationError, match="shrank"):
             xv.run_witness(URL, key_path, "bravo", state, client=http)
-    forked = signed_checkpoint(db_url, 7, b"\x01" * 32)
+    forked = signed_checkpoint(db_url, BASE + 7, b"\x01" * 32)
     with proxy(tc, spy(serve_checkpoint(forked))) as http:
         with pytest.raises(xc.LogVerificationError, match="fork"):
             xv.run_witness(URL, key_path, "bravo", state, client=http)

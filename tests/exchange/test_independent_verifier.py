@@ -5,8 +5,13 @@ prefixes and the same tree shape). Nothing from ``openbmd.exchange`` is used on 
 side: the checkpoint's signed note is checked here from the C2SP signed-note rules with the
 ``cryptography`` package, and every hash comes from pymerkle.
 
-* **roots**: pymerkle rebuilds the tree from the exact leaf bytes of ``/v1/log/entries`` and its
-  root of the first *size* leaves equals the root of every checkpoint handed out.
+* **roots**: pymerkle rebuilds the tree from the exact leaf bytes of ``/v1/log/entries`` (a
+  signed read: the request is signed here with ``cryptography``, from the documented format)
+  and its root of the first *size* leaves equals the root of every checkpoint handed out.
+* **private entries** (issue 12.2): every leaf is ``{"v": 3, "slots": [[tag, commitment], …]}``
+  naming no sender, type, time or recipient; bravo finds each item of its view in the leaf at
+  its index, in the slot tagged HMAC-SHA256(its tag key, "openbmd-tag-v3" ‖ index) and
+  committed as SHA-256(salt ‖ RFC 8785 bytes of the item) — recomputed here with ``hmac``.
 * **inclusion**: every served RFC 9162 audit path (``/v1/log/proof/inclusion``) verifies with
   pymerkle's ``verify_inclusion``. pymerkle's inclusion path is the RFC 9162 audit path with the
   leaf hash in front, so the served path is passed unchanged (behind the leaf hash).
@@ -21,6 +26,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +38,7 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from tests.exchange.conftest import message, post
+from tests.exchange.conftest import BASE, KEYS, message, post
 
 pymerkle = pytest.importorskip("pymerkle", reason="pymerkle (test dependency) is not installed")
 
@@ -119,6 +129,33 @@ class Independent:
         pymerkle.verify_inclusion(leaf, root, proof, index=index + 1, size=size)
 
 
+def signed_get(client: Any, partner: str, path: str, **params: int) -> Any:
+    """GET *path* as *partner*: Ed25519 over ``openbmd-request-v1\\nGET\\n<path>\\n<sorted
+    form-encoded query>\\n<ts>\\n<nonce>\\n<partner>`` in the X-OpenBMD-* headers."""
+    ts, nonce = str(int(time.time())), secrets.token_urlsafe(16)
+    query = urllib.parse.urlencode(sorted((k, str(v)) for k, v in params.items()))
+    data = "\n".join(["openbmd-request-v1", "GET", path, query, ts, nonce, partner]).encode()
+    headers = {
+        "X-OpenBMD-Partner": partner,
+        "X-OpenBMD-Timestamp": ts,
+        "X-OpenBMD-Nonce": nonce,
+        "X-OpenBMD-Signature": base64.b64encode(KEYS[partner].sign(data)).decode(),
+    }
+    return client.get(path, params=params, headers=headers)
+
+
+def read_leaves(client: Any, partner: str, n: int) -> tuple[list[bytes], bytes]:
+    """The leaf bytes of entries 0…n-1 as *partner* reads them, and its tag key."""
+    page = signed_get(client, partner, "/v1/log/entries", start=0, end=n)
+    assert page.status_code == 200, page.text
+    entries = page.json()["entries"]
+    assert [e["index"] for e in entries] == list(range(n))
+    leaves = [base64.b64decode(e["leaf_b64"], validate=True) for e in entries]
+    for e, leaf in zip(entries, leaves, strict=True):
+        assert base64.b64decode(e["leaf_hash_b64"]) == hashlib.sha256(b"\0" + leaf).digest()
+    return leaves, base64.b64decode(page.json()["tag_key_b64"])
+
+
 # ------------------------------------------------------------ the test
 def _b64list(items: list[str]) -> list[bytes]:
     return [base64.b64decode(h, validate=True) for h in items]
@@ -131,8 +168,8 @@ def test_log_verifies_with_pymerkle_from_public_endpoints(
     key = load_pem_public_key(client.get("/v1/log/key").text.encode())
     assert isinstance(key, Ed25519PublicKey)
     checkpoints: list[tuple[int, bytes]] = []
-    origin0, size0, root0 = open_checkpoint(client.get("/v1/log/checkpoint").text, key)
-    assert (size0, root0) == (0, hashlib.sha256(b"").digest())
+    origin0, size0, _ = open_checkpoint(client.get("/v1/log/checkpoint").text, key)
+    assert size0 == BASE  # the key and agreement entries of the set-up
     for batch in SIZES_BETWEEN_CHECKPOINTS:
         for _ in range(batch):
             assert post(client, message()).status_code == 201
@@ -140,11 +177,22 @@ def test_log_verifies_with_pymerkle_from_public_endpoints(
         assert origin == origin0
         checkpoints.append((size, root))
     n = checkpoints[-1][0]
-    assert n == sum(SIZES_BETWEEN_CHECKPOINTS)
+    assert n == BASE + sum(SIZES_BETWEEN_CHECKPOINTS)
+    assert client.get("/v1/log/entries", params={"start": 0, "end": n}).status_code == 401
 
-    entries = client.get("/v1/log/entries", params={"start": 0, "end": n}).json()["entries"]
-    assert [e["index"] for e in entries] == list(range(n))
-    ind = Independent([base64.b64decode(e["leaf_b64"], validate=True) for e in entries])
+    leaves, tag_key = read_leaves(client, "bravo", n)
+    ind = Independent(leaves)
+    for leaf in leaves:  # nothing but tags and salted commitments
+        doc = json.loads(leaf)
+        assert set(doc) == {"v", "slots"} and doc["v"] == 3 and len(doc["slots"]) >= 4
+    view = signed_get(client, "bravo", "/v1/messages", after=-1, limit=1000).json()["items"]
+    assert len(view) == sum(SIZES_BETWEEN_CHECKPOINTS)
+    for item in view:
+        i = item["index"]
+        tag = hmac.new(tag_key, b"openbmd-tag-v3" + i.to_bytes(8, "big"), "sha256").hexdigest()
+        data = json.dumps(item["message"], sort_keys=True, separators=(",", ":")).encode()
+        commit = hashlib.sha256(base64.b64decode(item["salt_b64"]) + data).hexdigest()
+        assert [tag, commit] in json.loads(leaves[i])["slots"], i
 
     for size, root in checkpoints:  # roots
         assert ind.root(size) == root, size
@@ -176,8 +224,7 @@ def test_pymerkle_rejects_tampered_proofs_and_roots(make_client: Callable[..., A
     key = load_pem_public_key(client.get("/v1/log/key").text.encode())
     assert isinstance(key, Ed25519PublicKey)
     _, n, root = open_checkpoint(client.get("/v1/log/checkpoint").text, key)
-    entries = client.get("/v1/log/entries", params={"start": 0, "end": n}).json()["entries"]
-    ind = Independent([base64.b64decode(e["leaf_b64"]) for e in entries])
+    ind = Independent(read_leaves(client, "charlie", n)[0])
     assert ind.root(n) == root
     path = _b64list(
         client.get("/v1/log/proof/inclusion", params={"index": 5, "tree_size": n}).json()[
@@ -195,7 +242,7 @@ def test_pymerkle_rejects_tampered_proofs_and_roots(make_client: Callable[..., A
     with pytest.raises(pymerkle.InvalidProof):
         ind.verify_served_inclusion(6, n, path, root)  # the proof of another leaf
     tampered = list(ind.leaves)
-    tampered[3] = tampered[3].replace(b'"v":2', b'"v":3')
+    tampered[3] = tampered[3].replace(b'"v":3', b'"v":4')
     assert tampered[3] != ind.leaves[3]
     assert Independent(tampered).root(n) != root
     sig_line = client.get("/v1/log/checkpoint").text

@@ -83,7 +83,7 @@ def test_a_database_outage_is_503_on_every_route(client: Any, db_url: str) -> No
             "partners": client.get("/v1/partners"),
             "agreements": signed_get(client, "alpha", "/v1/agreements"),
             "view": signed_get(client, "bravo", "/v1/messages"),
-            "entries": client.get("/v1/log/entries", params={"start": 0, "end": 1}),
+            "entries": signed_get(client, "charlie", "/v1/log/entries", start=0, end=1),
             "inclusion": client.get("/v1/log/proof/inclusion", params={"index": 0, "tree_size": 3}),
             "submit": post(client, message("free_text")),
             "batch": client.post(

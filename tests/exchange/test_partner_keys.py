@@ -2,10 +2,12 @@
 
 The attack of the issue: the operator replaces alpha's public key in the database with one it
 holds, signs a full-detail (L3) message "from alpha" and the centre delivers it to bravo; the
-inbox checked the signature against the key the centre serves, so it passed. Now bravo's
-``verify --partner`` pins every partner's key on first use and afterwards accepts a different
-served key only through rotations signed by the old key; the swap is caught. A genuine
-rotation (``partner sign-rotation`` by alpha, ``partner rotate`` by the operator) passes.
+inbox checked the signature against the key the centre serves, so it passed. Now every key
+registration and rotation is a log entry, and bravo's ``verify --partner`` takes each partner's
+keys from the log (a registration, then rotations signed by the previous key) and checks the
+served key is the last logged one; the swap is caught, even by a verifier with nothing pinned.
+A genuine rotation (``partner sign-rotation`` by alpha, ``partner rotate`` by the operator)
+passes.
 """
 
 from __future__ import annotations
@@ -87,8 +89,26 @@ def test_a_swapped_key_is_caught(make_client: Any, db_url: str, tmp_path: Path) 
     assert inbox[-1]["signature_ok"] is True  # against the served key: the attack works there
     report = _bravo(state, client)
     assert not report.ok, "the forged message passed"
-    assert "the key of 'alpha' changed" in str(report.reason)
-    assert "without a rotation signed by the old key" in str(report.reason)
+    assert "the key of 'alpha' the centre serves" in str(report.reason)
+    assert "is not its last key in the log" in str(report.reason)
+    # a verifier that never ran before (nothing pinned) is not fooled either: the log's key
+    # history, not the centre's table, says which key is alpha's
+    fresh = _bravo(tmp_path / "fresh.json", client)
+    assert not fresh.ok and "is not its last key in the log" in str(fresh.reason)
+    # logging the swap as a second registration does not help the operator
+    store = Store(db_url)
+    from openbmd.exchange import entries, entrylog
+
+    doc = entries.key_document("alpha", public_key_pem(EVIL), "2030-01-01T00:00:00Z", None)
+    entrylog.logged(store.engine, lambda conn: [(entries.PUBLIC, doc)])
+    store.close()
+    client = _restart(client, db_url)
+    assert post(client, message("free_text")).status_code == 401  # alpha's real key: refused
+    again = _bravo(tmp_path / "fresh2.json", client)
+    assert not again.ok
+    assert "the key of 'alpha' changed without a rotation signed by the old key" in str(
+        again.reason
+    )
     client.__exit__(None, None, None)
 
 

@@ -16,15 +16,18 @@ from typing import Any
 
 from tests.exchange.conftest import message, post, signed_get
 
+from openbmd.exchange import entries
 from openbmd.exchange.domain import Agreement, Rule
 from openbmd.exchange.signing import canonical_json
 from openbmd.exchange.store import Store
 
 
-def _leaf(client: Any, index: int) -> dict[str, Any]:
-    entries = client.get("/v1/log/entries", params={"start": index, "end": index + 1}).json()
-    doc: dict[str, Any] = json.loads(base64.b64decode(entries["entries"][0]["leaf_b64"]))
-    return doc
+def _slots(client: Any, reader: str, index: int) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The slots of entry *index* as *reader* reads them (signed), and *reader*'s tag there."""
+    page = signed_get(client, reader, "/v1/log/entries", start=index, end=index + 1).json()
+    slots = entries.slots_of(base64.b64decode(page["entries"][0]["leaf_b64"]))
+    assert slots is not None
+    return slots, entries.party_tag(base64.b64decode(page["tag_key_b64"]), index)
 
 
 def test_a_coarse_recipient_cannot_brute_force_a_finer_view(make_client: Any, db_url: str) -> None:
@@ -43,8 +46,10 @@ def test_a_coarse_recipient_cannot_brute_force_a_finer_view(make_client: Any, db
     )
     launch.pop("impact_area", None)
     assert post(client, launch).status_code == 201, "setup"
-    coarse = signed_get(client, "charlie", "/v1/messages").json()["items"][0]["message"]
-    commitment = _leaf(client, 0)["projections"]["bravo"]
+    first = signed_get(client, "charlie", "/v1/messages").json()["items"][0]
+    coarse, index = first["message"], first["index"]
+    # charlie cannot tell which slot is bravo's: it tries every one (its own included)
+    commitments = {c.hex() for _, c in _slots(client, "charlie", index)[0]}
     lat0, lon0 = (
         coarse["launch_area"]["center"]["lat_deg"],
         coarse["launch_area"]["center"]["lon_deg"],
@@ -62,13 +67,14 @@ def test_a_coarse_recipient_cannot_brute_force_a_finer_view(make_client: Any, db
                 "radius_km": 16.0,  # side knowledge: the L2 radius and azimuth
             }
             guess["azimuth_deg"] = 137.0
-            if hashlib.sha256(canonical_json(guess)).hexdigest() == commitment:
+            if hashlib.sha256(canonical_json(guess)).hexdigest() in commitments:
                 found = guess
     assert found is None, f"charlie recovered bravo's view: {found['launch_area']}"
     # bravo, and only bravo, holds the salt that opens its commitment
     item = signed_get(client, "bravo", "/v1/messages").json()["items"][0]
     salt = base64.b64decode(item["salt_b64"])
     assert len(salt) >= 16
-    assert hashlib.sha256(salt + canonical_json(item["message"])).hexdigest() == commitment
+    slots, tag = _slots(client, "bravo", index)
+    assert (tag, hashlib.sha256(salt + canonical_json(item["message"])).digest()) in slots
     charlie_item = signed_get(client, "charlie", "/v1/messages").json()["items"][0]
     assert charlie_item["salt_b64"] != item["salt_b64"]

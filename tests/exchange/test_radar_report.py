@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 from tests.exchange.conftest import message, post, problem_slug, setup_db, signed_get
 
+from openbmd.exchange import entries
 from openbmd.exchange.app import create_app
 from openbmd.exchange.domain import Agreement, Rule
 from openbmd.exchange.settings import Settings
@@ -81,9 +81,13 @@ def test_fused_only_recipient_never_sees_a_plot(radar_client: TestClient, db_url
     assert [i["message"]["plots"] for i in charlie] == [msg["plots"]]  # L3: the plots
     bravo = signed_get(radar_client, "bravo", "/v1/messages").json()["items"]
     assert bravo == []  # fused-only: nothing of the raw report
-    entry = radar_client.get("/v1/log/entries", params={"start": index, "end": index + 1})
-    leaf = json.loads(base64.b64decode(entry.json()["entries"][0]["leaf_b64"]))
-    assert sorted(leaf["projections"]) == ["charlie"]  # no commitment to a bravo projection
+    tags = {}
+    for p in ("alpha", "bravo", "charlie"):
+        page = signed_get(radar_client, p, "/v1/log/entries", start=index, end=index + 1).json()
+        leaf = base64.b64decode(page["entries"][0]["leaf_b64"])
+        tags[p] = entries.party_tag(base64.b64decode(page["tag_key_b64"]), index)
+    held = {p for p, tag in tags.items() if any(t == tag for t, _ in entries.slots_of(leaf) or [])}
+    assert held == {"alpha", "charlie"}  # sender and charlie: no slot for a bravo projection
     store = Store(db_url)
     try:
         with store.engine.connect() as conn:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from tests.exchange.conftest import message, post
+from tests.exchange.conftest import BASE, message, post
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -35,6 +35,7 @@ def _restore_older(db_url: str, backup: Path | None, keep: int) -> None:
     with engine.begin() as conn:
         for table, col in (
             ("projections", "log_index"),
+            ("entry_openings", "idx"),
             ("messages", "log_index"),
             ("log_leaves", "idx"),
         ):
@@ -59,10 +60,10 @@ def test_a_restored_older_database_is_refused(
         client = make_client()
     for _ in range(4):
         assert post(client, message("free_text")).status_code == 201
-    assert client.get("/v1/log/checkpoint").text.splitlines()[1] == "7"  # signed: size 7
+    assert client.get("/v1/log/checkpoint").text.splitlines()[1] == str(BASE + 7)  # signed
     client.__exit__(None, None, None)
-    _restore_older(db_url, backup, keep=3)
-    with pytest.raises(InputError, match=r"refusing to start.*3 log entries.*7"):
+    _restore_older(db_url, backup, keep=BASE + 3)
+    with pytest.raises(InputError, match=rf"refusing to start.*{BASE + 3} log entries.*{BASE + 7}"):
         with TestClient(create_app(Settings(database_url=db_url))):
             pass
     code = main(["exchange", "serve", "--database-url", db_url, "--port", "0"])

@@ -54,7 +54,12 @@ def verify_cmd(
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Verify the log independently (incremental from --state); exit 1 on any mismatch."""
+    """Verify the log independently (incremental from --state); exit 1 on any mismatch.
+
+    Without --partner: the checkpoint's signature, its consistency with the saved one, and
+    witness cosignatures (the entries themselves are a signed read). With --partner and
+    --key-file also every entry's hash against the root, the logged keys and agreements, and
+    what PARTNER was sent."""
     from openbmd.exchange.verify import load_received, verify_log
 
     if partner is not None:

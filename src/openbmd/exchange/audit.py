@@ -14,6 +14,11 @@ does not match:
   ``partners``;
 * **views**: one ``projections`` row per recipient the entry commits to, whose salted hash is
   that commitment; no row the entry does not commit to;
+* **version-3 entries** (12.2): every slot carrying a partner's tag is matched by a row of
+  that partner (its projection, or the opening of its metadata / agreement document) committed
+  in it, and every opening by a slot; the key each partner has in ``partners`` is its last
+  logged key, and each agreement in ``agreements`` is its last logged version with the same
+  signature (12.6);
 * **signed checkpoint**: if the centre's record of its last signed checkpoint (12.8) is given,
   the tree extends it.
 
@@ -23,6 +28,7 @@ ones partners saw is what ``openbmd exchange verify`` and the witnesses establis
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Iterator
@@ -33,10 +39,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from openbmd.errors import InputError
-from openbmd.exchange import merkle, received
+from openbmd.exchange import entries, merkle, received
+from openbmd.exchange.entrylog import entry_openings, tag_keys
 from openbmd.exchange.rollback import CheckpointGuard
 from openbmd.exchange.signing import load_public_key, verify
-from openbmd.exchange.store import Store, log_leaves, log_nodes, messages, partners, projections
+from openbmd.exchange.store import (
+    Store,
+    agreements,
+    log_leaves,
+    log_nodes,
+    messages,
+    partners,
+    projections,
+)
 
 __all__ = ["AuditReport", "audit"]
 
@@ -161,8 +176,10 @@ def _check_projections(
             report.problems.append(f"{where}: the stored view differs from the commitment")
 
 
-def _rows_in(conn: sa.Connection, lo: int, hi: int) -> tuple[dict[int, Any], dict[int, Any]]:
-    m, p = messages, projections
+def _rows_in(
+    conn: sa.Connection, lo: int, hi: int
+) -> tuple[dict[int, Any], dict[int, Any], dict[int, Any]]:
+    m, p, o = messages, projections, entry_openings
     msgs = {
         r.log_index: r
         for r in conn.execute(sa.select(m).where(m.c.log_index >= lo, m.c.log_index < hi))
@@ -170,7 +187,99 @@ def _rows_in(conn: sa.Connection, lo: int, hi: int) -> tuple[dict[int, Any], dic
     views: dict[int, dict[str, Any]] = {}
     for r in conn.execute(sa.select(p).where(p.c.log_index >= lo, p.c.log_index < hi)):
         views.setdefault(r.log_index, {})[r.recipient] = r
-    return msgs, views
+    opened: dict[int, dict[str, Any]] = {}
+    for r in conn.execute(sa.select(o).where(o.c.idx >= lo, o.c.idx < hi)):
+        opened.setdefault(r.idx, {})[r.party] = r
+    return msgs, views, opened
+
+
+@dataclass
+class _Logged:
+    """The latest logged key of each partner and version of each agreement (12.6)."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    agreements: dict[str, tuple[bytes, str | None]] = field(default_factory=dict)
+
+
+def _check_v3(
+    report: AuditReport,
+    index: int,
+    slots: list[tuple[bytes, bytes]],
+    rows: tuple[Any, dict[str, Any], dict[str, Any]],
+    tkeys: dict[str, bytes],
+    keys: dict[str, Any],
+    logged: _Logged,
+) -> None:
+    """One version-3 entry against its rows (message, projections, openings)."""
+    msg, views, opened = rows
+    where = f"log_leaves: entry {index}"
+
+    def tag_of(party: str) -> bytes | None:
+        if party == entries.PUBLIC:
+            return entries.public_tag(index)
+        key = tkeys.get(party)
+        return entries.party_tag(key, index) if key is not None else None
+
+    for recipient, r in views.items():
+        report.projections_checked += 1
+        salt, data = (bytes(r.salt) if r.salt is not None else b""), bytes(r.projection)
+        tag = tag_of(recipient)
+        if (
+            bytes(r.projection_hash) != entries.commitment(salt, data)
+            or tag is None
+            or entries.opening_problem(slots, tag, salt, data) is not None
+        ):
+            report.problems.append(
+                f"projections: index {index} recipient {recipient!r}: the stored view differs "
+                "from the commitment"
+            )
+    if not opened:
+        report.problems.append(f"{where}: no opening is stored for it")
+    for party, r in opened.items():
+        tag = tag_of(party)
+        if tag is None or entries.opening_problem(slots, tag, bytes(r.salt), bytes(r.document)):
+            report.problems.append(
+                f"entry_openings: index {index} party {party!r}: the stored document differs "
+                "from the commitment"
+            )
+    for party, key in tkeys.items():
+        tag = entries.party_tag(key, index)
+        held = sum(1 for t, _ in slots if t == tag)
+        if held > (party in opened) + (party in views):
+            report.problems.append(
+                f"projections: index {index} recipient {party!r}: the row is missing"
+            )
+    first = next(iter(opened.values()), None)  # each entry has one opening (sender or public)
+    doc = received.parse_leaf(bytes(first.document)) if first is not None else None
+    kind = doc.get("kind") if doc is not None else None
+    if kind == "message":
+        _check_message(report, index, doc or {}, msg, keys)
+    elif msg is not None:
+        report.problems.append(f"messages: index {index}: a message row at a {kind} entry")
+    if kind == "partner_key" and doc is not None:
+        logged.keys[str(doc.get("partner"))] = str(doc.get("public_key_pem"))
+    if kind == "agreement" and doc is not None and isinstance(doc.get("agreement"), dict):
+        body = doc["agreement"]
+        digest = hashlib.sha256(received.canonical_json(body)).digest()
+        logged.agreements[str(body.get("name"))] = (digest, doc.get("signature_b64"))
+
+
+def _check_tables(conn: sa.Connection, report: AuditReport, logged: _Logged) -> None:
+    """The keys and agreements the centre serves are the last logged ones (12.6)."""
+    from openbmd.exchange.signing import key_fingerprint
+
+    for r in conn.execute(sa.select(partners)):
+        last = logged.keys.get(r.name)
+        if last is None or key_fingerprint(load_public_key(last)) != r.fingerprint:
+            report.problems.append(f"partners: the key of {r.name!r} is not its last logged key")
+    for r in conn.execute(sa.select(agreements)):
+        doc = json.loads(r.document)
+        digest = hashlib.sha256(received.canonical_json(doc)).digest()
+        sig = base64.b64encode(bytes(r.signature)).decode("ascii") if r.signature else None
+        if logged.agreements.get(r.name) != (digest, sig):
+            report.problems.append(
+                f"agreements: {r.name!r} is not its last logged version (edited in the database)"
+            )
 
 
 def _check_extra(conn: sa.Connection, report: AuditReport, size: int) -> None:
@@ -207,13 +316,20 @@ def audit(database_url: str, checkpoint_record: Path | None = None) -> AuditRepo
     try:
         if not sa.inspect(store.engine).has_table("log_leaves"):
             raise InputError(f"--database-url: {database_url} holds no exchange log")
+        if not sa.inspect(store.engine).has_table("entry_openings"):
+            raise InputError(
+                f"--database-url: {database_url} predates the private log entries; start "
+                "the centre on it once (it upgrades the schema), then audit"
+            )
         size = store.tree_size()
         report.tree_size = size
         frontier: dict[merkle.NodeKey, bytes] = {}
+        logged = _Logged()
         with store.engine.connect() as conn:
             keys = {
                 r.name: load_public_key(r.public_key_pem) for r in conn.execute(sa.select(partners))
             }
+            tkeys = {r.partner: bytes(r.tag_key) for r in conn.execute(sa.select(tag_keys))}
             for lo, rows in _chunks(conn, size):
                 if [i for i, _ in rows] != list(range(lo, min(lo + CHUNK, size))):
                     report.problems.append(f"log_leaves: entries missing in {lo}…{lo + CHUNK - 1}")
@@ -223,8 +339,13 @@ def audit(database_url: str, checkpoint_record: Path | None = None) -> AuditRepo
                 _check_nodes(report, created, _stored_nodes(conn, lo, lo + len(rows)))
                 tree = frontier | {(lv, ix): h for lv, ix, h in created}
                 frontier = {k: tree[k] for k in merkle.compact_range_keys(lo + len(rows))}
-                msgs, views = _rows_in(conn, lo, lo + len(rows))
+                msgs, views, opened = _rows_in(conn, lo, lo + len(rows))
                 for index, leaf_bytes in rows:
+                    slots = entries.slots_of(leaf_bytes)
+                    if slots is not None:
+                        mine = (msgs.get(index), views.get(index, {}), opened.get(index, {}))
+                        _check_v3(report, index, slots, mine, tkeys, keys, logged)
+                        continue
                     leaf = received.parse_leaf(leaf_bytes)
                     if leaf is None:
                         report.problems.append(f"log_leaves: entry {index} is not a JSON object")
@@ -232,6 +353,7 @@ def audit(database_url: str, checkpoint_record: Path | None = None) -> AuditRepo
                     _check_message(report, index, leaf, msgs.get(index), keys)
                     _check_projections(report, index, leaf, views.get(index, {}))
             _check_extra(conn, report, size)
+            _check_tables(conn, report, logged)
         root = merkle.root_hash(size, merkle.MappingReader(frontier))
         report.root_hash_hex = root.hex()
         if checkpoint_record is not None and checkpoint_record.exists():

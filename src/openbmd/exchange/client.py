@@ -4,7 +4,8 @@ Functions take the centre's base URL (``http://127.0.0.1:8000``) and an optional
 (any ``httpx.Client``, e.g. Starlette's ``TestClient``). HTTP failures raise
 :class:`ExchangeHTTPError` (with the RFC 7807 problem document if any); malformed log answers
 raise :class:`LogVerificationError`. Endpoints: ``GET /v1/log/checkpoint``, ``/v1/log/key``,
-``/v1/log/entries``, ``/v1/log/proof/{inclusion,consistency}`` (fetched unverified) and
+``/v1/log/entries`` (a signed read), ``/v1/log/proof/{inclusion,consistency}`` (fetched
+unverified) and
 ``POST /v1/messages`` (format in :func:`submit_message`). Checking what was fetched is the job
 of :mod:`openbmd.exchange.verify`.
 """
@@ -16,6 +17,7 @@ import contextlib
 import secrets
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openbmd.errors import InputError, OpenBMDError
-from openbmd.exchange import auth, merkle, note, signing
+from openbmd.exchange import auth, merkle, note, signing, statements
 
 PARTNER_HEADER = "X-OpenBMD-Partner"
 TIMEOUT = httpx.Timeout(30.0)
@@ -123,23 +125,68 @@ def fetch_log_key(url: str, *, client: httpx.Client | None = None) -> Ed25519Pub
     return signing.load_public_key(request(client, "GET", url, "/v1/log/key").text)
 
 
+@dataclass(frozen=True)
+class LogRecord:
+    """One entry as a signed reader is shown it (unverified): its leaf hash, the leaf bytes
+    when shown, and the openings ``(party, salt, document bytes)`` of its own and public
+    slots."""
+
+    index: int
+    leaf_hash: bytes
+    leaf: bytes | None
+    openings: tuple[tuple[str, bytes, bytes], ...] = ()
+
+
+def _record(entry: Any, index: int) -> LogRecord:
+    if not isinstance(entry, dict) or entry.get("index") != index:
+        raise LogVerificationError(f"log entry {index} is missing or out of order")
+    leaf_hash = b64_field(entry.get("leaf_hash_b64"), f"leaf hash {index}")
+    leaf = b64_field(entry["leaf_b64"], f"leaf {index}") if entry.get("leaf_b64") else None
+    if leaf is not None and merkle.leaf_hash(leaf) != leaf_hash:
+        raise LogVerificationError(f"log entry {index}: the leaf does not have its leaf hash")
+    opened = entry.get("openings")
+    if not isinstance(opened, list) or not all(isinstance(o, dict) for o in opened):
+        raise LogVerificationError(f"log entry {index}: openings is not a list")
+    openings = tuple(
+        (
+            str(o.get("party")),
+            b64_field(o.get("salt_b64"), f"entry {index} salt"),
+            b64_field(o.get("document_b64"), f"entry {index} document"),
+        )
+        for o in opened
+    )
+    return LogRecord(index, leaf_hash, leaf, openings)
+
+
 def fetch_entries(
-    url: str, start: int, end: int, *, client: httpx.Client | None = None
-) -> list[bytes]:
-    """Exact leaf bytes of entries ``start … end-1``, following the server's page cap."""
-    out: list[bytes] = []
+    url: str,
+    start: int,
+    end: int,
+    partner: str,
+    private_key: Ed25519PrivateKey,
+    *,
+    client: httpx.Client | None = None,
+) -> tuple[list[LogRecord], bytes]:
+    """Entries ``start … end-1`` as *partner* is shown them (signed reads, following the
+    server's page cap), and *partner*'s tag key."""
+    out: list[LogRecord] = []
+    tag_key = b""
     with session(client) as http:
         while start + len(out) < end:
             at = start + len(out)
-            page = _json(request(http, "GET", url, f"/v1/log/entries?start={at}&end={end}"))
+            params = {"start": at, "end": end}
+            headers = auth.sign_request(private_key, partner, "GET", "/v1/log/entries", params)
+            resp = request(http, "GET", url, "/v1/log/entries", params=params, headers=headers)
+            page = _json(resp)
             entries = page.get("entries")
             if not isinstance(entries, list) or not entries:
                 raise LogVerificationError(f"log returned no entries at index {at} (< {end})")
-            for i, entry in enumerate(entries[: end - at]):
-                if not isinstance(entry, dict) or entry.get("index") != at + i:
-                    raise LogVerificationError(f"log entry {at + i} is missing or out of order")
-                out.append(b64_field(entry.get("leaf_b64"), f"leaf {at + i}"))
-    return out
+            key = b64_field(page.get("tag_key_b64"), "tag_key_b64")
+            if tag_key and key != tag_key:
+                raise LogVerificationError("the centre changed our tag key between pages")
+            tag_key = key
+            out += [_record(e, at + i) for i, e in enumerate(entries[: end - at])]
+    return out, tag_key
 
 
 def _proof(
@@ -190,8 +237,11 @@ def submit_message(
     one key file stay strictly increasing).
 
     Wire format: header ``X-OpenBMD-Partner: <partner>`` and JSON body
-    ``{"message": <message>, "signature": base64(Ed25519(canonical_json(message)))}``, where
-    *message* is the filled payload without any ``signature`` field (standard base64, padded).
+    ``{"message": <message>, "signature": base64(Ed25519(canonical_json(message))),
+    "projection": {"salts_b64": {"L0", "L1", "L2"}, "signature"}}``, where *message* is the
+    filled payload without any ``signature`` field (standard base64, padded) and
+    ``projection`` the signature over its projections
+    (:func:`openbmd.exchange.statements.sign_projections`).
     """
     key_path: Path | None = None
     if isinstance(private_key, Ed25519PrivateKey):
@@ -213,7 +263,11 @@ def submit_message(
             seq_file = key_path.with_name(key_path.name + ".seq")
         message["seq"] = signing.next_sequence(Path(seq_file) if seq_file is not None else None)
     signature = signing.sign(key, signing.canonical_json(message))
-    body = {"message": message, "signature": base64.b64encode(signature).decode("ascii")}
+    body = {
+        "message": message,
+        "signature": base64.b64encode(signature).decode("ascii"),
+        "projection": statements.sign_projections(key, message),  # for coarse recipients
+    }
     resp = request(
         client, "POST", url, "/v1/messages", json=body, headers={PARTNER_HEADER: partner}
     )

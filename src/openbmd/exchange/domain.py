@@ -143,6 +143,9 @@ class Submission:
     # The centre's own entries (fusion.py): the recipients' levels, decided by the centre from
     # the agreements of the reports they came from; no sequence, nonce age or agreement check.
     levels: dict[str, Level] | None = None
+    # The sender's projection statement, its signature, the per-level salts and projections
+    # (statements.Checked): the writer logs exactly the projections the sender signed.
+    statement: tuple[bytes, bytes, dict[str, bytes], dict[str, bytes]] | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,8 @@ class ViewRecord:
     signature: bytes | None = None
     salt: bytes | None = None  # this recipient's projection salt (None: own message, old leaf)
     leaf: bytes | None = None  # the exact log entry at ``index`` (checkable against the log)
+    opening: bytes | None = None  # own message: the metadata document its leaf commits to
+    statement: tuple[bytes, bytes, bytes] | None = None  # projected: (statement, sig, salt)
 
 
 @dataclass(frozen=True)

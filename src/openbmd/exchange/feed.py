@@ -62,6 +62,16 @@ def view_item(v: ViewRecord) -> dict[str, Any]:
         "signature": base64.b64encode(v.signature).decode("ascii") if v.signature else None,
         "salt_b64": base64.b64encode(v.salt).decode("ascii") if v.salt else None,
         "leaf_b64": base64.b64encode(v.leaf).decode("ascii") if v.leaf else None,
+        "opening_b64": base64.b64encode(v.opening).decode("ascii") if v.opening else None,
+        "sender_statement": (
+            {
+                "statement_b64": base64.b64encode(v.statement[0]).decode("ascii"),
+                "signature": base64.b64encode(v.statement[1]).decode("ascii"),
+                "salt_b64": base64.b64encode(v.statement[2]).decode("ascii"),
+            }
+            if v.statement
+            else None
+        ),
     }
 
 

@@ -4,8 +4,9 @@ Every submission — alone or as an item of ``POST /v1/messages:batch`` — is c
 same way, in this order: schema, sender = the ``X-OpenBMD-Partner`` header, the sender's key is
 registered, every recipient is registered, ``sent_at`` skew (judged by the writer, after
 idempotency), RFC 8785 form and the Ed25519 signature under the sender's registered key (in the
-worker processes of :class:`~openbmd.exchange.sigpool.VerifierPool` for large batches), then in
-the single writer idempotency, nonce, sequence and agreement. Items are independent: one bad
+worker processes of :class:`~openbmd.exchange.sigpool.VerifierPool` for large batches), the
+sender's signature over its projections when given (:mod:`openbmd.exchange.statements`), then
+in the single writer idempotency, nonce, sequence and agreement. Items are independent: one bad
 item gets its own problem document and does not stop the others. Logged items are queued to
 the writer in request order (so one sender's sequence numbers may increase along a batch) and
 answered only after their group commit returned: durably stored and in the log.
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from openbmd.exchange import statements
 from openbmd.exchange.domain import Outcome, Submission
 from openbmd.exchange.errors import Problem, validation_problem
 from openbmd.exchange.schemas import SubmitRequest
@@ -51,6 +53,7 @@ class _Prepared(NamedTuple):
     key: Ed25519PublicKey
     model: Any
     skew_problem: tuple[str, str] | None
+    projection: dict[str, Any] | None
 
 
 def parse_item(item: Any) -> Item:
@@ -99,7 +102,9 @@ def _prepare(centre: Centre, partner: str, item: Item, now: float) -> _Prepared 
         skew_problem = ("stale-timestamp", f"sent_at: more than {skew:g} s in the past")
     elif delta > skew:
         skew_problem = ("future-timestamp", f"sent_at: more than {skew:g} s in the future")
-    return _Prepared(raw, base64.b64decode(body.signature), key, model, skew_problem)
+    projection = body.projection.model_dump() if body.projection is not None else None
+    sig = base64.b64decode(body.signature)
+    return _Prepared(raw, sig, key, model, skew_problem, projection)
 
 
 async def _refresh_keys(centre: Centre, partner: str, items: Sequence[Item]) -> None:
@@ -156,6 +161,10 @@ async def accept(
                 "signature: does not verify over the RFC 8785 form of "
                 "the message under the sender's registered key",
             )
+        elif p.projection is not None and isinstance(
+            statement := statements.check_submitted(p.message, p.projection, p.key), str
+        ):
+            results[i] = Problem("bad-signature", statement)
         else:
             m = p.model
             sub = Submission(
@@ -170,6 +179,7 @@ async def accept(
                 type=m.type,
                 received_at=received_at,
                 skew_problem=p.skew_problem,
+                statement=statement if p.projection is not None else None,  # type: ignore[arg-type]
             )
             subs.append((i, sub))
     outcomes: list[Outcome] = await centre.submit_many([s for _, s in subs])

@@ -33,7 +33,6 @@ __all__ = [
     "SALT_BYTES",
     "NotCovered",
     "canonical_json",
-    "leaf_record",
     "meets_threshold",
     "project",
     "projection_commitment",
@@ -170,35 +169,6 @@ def route(agreement: Agreement, message: Mapping[str, Any]) -> dict[str, Level]:
             continue
         out[recipient] = rule.level  # type: ignore[assignment]  # fused-only skipped above
     return out
-
-
-def leaf_record(
-    message: Mapping[str, Any],
-    body_hash: bytes,
-    logged_at: str,
-    recipient_hashes: Mapping[str, bytes],
-    agreement_hash: bytes | None = None,
-) -> bytes:
-    """The exact leaf bytes logged for an accepted message (RFC 8785 JSON, no payload):
-    ``{"v": 2, "message_hash", "sender", "type", "msg_type", "sent_at", "logged_at",
-    "projections": {recipient: commitment hex}}`` where each commitment is
-    :func:`projection_commitment` of what that recipient is sent, under a salt only that
-    recipient receives (so no one else can test guesses of it against the log); and
-    ``agreement_sha256``, the :meth:`Agreement.digest` of the agreement it was routed under
-    (so the sender can check it was one it signed)."""
-    return canonical_json(
-        {
-            "v": 2,
-            "message_hash": body_hash.hex(),
-            "sender": message["sender"],
-            "type": message["type"],
-            "msg_type": message["msg_type"],
-            "sent_at": message["sent_at"],
-            "logged_at": logged_at,
-            "projections": {r: h.hex() for r, h in sorted(recipient_hashes.items())},
-        }
-        | ({"agreement_sha256": agreement_hash.hex()} if agreement_hash is not None else {})
-    )
 
 
 SALT_BYTES = 16

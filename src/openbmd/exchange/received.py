@@ -1,14 +1,20 @@
 """What a partner received, checked against the log entry it carries (pure functions).
 
 Every item of a partner's view (``GET /v1/messages``, the feed) carries ``leaf_b64``, the exact
-log entry at its index. An item is *consistent with its leaf* when:
+log entry at its index. An item is *consistent with its leaf* when, for a version-3 leaf
+(:mod:`openbmd.exchange.entries`):
 
-* own message (level ``own``): the leaf's sender is the partner, and the leaf's
-  ``message_hash`` is SHA-256 of the RFC 8785 bytes of the message;
-* received item: the leaf commits to it for this partner — its ``projections[partner]`` is
-  SHA-256(salt ‖ RFC 8785 bytes) under the item's salt (version 1 leaves: no salt); a full
-  (L3) item must also match the leaf's ``message_hash``;
-* in both cases the item's sender and type are the leaf's.
+* own message (level ``own``): the item's metadata document (``opening_b64``, under
+  ``salt_b64``) is committed in a slot of the leaf, names the partner as sender, the item's
+  type, and SHA-256 of the RFC 8785 bytes of the message as ``message_hash``;
+* received item: SHA-256(salt ‖ RFC 8785 bytes of the item's message) is committed in a slot
+  of the leaf, and the item's sender and type are those of its (committed) message;
+* with the partner's tag key, that slot must carry the partner's tag for this index.
+
+For a version-2 leaf (logged before the upgrade; it names its parties): the leaf's sender and
+type are the item's; an own message matches the leaf's ``message_hash``; a received item's
+``projections[partner]`` is SHA-256(salt ‖ RFC 8785 bytes) (version 1: no salt), and a full
+(L3) one also matches ``message_hash``.
 
 Whether the leaf itself is in the log is a separate check: its RFC 9162 leaf hash against a
 signed checkpoint, by inclusion proof or by the entries a verifier fetched
@@ -26,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openbmd.errors import InputError
+from openbmd.exchange import entries
 from openbmd.exchange.domain import Agreement
 from openbmd.exchange.policy import projection_commitment
 from openbmd.exchange.signing import canonical_json, load_public_key, verify
@@ -77,14 +84,59 @@ def item_leaf(item: Mapping[str, Any]) -> bytes:
     return _b64(item.get("leaf_b64"), f"item {item.get('index')}: leaf_b64")
 
 
-def item_problem(item: Mapping[str, Any], partner: str) -> str | None:
-    """Why *item* of *partner*'s view does not match the leaf it carries (None: it does)."""
+def _v3_problem(
+    item: Mapping[str, Any],
+    partner: str,
+    slots: list[tuple[bytes, bytes]],
+    salt: bytes | None,
+    tag_key: bytes | None,
+) -> str | None:
+    where = f"item {item.get('index')}"
+    message = item.get("message")
+    index = item.get("index")
+    if salt is None or not isinstance(message, dict) or not isinstance(index, int):
+        return f"{where}: no salt, message or index to check against the log entry"
+    tag = entries.party_tag(tag_key, index) if tag_key else None
+    data = canonical_json(message)
+    if item.get("level") == "own":
+        try:
+            opening = _b64(item.get("opening_b64"), f"{where}: opening_b64")
+        except InputError as exc:
+            return str(exc)
+        meta = parse_leaf(opening)
+        problem = entries.opening_problem(slots, tag, salt, opening)
+        if problem is not None or meta is None:
+            return f"{where}: {problem or 'the metadata is not JSON'}"
+        if meta.get("sender") != partner or item.get("sender") != partner:
+            return f"{where}: shown as our own message but sent by {meta.get('sender')!r}"
+        if meta.get("message_hash") != hashlib.sha256(data).hexdigest():
+            return f"{where}: our own message differs from what the log recorded"
+        if meta.get("type") != item.get("type"):
+            return f"{where}: sender or type differs from the log entry"
+        return None
+    if message.get("sender") != item.get("sender") or message.get("type") != item.get("type"):
+        return f"{where}: sender or type differs from the committed message"
+    problem = entries.opening_problem(slots, tag, salt, data)
+    if problem is not None:
+        return f"{where}: {problem} (for {partner!r})"
+    return None
+
+
+def item_problem(item: Mapping[str, Any], partner: str, tag_key: bytes | None = None) -> str | None:
+    """Why *item* of *partner*'s view does not match the leaf it carries (None: it does).
+
+    With *tag_key* (the partner's, from its signed log reads) the commitment must sit in the
+    partner's own slot; without it in any slot of the leaf.
+    """
     where = f"item {item.get('index')}"
     try:
         leaf_bytes = item_leaf(item)
         salt = _b64(item["salt_b64"], f"{where}: salt_b64") if item.get("salt_b64") else None
     except InputError as exc:
         return str(exc)
+    slots = entries.slots_of(leaf_bytes)
+    if slots is not None:
+        return _v3_problem(item, partner, slots, salt, tag_key)
     leaf = parse_leaf(leaf_bytes)
     message = item.get("message")
     if leaf is None or not isinstance(message, dict):
@@ -140,17 +192,21 @@ def agreement_problems(
 
 
 def routing_problems(
-    leaves: Sequence[bytes], start: int, partner: str, signed: set[str]
+    leaves: Sequence[tuple[int, bytes]],
+    metadata: Sequence[tuple[int, Mapping[str, Any]]],
+    partner: str,
+    signed: set[str],
 ) -> list[str]:
-    """Entries *partner* sent, among ``leaves`` (indices from *start*), that name an agreement
-    digest it did not sign (entries without ``agreement_sha256`` predate it and are skipped)."""
+    """Entries *partner* sent that name an agreement digest it did not sign: among the
+    version-2 *leaves* ``(index, bytes)`` (public metadata) and the metadata documents of its
+    version-3 entries (entries without ``agreement_sha256`` predate it and are skipped)."""
+    docs = [
+        (i, leaf) for i, b in leaves if (leaf := parse_leaf(b)) is not None and leaf.get("v") != 3
+    ]
     out = []
-    for offset, entry in enumerate(leaves):
-        leaf = parse_leaf(entry)
-        if leaf is None or leaf.get("sender") != partner or "agreement_sha256" not in leaf:
+    for index, doc in sorted([*docs, *metadata], key=lambda d: d[0]):
+        if doc.get("sender") != partner or "agreement_sha256" not in doc:
             continue
-        if leaf["agreement_sha256"] not in signed:
-            out.append(
-                f"entry {start + offset} was routed under an agreement {partner!r} did not sign"
-            )
+        if doc["agreement_sha256"] not in signed:
+            out.append(f"entry {index} was routed under an agreement {partner!r} did not sign")
     return out

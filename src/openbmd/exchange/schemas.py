@@ -300,19 +300,38 @@ Message = Annotated[
 MessageAdapter: TypeAdapter[Any] = TypeAdapter(Message)
 
 
+_SIG = Field(pattern=r"^[A-Za-z0-9+/]{85}[AQgw]==$", description="base64 of 64 bytes")
+_SALT = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{21}[AQgw]==$", description="16 bytes")]
+
+
+class ProjectionSalts(BaseModel):
+    """The sender's salt of each projected level (base64 of 16 bytes)."""
+
+    model_config = _STRICT
+    L0: _SALT
+    L1: _SALT
+    L2: _SALT
+
+
+class ProjectionSignature(BaseModel):
+    """The sender's signature over its projections (``statements`` module): Ed25519 over the
+    RFC 8785 projection statement of the message under these salts."""
+
+    model_config = _STRICT
+    salts_b64: ProjectionSalts
+    signature: Annotated[str, _SIG]
+
+
 class SubmitRequest(BaseModel):
     """``POST /v1/messages`` body: the message and the sender's Ed25519 signature over
-    RFC 8785 canonical JSON of exactly that message object (base64)."""
+    RFC 8785 canonical JSON of exactly that message object (base64); optionally (what
+    ``openbmd exchange submit`` sends) its signature over the message's projections, which
+    the recipients of coarse views check."""
 
     model_config = _STRICT
     message: Message
-    signature: Annotated[
-        str,
-        Field(
-            pattern=r"^[A-Za-z0-9+/]{85}[AQgw]==$",
-            description="base64 of the 64-byte Ed25519 signature",
-        ),
-    ]
+    signature: Annotated[str, _SIG]
+    projection: ProjectionSignature | None = None
 
 
 class Accepted(BaseModel):
@@ -400,6 +419,17 @@ class ViewItem(BaseModel):
         description="the exact log entry at `index`: its RFC 9162 leaf hash is provable "
         "against a signed checkpoint (GET /v1/log/proof/inclusion), and it commits to this item",
     )
+    sender_statement: dict[str, str] | None = Field(
+        None,
+        description="projected items (L0-L2): {statement_b64, signature, salt_b64}, the "
+        "sender's signed projection statement and this level's salt: SHA-256(salt ‖ RFC 8785 "
+        "bytes of message) is the statement's commitment for `level`",
+    )
+    opening_b64: str | None = Field(
+        None,
+        description="own messages: the RFC 8785 metadata document (message hash, type, times, "
+        "agreement digest) the log entry commits to for the sender, under `salt_b64`",
+    )
 
 
 class ViewPage(BaseModel):
@@ -409,17 +439,38 @@ class ViewPage(BaseModel):
     next_after: int | None = Field(description="pass as ?after= to continue")
 
 
+class Opening(BaseModel):
+    """What one party needs to check its slot of a log entry: the salt and the exact
+    RFC 8785 bytes of the document the slot commits to (SHA-256(salt ‖ document))."""
+
+    party: str = Field(description="the caller, or `*` for a public entry (a partner key)")
+    salt_b64: str
+    document_b64: str
+
+
 class LogEntry(BaseModel):
-    """One leaf of the log."""
+    """One leaf of the log, as the calling partner may see it."""
 
     index: int
-    leaf_b64: str
+    leaf_hash_b64: str = Field(description="RFC 9162 leaf hash SHA-256(0x00 ‖ leaf)")
+    leaf_b64: str | None = Field(
+        None,
+        description="the exact leaf bytes: a version-3 leaf holds only tags and salted "
+        "commitments; a version-2 leaf (before the upgrade) only to a party of it",
+    )
+    openings: list[Opening] = Field(
+        default_factory=list, description="the caller's and the public openings of the entry"
+    )
 
 
 class LogEntries(BaseModel):
-    """Leaves ``[start, end)``."""
+    """Leaves ``[start, end)`` for a signed reader, and the caller's tag key."""
 
     entries: list[LogEntry]
+    tag_key_b64: str = Field(
+        description="the caller's 32-byte tag key: its slot in the entry at index i has tag "
+        "HMAC-SHA256(key, 'openbmd-tag-v3' ‖ i as 8 bytes big-endian)"
+    )
 
 
 class InclusionProof(BaseModel):

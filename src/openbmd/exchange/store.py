@@ -12,6 +12,7 @@ private key lives in a 0600 file (:mod:`openbmd.exchange.keys`).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -25,11 +26,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from openbmd.errors import InputError
-from openbmd.exchange import keys, merkle
-from openbmd.exchange.domain import Agreement, Cosignature, Partner, ViewRecord
+from openbmd.exchange import entries, entrylog, keys, merkle
+from openbmd.exchange.cosigstore import CosignatureStore, cosignatures
+from openbmd.exchange.domain import Agreement, Partner, ViewRecord
 from openbmd.exchange.rotation import rotation_problem
 from openbmd.exchange.signing import (
     Ed25519PrivateKey,
@@ -40,7 +41,7 @@ from openbmd.exchange.signing import (
     verify,
 )
 
-__all__ = ["Store", "make_engine", "migrate", "now_iso"]
+__all__ = ["Store", "cosignatures", "make_engine", "migrate", "now_iso"]
 
 log = logging.getLogger("openbmd.exchange")
 
@@ -76,6 +77,9 @@ messages = sa.Table(
     sa.Column("original", sa.LargeBinary),
     sa.Column("signature", sa.LargeBinary(64)),
     sa.Column("received_at", sa.String(40)),
+    sa.Column("statement", sa.LargeBinary),  # the sender's projection statement (12.6)
+    sa.Column("statement_signature", sa.LargeBinary(64)),
+    sa.Column("statement_salts", sa.Text),
 )
 log_leaves = sa.Table(
     "log_leaves",
@@ -99,15 +103,6 @@ projections = sa.Table(
     sa.Column("projection_hash", sa.LargeBinary(32)),
     sa.Column("projection", sa.LargeBinary),
     sa.Column("salt", sa.LargeBinary(16)),
-)
-cosignatures = sa.Table(
-    "cosignatures",
-    md,
-    sa.Column("witness", sa.String(64), primary_key=True),
-    sa.Column("tree_size", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("root_hash", sa.LargeBinary(32)),
-    sa.Column("line", sa.Text),
-    sa.Column("timestamp", sa.BigInteger),
 )
 centre_key = sa.Table(
     "centre_key",
@@ -146,6 +141,10 @@ def _view_query() -> sa.Select[Any]:
             m.c.type,
             m.c.signature,
             lv.c.leaf,
+            sa.cast(sa.null(), sa.LargeBinary).label("opening"),
+            m.c.statement,
+            m.c.statement_signature,
+            m.c.statement_salts,
         )
         .join(m, m.c.log_index == p.c.log_index)
         .join(lv, lv.c.idx == p.c.log_index)
@@ -154,19 +153,25 @@ def _view_query() -> sa.Select[Any]:
         .limit(sa.bindparam("lim"))
         .subquery()
     )
+    o = entrylog.entry_openings
     q_own = (
         sa.select(
             m.c.log_index.label("log_index"),
             sa.literal("own").label("level"),
             m.c.original.label("data"),
-            sa.cast(sa.null(), sa.LargeBinary).label("salt"),
+            o.c.salt.label("salt"),
             m.c.message_id,
             m.c.sender,
             m.c.type,
             m.c.signature,
             lv.c.leaf,
+            o.c.document.label("opening"),
+            sa.cast(sa.null(), sa.LargeBinary).label("statement"),
+            sa.cast(sa.null(), sa.LargeBinary).label("statement_signature"),
+            sa.cast(sa.null(), sa.Text).label("statement_salts"),
         )
         .join(lv, lv.c.idx == m.c.log_index)
+        .outerjoin(o, sa.and_(o.c.idx == m.c.log_index, o.c.party == m.c.sender))
         .where(m.c.sender == sa.bindparam("partner"), m.c.log_index > sa.bindparam("after"))
         .order_by(m.c.log_index)
         .limit(sa.bindparam("lim"))
@@ -178,6 +183,15 @@ def _view_query() -> sa.Select[Any]:
 
 
 _VIEW_QUERY = _view_query()
+
+
+def _statement(row: Any) -> tuple[bytes, bytes, bytes] | None:
+    """(statement, signature, this level's salt) of a projected view row, if the sender
+    signed its projections."""
+    if row.statement is None or row.level not in ("L0", "L1", "L2"):
+        return None
+    salt = base64.b64decode(json.loads(row.statement_salts)[row.level])
+    return bytes(row.statement), bytes(row.statement_signature), salt
 
 
 def _private_file(database: str | None) -> None:
@@ -222,7 +236,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-class Store:
+class Store(CosignatureStore):
     """Every query of the service."""
 
     def __init__(self, url: str) -> None:
@@ -243,23 +257,26 @@ class Store:
         key = load_public_key(pem)
         pem = public_key_pem(key)
         partner = Partner(name, pem, key_fingerprint(key))
-        with self.engine.begin() as conn:
+
+        def work(conn: sa.Connection) -> list[tuple[str, dict[str, Any]]]:
             row = conn.execute(sa.select(partners).where(partners.c.name == name)).first()
             if row is not None:
                 if row.fingerprint != partner.fingerprint:
                     raise InputError(f"partner {name!r} is already registered with another key")
-                return partner
-            try:
-                conn.execute(
-                    partners.insert().values(
-                        name=name,
-                        public_key_pem=pem,
-                        fingerprint=partner.fingerprint,
-                        created_at=now_iso(),
-                    )
+                return []
+            taken = sa.select(partners.c.name).where(partners.c.fingerprint == partner.fingerprint)
+            if conn.execute(taken).first() is not None:
+                raise InputError(f"{name}: this public key is already registered")
+            at = now_iso()
+            conn.execute(
+                partners.insert().values(
+                    name=name, public_key_pem=pem, fingerprint=partner.fingerprint, created_at=at
                 )
-            except IntegrityError:
-                raise InputError(f"{name}: this public key is already registered") from None
+            )
+            entrylog.tag_keys_in(conn, [name])
+            return [(entries.PUBLIC, entries.key_document(name, pem, at, None))]
+
+        entrylog.logged(self.engine, work)  # the registration is a public log entry (12.6)
         return partner
 
     def partners(self) -> list[Partner]:
@@ -280,7 +297,11 @@ class Store:
         """Replace a partner's key by the rotation *statement* signed by its current key
         (:mod:`openbmd.exchange.rotation`); the statement is kept and served with it."""
         name = str(statement.get("partner"))
-        with self.engine.begin() as conn:
+        kept: list[dict[str, Any]] = []
+        key = None
+
+        def work(conn: sa.Connection) -> list[tuple[str, dict[str, Any]]]:
+            nonlocal kept, key
             row = conn.execute(sa.select(partners).where(partners.c.name == name)).first()
             if row is None:
                 raise InputError(f"partner {name!r} is not registered", field="partner")
@@ -288,19 +309,24 @@ class Store:
             if problem is not None:
                 raise InputError(problem, field="statement")
             key = load_public_key(str(statement["public_key_pem"]))
+            taken = sa.select(partners.c.name).where(partners.c.fingerprint == key_fingerprint(key))
+            if conn.execute(taken).first() is not None:
+                raise InputError(f"{name}: the new key is already registered")
             kept = [*(json.loads(row.rotations) if row.rotations else []), dict(statement)]
-            try:
-                conn.execute(
-                    partners.update()
-                    .where(partners.c.name == name)
-                    .values(
-                        public_key_pem=public_key_pem(key),
-                        fingerprint=key_fingerprint(key),
-                        rotations=json.dumps(kept, sort_keys=True),
-                    )
+            conn.execute(
+                partners.update()
+                .where(partners.c.name == name)
+                .values(
+                    public_key_pem=public_key_pem(key),
+                    fingerprint=key_fingerprint(key),
+                    rotations=json.dumps(kept, sort_keys=True),
                 )
-            except IntegrityError:
-                raise InputError(f"{name}: the new key is already registered") from None
+            )
+            doc = entries.key_document(name, public_key_pem(key), now_iso(), statement)
+            return [(entries.PUBLIC, doc)]
+
+        entrylog.logged(self.engine, work)  # logged with the old key's signature (12.6)
+        assert key is not None
         return Partner(name, public_key_pem(key), key_fingerprint(key), tuple(kept))
 
     def put_agreement(self, agreement: Agreement, signature: bytes | None = None) -> None:
@@ -318,17 +344,24 @@ class Store:
                     f"agreement {agreement.name}: the signature is not {agreement.sender!r}'s",
                     field="signature_b64",
                 )
-        with self.engine.begin() as conn:
+
+        def work(conn: sa.Connection) -> list[tuple[str, dict[str, Any]]]:
+            at = now_iso()
             conn.execute(agreements.delete().where(agreements.c.name == agreement.name))
             conn.execute(
                 agreements.insert().values(
                     name=agreement.name,
                     sender=agreement.sender,
                     document=doc,
-                    updated_at=now_iso(),
+                    updated_at=at,
                     signature=signature,
                 )
             )
+            sig = base64.b64encode(signature).decode("ascii") if signature is not None else None
+            entry = entries.agreement_document(agreement.to_dict(), sig, at)
+            return [(agreement.sender, entry)]
+
+        entrylog.logged(self.engine, work)  # an entry the sender is shown (12.6)
 
     def agreements(self) -> dict[str, Agreement]:
         """Every agreement by name."""
@@ -427,21 +460,6 @@ class Store:
             if (r.sender, r.message_id) in wanted
         }
 
-    def used_nonces(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        """The ``(sender, nonce)`` pairs among *pairs* that are already stored (uses the
-        ``(sender, nonce)`` unique index: one query per sender)."""
-        by_sender: dict[str, list[str]] = {}
-        for sender, nonce in pairs:
-            by_sender.setdefault(sender, []).append(nonce)
-        found: set[tuple[str, str]] = set()
-        with self.engine.connect() as conn:
-            for sender, nonces in by_sender.items():
-                q = sa.select(messages.c.nonce).where(
-                    messages.c.sender == sender, messages.c.nonce.in_(nonces)
-                )
-                found.update((sender, n) for (n,) in conn.execute(q))
-        return found
-
     def last_seqs(self) -> dict[str, int]:
         """Highest accepted ``seq`` per sender."""
         q = sa.select(messages.c.sender, sa.func.max(messages.c.seq)).group_by(messages.c.sender)
@@ -454,6 +472,7 @@ class Store:
         leaf_rows: list[dict[str, Any]],
         node_rows: list[dict[str, Any]],
         projection_rows: list[dict[str, Any]],
+        opening_rows: list[dict[str, Any]] | None = None,
     ) -> None:
         """Insert one group commit in ONE transaction; returns after the commit (fsync)."""
         with self.engine.begin() as conn:
@@ -462,6 +481,20 @@ class Store:
             conn.execute(log_nodes.insert(), node_rows)
             if projection_rows:
                 conn.execute(projections.insert(), projection_rows)
+            if opening_rows:
+                conn.execute(entrylog.entry_openings.insert(), opening_rows)
+
+    def tag_keys(self, names: Iterable[str]) -> dict[str, bytes]:
+        """The tag keys of *names* (created for those that have none)."""
+        return entrylog.tag_keys_of(self.engine, names)
+
+    def entries_for(
+        self, start: int, end: int, parties: Sequence[str]
+    ) -> tuple[list[tuple[int, bytes]], dict[int, list[tuple[str, bytes, bytes]]]]:
+        """Leaves ``[start, end)`` and the openings of *parties* among them."""
+        with self.engine.connect() as conn:
+            opened = entrylog.openings_in(conn, start, end, parties)
+        return self.entries(start, end), opened  # immutable once committed: no snapshot needed
 
     def reports_after(self, after: int, limit: int = 1000) -> list[tuple[int, dict[str, Any]]]:
         """Committed radar reports after log index *after*: ``(index, message)`` in log order
@@ -506,55 +539,10 @@ class Store:
                 bytes(r.signature) if r.level in ("L3", "own") else None,
                 bytes(r.salt) if r.salt is not None else None,
                 bytes(r.leaf),
+                bytes(r.opening) if r.opening is not None else None,
+                _statement(r),
             )
             for r in rows
-        ]
-
-    # ----------------------------------------------------------------- cosignatures
-    def add_cosignature(self, c: Cosignature) -> bool:
-        """Store a cosignature; False if this witness already cosigned this tree size."""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    cosignatures.insert().values(
-                        witness=c.witness,
-                        tree_size=c.tree_size,
-                        root_hash=c.root_hash,
-                        line=c.line,
-                        timestamp=c.timestamp,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
-    def latest_cosigned(self, min_cosigners: int) -> tuple[int, bytes] | None:
-        """``(size, root)`` of the largest tree at least *min_cosigners* witnesses cosigned."""
-        c = cosignatures
-        q = (
-            sa.select(c.c.tree_size, c.c.root_hash)
-            .group_by(c.c.tree_size, c.c.root_hash)
-            .having(sa.func.count() >= min_cosigners)
-            .order_by(c.c.tree_size.desc())
-            .limit(1)
-        )
-        with self.engine.connect() as conn:
-            row = conn.execute(q).first()
-        return None if row is None else (int(row.tree_size), bytes(row.root_hash))
-
-    def cosignatures(self, tree_size: int, root: bytes) -> list[Cosignature]:
-        """Cosignatures of the checkpoint (*tree_size*, *root*), by witness name."""
-        q = (
-            sa.select(cosignatures)
-            .where(cosignatures.c.tree_size == tree_size)
-            .order_by(cosignatures.c.witness)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(q).all()
-        return [
-            Cosignature(r.witness, r.tree_size, bytes(r.root_hash), r.line, r.timestamp)
-            for r in rows
-            if bytes(r.root_hash) == root
         ]
 
 

@@ -3,7 +3,8 @@
 A log that fails verification gives ``VerifyReport(ok=False, reason=…)`` from
 :func:`verify_log` and raises :class:`~openbmd.exchange.client.LogVerificationError` from
 :func:`run_witness`. Endpoints read: ``GET /v1/log/checkpoint``, ``/v1/log/key``,
-``/v1/log/entries``, ``/v1/log/proof/consistency``; written: ``POST /v1/log/cosignatures``
+``/v1/log/proof/consistency`` (public), ``/v1/log/entries`` (a signed read, with a partner's
+key only); written: ``POST /v1/log/cosignatures``
 (format in :func:`run_witness`). State files are JSON, written atomically (temp file, fsync,
 rename).
 """
@@ -188,10 +189,9 @@ def _check_root(
     cp: note.Checkpoint,
     start: int,
     frontier: Mapping[merkle.NodeKey, bytes],
-    leaves: list[bytes],
+    hashes: list[bytes],
 ) -> dict[merkle.NodeKey, bytes]:
-    """Check the checkpoint's root from the entries read; return the new right edge."""
-    hashes = [merkle.leaf_hash(e) for e in leaves]
+    """Check the checkpoint's root from the leaf hashes read; return the new right edge."""
     nodes = merkle.append_leaves(start, hashes, merkle.MappingReader(frontier))
     tree = dict(frontier) | {(lv, ix): h for lv, ix, h in nodes}
     if start == 0:  # everything read: the naive oracle, independent of the node algebra
@@ -209,7 +209,7 @@ def _check_root(
             raise InputError("state file: the saved frontier does not give the saved root")
         if merkle.root_hash(cp.size, merkle.MappingReader(tree)) != cp.root_hash:
             raise LogVerificationError(
-                f"root recomputed from the saved tree and {len(leaves)} new entries differs"
+                f"root recomputed from the saved tree and {len(hashes)} new entries differs"
             )
     return {k: tree[k] for k in merkle.compact_range_keys(cp.size)}
 
@@ -285,10 +285,11 @@ def verify_log(
     """Independently verify the log from its public endpoints; save state only on success.
 
     Checks: the checkpoint's signature by the log key (given, else pinned in *state_file*, else
-    trusted on first use from ``GET /v1/log/key`` and pinned); the root, recomputed from every
-    entry (first run) or from the saved right edge of the tree and the new entries
-    (incremental); against the saved checkpoint, the served consistency proof; cosignatures of
-    any of *witness_keys* (a failing one is an error, unknown ones are ignored).
+    trusted on first use from ``GET /v1/log/key`` and pinned); against the saved checkpoint,
+    the served consistency proof; cosignatures of any of *witness_keys* (a failing one is an
+    error, unknown ones are ignored). With a partner's key (the entries are a signed read),
+    also the root, recomputed from every entry's leaf hash (first run) or from the saved right
+    edge of the tree and the new entries (incremental).
 
     With *quorum* K > 0 the checkpoint verified (and saved) is the largest one the centre holds
     K cosignatures for (``GET /v1/log/checkpoint/cosigned``), and at least K distinct
@@ -301,10 +302,11 @@ def verify_log(
 
     With *partner* and its *partner_key*, also what the partner is served: its view (signed
     reads) from where the last run stopped, every item against the log entry at its index and
-    that entry's commitment, that no entry addressed to it is missing, and the sender's
-    signature on full-detail items under the sender's key — pinned on first use, and followed
-    afterwards only through rotations signed by the old key (an operator who swaps a partner's
-    key in the database is caught). *received_items*
+    the commitment in the partner's slot there, that no entry with its tag is missing, the
+    sender's signature on full-detail items under the sender's *logged* key (a registration
+    entry, then rotations signed by the old key), that the keys the centre serves are the
+    logged ones, and that the agreements it serves in the partner's name and routes its
+    messages under are logged entries it signed (:mod:`partner_checks`). *received_items*
     (what the partner saved from its inbox or feed) are checked the same way.
     """
     path = Path(state_file) if state_file is not None else None
@@ -330,27 +332,33 @@ def verify_log(
             report.origin, report.tree_size = cp.origin, cp.size
             report.root_hash_b64 = base64.b64encode(cp.root_hash).decode("ascii")
             report.previous_size = _check_extends(url, state, cp, http)
-            start, frontier = _resume(state, partner)
-            leaves = fetch_entries(url, start, cp.size, client=http)
-            frontier = _check_root(state, cp, start, frontier, leaves)
-            report.entries_checked = len(leaves)
-            keys = partner_checks.partner_keys(url, state, http) if partner is not None else {}
-            tree = partner_checks.Verified(url, cp, start, leaves, http)
-            # the centre's own entries (fused notifications) are signed by the pinned log key
-            item_keys = {**keys, CENTRE_SENDER: [signing.public_key_pem(key)]}
+            if received_items is not None and partner is None:
+                raise InputError("--partner: needed to check received items")
             if partner is not None and pkey is not None:
-                signed = partner_checks.check_agreements(tree, partner, pkey, keys, state)
+                start, frontier = _resume(state, partner)
+                records, tag_key = fetch_entries(url, start, cp.size, partner, pkey, client=http)
+                pinned = state.get("tag_key_b64")
+                pinned_tag = b64_field(pinned, "saved tag key") if start and pinned else b""
+                if pinned_tag and tag_key and pinned_tag != tag_key:
+                    raise LogVerificationError("the centre now serves us another tag key")
+                tag_key = tag_key or pinned_tag  # no new entries: nothing was served
+                frontier = _check_root(state, cp, start, frontier, [r.leaf_hash for r in records])
+                report.entries_checked = len(records)
+                tree = partner_checks.Verified(url, cp, start, records, http, tag_key)
+                opened = partner_checks.opened_documents(tree, partner)
+                keys = partner_checks.logged_keys(url, state, opened, http)
+                # the centre's own entries (fused notifications) are signed by the log key
+                item_keys = {**keys, CENTRE_SENDER: [signing.public_key_pem(key)]}
+                signed = partner_checks.check_agreements(tree, partner, pkey, keys, opened, state)
                 report.items_checked, report.items_pending = partner_checks.check_view(
-                    tree, partner, pkey, item_keys
+                    tree, partner, pkey, item_keys, opened
                 )
-            if received_items is not None:
-                if partner is None:
-                    raise InputError("--partner: needed to check received items")
-                checked, pending = partner_checks.check_items(
-                    tree, received_items, partner, item_keys
-                )
-                report.items_checked += checked
-                report.items_pending += pending
+                if received_items is not None:
+                    checked, pending = partner_checks.check_items(
+                        tree, received_items, partner, item_keys
+                    )
+                    report.items_checked += checked
+                    report.items_pending += pending
         cosigned = _cosigners(body, sigs, witness_keys or {})
         report.cosigners = list(cosigned)
         if len(report.cosigners) < quorum:
@@ -368,17 +376,17 @@ def verify_log(
         return report
     report.ok = True
     if path is not None:
-        extra: dict[str, Any] = {
-            "frontier": [
+        extra: dict[str, Any] = {}
+        if partner is not None:  # the entries were read: the right edge, keys, agreements
+            extra["frontier"] = [
                 [lv, ix, base64.b64encode(h).decode("ascii")] for (lv, ix), h in frontier.items()
             ]
-        }
-        if partner is not None:
             extra["view"] = {"partner": partner, "size": cp.size}
-            extra["partner_keys"] = keys
+            extra["logged_keys"] = keys
             extra["agreement_digests"] = sorted(signed)
-        elif isinstance(state.get("partner_keys"), dict):  # pins survive a log-only run
-            extra["partner_keys"] = state["partner_keys"]
+            extra["tag_key_b64"] = base64.b64encode(tag_key).decode("ascii")
+        else:  # a log-only run keeps what the last partner run learnt
+            extra |= {k: state[k] for k in ("logged_keys", "tag_key_b64") if k in state}
         if report.checkpoint_time is not None:
             extra["checkpoint_time"] = report.checkpoint_time
         _save_state(path, _state_of(url, cp, text, key, **extra))

@@ -16,28 +16,42 @@ tables make a second writer fail instead of forking the log.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from openbmd.exchange import merkle
+from sqlalchemy.exc import IntegrityError
+
+from openbmd.exchange import entries, merkle
 from openbmd.exchange.domain import Outcome, Submission
 from openbmd.exchange.feed import Notifier
-from openbmd.exchange.policy import (
-    SALT_BYTES,
-    NotCovered,
-    leaf_record,
-    project,
-    projection_commitment,
-    route,
-)
+from openbmd.exchange.policy import SALT_BYTES, NotCovered, project, projection_commitment, route
 from openbmd.exchange.signing import canonical_json
 from openbmd.exchange.store import Store
 
 __all__ = ["Writer"]
 
 log = logging.getLogger("openbmd.exchange")
+
+
+def _view_bytes(s: Submission, level: str) -> bytes:
+    """The RFC 8785 bytes a recipient at *level* is sent: the message (L3), else the projection
+    the sender signed (computed and checked at intake), else the centre's own projection."""
+    if level == "L3":
+        return s.canonical
+    if s.statement is not None:
+        return s.statement[3][level]
+    return canonical_json(project(s.message, level))  # type: ignore[arg-type]
+
+
+def _salts_json(statement: tuple[bytes, bytes, dict[str, bytes], Any] | None) -> str | None:
+    """The sender's per-level projection salts as stored (JSON of base64)."""
+    if statement is None:
+        return None
+    return json.dumps({k: base64.b64encode(v).decode("ascii") for k, v in statement[2].items()})
 
 
 class Writer:
@@ -66,6 +80,7 @@ class Writer:
         self.head = (0, self.root)
         self.frontier: dict[tuple[int, int], bytes] = {}
         self.last_seq: dict[str, int] = {}
+        self._tag_keys: dict[str, bytes] = {}
 
     def load(self) -> None:
         """Load the log's right edge and the last sequence numbers (blocking)."""
@@ -140,7 +155,30 @@ class Writer:
             log.exception("reloading the log state failed")
 
     def _commit(self, subs: list[Submission]) -> list[Outcome]:
-        """Check, build and commit one batch (runs in the writer thread)."""
+        """Check, build and commit one batch (runs in the writer thread).
+
+        Key and agreement entries are appended outside the writer (:mod:`entrylog`): when the
+        tree grew behind the writer's back it reloads its right edge first, and if such an
+        append took an index during the batch (the unique key on ``log_leaves`` refuses the
+        commit) it reloads and builds the batch again.
+        """
+        if self.store.tree_size() != self.size:
+            self.load()
+        try:
+            return self._build_and_commit(subs)
+        except IntegrityError:
+            log.info("the log grew during a group commit (a key or agreement entry); rebuilding")
+            self.load()
+            return self._build_and_commit(subs)
+
+    def _party_keys(self, names: set[str]) -> dict[str, bytes]:
+        """Tag keys of *names* (cached; created for new parties)."""
+        missing = names - self._tag_keys.keys()
+        if missing:
+            self._tag_keys.update(self.store.tag_keys(missing))
+        return self._tag_keys
+
+    def _build_and_commit(self, subs: list[Submission]) -> list[Outcome]:
         store = self.store
         agreements = self._agreements()
         known = store.lookup_ids({(s.sender, s.message_id) for s in subs})
@@ -151,6 +189,7 @@ class Writer:
         msg_rows: list[dict[str, Any]] = []
         leaf_rows: list[dict[str, Any]] = []
         proj_rows: list[dict[str, Any]] = []
+        open_rows: list[dict[str, Any]] = []
         leaf_hashes: list[bytes] = []
         size = self.size
         for s in subs:
@@ -170,12 +209,13 @@ class Writer:
                 continue
             levels = problem
             index = size + len(leaf_rows)
-            hashes: dict[str, bytes] = {}
+            tkeys = self._party_keys({s.sender, *levels})
+            slots: list[tuple[bytes, bytes]] = []
             for recipient, level in levels.items():
-                data = s.canonical if level == "L3" else canonical_json(project(s.message, level))
+                data = _view_bytes(s, level)
                 salt = secrets.token_bytes(SALT_BYTES)
                 digest = projection_commitment(salt, data)
-                hashes[recipient] = digest
+                slots.append((entries.party_tag(tkeys[recipient], index), digest))
                 proj_rows.append(
                     {
                         "recipient": recipient,
@@ -190,7 +230,11 @@ class Writer:
             if name is not None and name not in digests:  # once per agreement and batch
                 digests[name] = agreements[name].digest()
             entry_agreement = digests[name] if name is not None else None
-            leaf = leaf_record(s.message, s.body_hash, s.received_at, hashes, entry_agreement)
+            meta = entries.metadata(s.message, s.body_hash, s.received_at, entry_agreement)
+            slot, salt, data = entries.seal(entries.party_tag(tkeys[s.sender], index), meta)
+            slots.append(slot)
+            open_rows.append({"idx": index, "party": s.sender, "salt": salt, "document": data})
+            leaf = entries.build_leaf(slots)  # commits to everything, names nothing (12.2)
             leaf_rows.append({"idx": index, "leaf": leaf})
             leaf_hashes.append(merkle.leaf_hash(leaf))
             msg_rows.append(
@@ -205,6 +249,9 @@ class Writer:
                     "original": s.canonical,
                     "signature": s.signature,
                     "received_at": s.received_at,
+                    "statement": s.statement[0] if s.statement else None,
+                    "statement_signature": s.statement[1] if s.statement else None,
+                    "statement_salts": _salts_json(s.statement),
                 }
             )
             known[(s.sender, s.message_id)] = (s.body_hash, index)
@@ -219,6 +266,7 @@ class Writer:
             leaf_rows,
             [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes],
             proj_rows,
+            open_rows,
         )
         new_size = size + len(leaf_rows)
         everything = dict(self.frontier)

@@ -1,4 +1,11 @@
-"""``/v1/log``: the public, read-only transparency log (RFC 9162 §2.1, C2SP formats)."""
+"""``/v1/log``: the transparency log (RFC 9162 §2.1, C2SP formats).
+
+Public: checkpoints, the log key, inclusion and consistency proofs — hashes and sizes, nothing
+about who sent what to whom. The entries themselves are a signed read
+(:func:`entries`): leaves of version 3 hold only tags and salted commitments
+(:mod:`openbmd.exchange.entries`), and a partner is given the openings of its own slots and of
+the public entries only.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +18,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from openbmd.exchange import merkle, note
+from openbmd.exchange import entries as entry_format
+from openbmd.exchange import merkle, note, received
 from openbmd.exchange.domain import Cosignature
 from openbmd.exchange.errors import Problem
-from openbmd.exchange.routers._deps import get_centre
+from openbmd.exchange.routers._deps import AUTH_RESPONSES, SignedPartner, get_centre
 from openbmd.exchange.schemas import (
     ConsistencyProof,
     CosignatureAccepted,
@@ -79,16 +87,45 @@ async def key(request: Request) -> PlainTextResponse:
     return PlainTextResponse(get_centre(request).public_key_pem)
 
 
-@router.get("/entries", response_model=LogEntries, responses=BAD)
-async def entries(request: Request, start: Index, end: Index) -> dict[str, Any]:
-    """Leaves ``[start, end)`` with their exact bytes; at most ``page_max`` per answer and
-    never beyond the current tree size (the list may be shorter than asked)."""
+def _shown_leaf(leaf: bytes, partner: str) -> bool:
+    """May *partner* see these leaf bytes? A version-3 leaf reveals nothing (everyone needs it
+    to find its own slots); a version-2 leaf names its parties, so only they see it."""
+    if entry_format.slots_of(leaf) is not None:
+        return True
+    doc = received.parse_leaf(leaf)
+    return doc is not None and received.expected_for(doc, partner)
+
+
+@router.get("/entries", response_model=LogEntries, responses=AUTH_RESPONSES)
+async def entries(
+    request: Request, partner: SignedPartner, start: Index, end: Index
+) -> dict[str, Any]:
+    """Entries ``[start, end)`` for the signed caller: every leaf's hash (enough to recompute
+    roots), its bytes (version 3: tags and salted commitments only), and the openings of the
+    caller's own slots and of public entries; at most ``page_max`` per answer and never beyond
+    the current tree size (the list may be shorter than asked)."""
     centre = get_centre(request)
     if end <= start:
         raise Problem("invalid-field", f"end: must be greater than start ({start})")
     end = min(end, centre.size, start + centre.settings.page_max)
-    rows = await run_in_threadpool(centre.store.entries, start, end) if start < end else []
-    return {"entries": [{"index": i, "leaf_b64": _b64(leaf)} for i, leaf in rows]}
+    parties = [partner, entry_format.PUBLIC]
+    rows, opened = (
+        await run_in_threadpool(centre.store.entries_for, start, end, parties)
+        if start < end
+        else ([], {})
+    )
+    (tag_key,) = (await run_in_threadpool(centre.store.tag_keys, [partner])).values()
+    out = []
+    for i, leaf in rows:
+        item: dict[str, Any] = {"index": i, "leaf_hash_b64": _b64(merkle.leaf_hash(leaf))}
+        if _shown_leaf(leaf, partner):
+            item["leaf_b64"] = _b64(leaf)
+        item["openings"] = [
+            {"party": p, "salt_b64": _b64(salt), "document_b64": _b64(doc)}
+            for p, salt, doc in opened.get(i, [])
+        ]
+        out.append(item)
+    return {"entries": out, "tag_key_b64": _b64(tag_key)}
 
 
 async def _nodes(fn: Callable[..., T], *args: Any) -> T:
