@@ -28,7 +28,7 @@ from openbmd.exchange.signing import Ed25519PublicKey
 from openbmd.exchange.store import now_iso
 
 if TYPE_CHECKING:
-    from openbmd.exchange.centre import Centre
+    from openbmd.exchange.centre import CentreBase
 
 __all__ = ["Item", "Logged", "accept", "parse_item"]
 
@@ -73,7 +73,7 @@ def parse_item(item: Any) -> Item:
     return body, item["message"]
 
 
-def _prepare(centre: Centre, partner: str, item: Item, now: float) -> _Prepared | Problem:
+def _prepare(centre: CentreBase, partner: str, item: Item, now: float) -> _Prepared | Problem:
     """Check one item against the caller and the registered partners (keys cached)."""
     if isinstance(item, Problem):
         return item
@@ -102,7 +102,7 @@ def _prepare(centre: Centre, partner: str, item: Item, now: float) -> _Prepared 
     return _Prepared(raw, base64.b64decode(body.signature), key, model, skew_problem)
 
 
-async def _refresh_keys(centre: Centre, partner: str, items: Sequence[Item]) -> None:
+async def _refresh_keys(centre: CentreBase, partner: str, items: Sequence[Item]) -> None:
     """Reload the partner keys once if the caller, a sender or a recipient is not cached."""
     names = {partner}
     for item in items:
@@ -115,7 +115,7 @@ async def _refresh_keys(centre: Centre, partner: str, items: Sequence[Item]) -> 
 
 
 async def accept(
-    centre: Centre, partner: str, items: Sequence[Item], now: float
+    centre: CentreBase, partner: str, items: Sequence[Item], now: float
 ) -> list[Logged | Problem]:
     """Check, sign-verify and log *items* of the authenticated *partner*.
 
