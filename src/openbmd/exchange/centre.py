@@ -18,7 +18,6 @@ import time
 from openbmd.exchange.auth import NonceCache
 from openbmd.exchange.domain import Outcome, Submission
 from openbmd.exchange.feed import FeedHub, Notifier
-from openbmd.exchange.fusion import FusionService
 from openbmd.exchange.limits import FeedSlots
 from openbmd.exchange.note import cosign_checkpoint, format_checkpoint, sign_note
 from openbmd.exchange.rollback import CheckpointGuard, guard_file
@@ -127,6 +126,10 @@ class Centre(CentreBase):
     """
 
     def __init__(self, settings: Settings) -> None:
+        # fusion pulls in tracking/ (numba, SciPy: ~2 s): imported where it runs, so a front
+        # process of ``serve --workers N`` does not pay for it
+        from openbmd.exchange.fusion import FusionService
+
         super().__init__(settings)
         self.writer = Writer(self.store, self.notifier, settings.batch_max)
         # (size, root, body, centre signature and timestamp lines) of the last checkpoint signed.
