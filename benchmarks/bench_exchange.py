@@ -24,11 +24,22 @@ be slightly negative). Modes: ``single`` (``POST /v1/messages``, one message per
 with ``--batch K``, ``batch`` (``POST /v1/messages:batch``, K individually signed messages per
 request, one answer per message). Medians of ``--runs`` runs (fresh database and server each).
 
+Configurations (``--configs``), measured side by side in every run (interleaved, fresh
+database each): ``baseline`` — the previous architecture, the server run from ``src/`` of
+``git archive --baseline-ref`` (one process, in-process writer, one view query per feed
+subscriber, single messages verified inline); ``workers=N`` — ``serve --workers N`` of this
+tree (N = 1: one process with the shared feed hub and the coalesced verifier pool; N ≥ 2: a
+writer process and N front processes); ``workers=N/v=K`` adds ``--verify-workers K``. With
+``--feed-rate R`` the phases with subscribers are paced at R messages/s in total (the feed
+latency goal is stated at 500 msg/s), else closed loop. "msg per CPU-s" divides the rate by the
+CPU the server processes got: on a shared machine it moves less with other jobs' load.
+
 Anchors (writes/s): Tessera ≈ 2,900 on local disk, Sectigo's CT logs ≈ 3,000 on PostgreSQL,
 Trillian ≈ 60 reported. Target ≥ 3,000 messages/s on SQLite.
 
 Run:  eval "$(scripts/postgres-up)"   # optional, for the PostgreSQL rows
-      python benchmarks/bench_exchange.py [--duration 20 --runs 3 --backend both --batch 50]
+      python benchmarks/bench_exchange.py [--duration 20 --runs 3 --backend both --batch 20
+          --feed-rate 500 --baseline-ref COMMIT --configs baseline,workers=1,workers=2]
 """
 
 from __future__ import annotations
@@ -541,16 +552,18 @@ def baseline_tree(ref: str | None, work: Path) -> Any:
 
 
 def parse_configs(text: str, ref: str | None) -> list[tuple[str, list[str]]]:
-    """``baseline,workers=1,workers=2`` → ``[(name, serve options)]``."""
+    """``baseline,workers=1,workers=2/v=1`` → ``[(name, serve options)]``."""
     out: list[tuple[str, list[str]]] = []
     for item in (t.strip() for t in text.split(",") if t.strip()):
         if item == "baseline":
             if ref:
                 out.append(("baseline", []))
-        elif item.startswith("workers="):
-            out.append((item, ["--workers", item.split("=", 1)[1]]))
+        elif item.startswith("workers="):  # workers=N or workers=N/v=K (--verify-workers K)
+            workers, _, verify = item.split("=", 1)[1].partition("/v=")
+            opts = ["--workers", workers] + (["--verify-workers", verify] if verify else [])
+            out.append((item, opts))
         else:
-            raise SystemExit(f"--configs: {item!r} is not 'baseline' or 'workers=N'")
+            raise SystemExit(f"--configs: {item!r} is not 'baseline' or 'workers=N[/v=K]'")
     return out
 
 
@@ -560,7 +573,7 @@ def print_table(medians: list[Result], args: argparse.Namespace) -> None:
     ref: dict[tuple[str, str, int], Result] = {}
     head = (
         "| backend | endpoint | subscribers | config | ack msg/s | ÷ first | ack p50 ms | "
-        "ack p99 ms | feed p99 ms | ÷ first | server CPU | load avg |"
+        "ack p99 ms | feed p99 ms | ÷ first | server CPU | msg per CPU-s | load avg |"
     )
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
@@ -578,7 +591,8 @@ def print_table(medians: list[Result], args: argparse.Namespace) -> None:
         print(
             f"| {r.backend} | {endpoint} | {r.subscribers} | {r.config} | {r.rate:,.0f} | "
             f"{r.rate / first.rate:.2f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {feed} | "
-            f"{feed_ratio} | {r.server_cpu:.2f} | {r.load:.2f} |"
+            f"{feed_ratio} | {r.server_cpu:.2f} | {r.rate / max(r.server_cpu, 1e-9):,.0f} | "
+            f"{r.load:.2f} |"
         )
 
 

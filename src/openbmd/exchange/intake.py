@@ -4,8 +4,9 @@ Every submission — alone or as an item of ``POST /v1/messages:batch`` — is c
 same way, in this order: schema, sender = the ``X-OpenBMD-Partner`` header, the sender's key is
 registered, every recipient is registered, ``sent_at`` skew (judged by the writer, after
 idempotency), RFC 8785 form and the Ed25519 signature under the sender's registered key (in the
-worker processes of :class:`~openbmd.exchange.sigpool.VerifierPool` for large batches), then in
-the single writer idempotency, nonce, sequence and agreement. Items are independent: one bad
+worker processes of :class:`~openbmd.exchange.sigpool.VerifierPool` under load, single messages
+and batches alike), then in the single writer — in this process, or in the writer process of
+``serve --workers N`` — idempotency, nonce, sequence and agreement. Items are independent: one bad
 item gets its own problem document and does not stop the others. Logged items are queued to
 the writer in request order (so one sender's sequence numbers may increase along a batch) and
 answered only after their group commit returned: durably stored and in the log.
