@@ -391,6 +391,7 @@ class Result:
     load: float = 0.0
     server_cpu: float = 0.0  # CPU seconds per second of the server processes
     client_cpu: float = 0.0  # same, load generators
+    writer_cpu: float = 0.0  # same, the server's own process (the writer process of workers=N)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -477,8 +478,10 @@ def run_load(
     time.sleep(max(0.0, t0 + args.warmup - time.monotonic()))
     pids = server_pids(server_pid)
     cpu0, loaders0 = cpu_seconds(pids), cpu_seconds([p.pid for p in procs if p.pid])
+    own0 = cpu_seconds([server_pid])
     time.sleep(max(0.0, t0 + args.warmup + args.duration - time.monotonic()))
     cpu1, loaders1 = cpu_seconds(pids), cpu_seconds([p.pid for p in procs if p.pid])
+    own1 = cpu_seconds([server_pid])
     results = [out.get(timeout=args.warmup + args.duration + 600) for _ in procs]
     received: list[tuple[str, float]] = []
     if sub_proc is not None:
@@ -509,6 +512,7 @@ def run_load(
         max(load_before, os.getloadavg()[0]),
         (cpu1 - cpu0) / args.duration,
         (loaders1 - loaders0) / args.duration,
+        (own1 - own0) / args.duration,
     )
 
 
@@ -532,6 +536,7 @@ def median_result(rs: list[Result]) -> Result:
         statistics.median(r.load for r in rs),
         statistics.median(r.server_cpu for r in rs),
         statistics.median(r.client_cpu for r in rs),
+        statistics.median(r.writer_cpu for r in rs),
     )
 
 
@@ -665,7 +670,8 @@ def main() -> None:
                                     f"{backend} run {run + 1} {name} {mode} subs={subs}: "
                                     f"{r.rate:,.0f} msg/s, ack p50 {r.p50_ms:.1f} ms "
                                     f"p99 {r.p99_ms:.1f} ms{feed}, load {r.load:.2f}, CPU "
-                                    f"server {r.server_cpu:.2f} client {r.client_cpu:.2f}, "
+                                    f"server {r.server_cpu:.2f} (own process "
+                                    f"{r.writer_cpu:.2f}) client {r.client_cpu:.2f}, "
                                     f"errors {r.errors or 0}",
                                     flush=True,
                                 )

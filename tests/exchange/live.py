@@ -34,7 +34,7 @@ class LiveServer:
         self,
         database_url: str,
         log_path: Path,
-        start_timeout_s: float = 30.0,
+        start_timeout_s: float = 90.0,
         serve_args: tuple[str, ...] = (),
     ) -> None:
         self.database_url = database_url

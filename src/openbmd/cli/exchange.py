@@ -23,7 +23,7 @@ exchange_app.add_typer(agreement_app, name="agreement")
 app.add_typer(exchange_app, name="exchange")
 
 DEFAULT_DB = "sqlite:///./openbmd-exchange.db"
-DEFAULT_WORKERS = 2  # fronts beside the writer process: measured best on 2 cores (benchmarks.md)
+DEFAULT_WORKERS = 2  # fronts + a writer process: fastest with 2 free cores (benchmarks.md)
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
 DB_OPT = typer.Option(DEFAULT_DB, "--database-url", help="sqlite:///FILE or postgresql+psycopg://…")
