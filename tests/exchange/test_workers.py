@@ -28,6 +28,7 @@ from websockets.sync.client import ClientConnection, connect
 from openbmd.exchange.auth import sign_request, signed_query
 
 FEEDS = 4  # the default feeds_per_partner
+pytestmark = pytest.mark.slow  # real servers of three processes each, like the crash suite
 
 
 @pytest.fixture
