@@ -77,11 +77,11 @@ def _fly(n: int, record: bool) -> Any:
 
 def _fan(n_az: int, n_pitch: int, n_query: int) -> Any:
     from openbmd.catalog.interceptors import interceptor
-    from openbmd.interceptors import flyout_fan
+    from openbmd.interceptors.fan import build_flyout_fan
 
     small = {"n_range": 21, "n_alt": 11} if n_az < 4 else {}
-    # __wrapped__: past the LRU cache, so every call builds the fan
-    fan = flyout_fan.__wrapped__(interceptor("GBI-2").model, 0.94, 0.31, n_az, n_pitch, **small)
+    # build_flyout_fan: past the in-memory and on-disk caches, so every call builds the fan
+    fan = build_flyout_fan(interceptor("GBI-2").model, 0.94, 0.31, n_az, n_pitch, **small)
     rng = np.random.default_rng(2)
     lat, lon = np.radians(rng.uniform(50, 60, n_query)), np.radians(rng.uniform(15, 30, n_query))
     from openbmd import earth

@@ -33,6 +33,7 @@ _API = {
     "OpenBMDError": "openbmd.errors",
     "load_scenario": "openbmd.scenario",
     "analyze": "openbmd.scenario.run",
+    "campaign": "openbmd.scenario.run",
 }
 
 __all__ = ["__version__", *sorted(_API)]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from openbmd import earth
+from openbmd.analysis.exercise import Plots, plot_records
 from openbmd.tracking import RadarModel, TrackBatch, predict_impact, propagate, state_ecef2eci
 
 T0 = 1_790_000_000.0  # launch, POSIX s
@@ -24,10 +24,6 @@ SITES = {  # partner: (sensor id, lat, lon [deg], sigmas: range km, az deg, el d
     "bravo": ("BRAVO-UHF", 37.5, 55.0, (0.2, 0.05, 0.05)),
 }
 SCAN_S = 4.0
-
-
-def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -69,42 +65,18 @@ def sensor(partner: str) -> RadarModel:
 
 def plots(partner: str, th: Threat, seed: int, start_s: float = 60.0) -> list[dict[str, Any]]:
     """One plot per scan where the threat is above 2° elevation, from *start_s* after launch."""
-    sid, lat, lon, sig = SITES[partner]
+    sid, lat, lon, _ = SITES[partner]
     model = sensor(partner)
     rng = np.random.default_rng(seed)
-    out = []
-    for ti, xi in zip(th.t, th.x, strict=True):
-        z = model.h(xi, ti)
-        if ti - T0 < start_s or z[2] < math.radians(2.0):
-            continue
-        noise = rng.standard_normal(3) * model.sigma
-        rng_m, az, el = z + noise
-        out.append(
-            {
-                "time": iso(float(ti)),
-                "sensor_id": sid,
-                "sensor_lat_deg": lat,
-                "sensor_lon_deg": lon,
-                "sensor_alt_km": 0.0,
-                "range_km": float(rng_m) / 1e3,
-                "azimuth_deg": math.degrees(float(az)) % 360.0,
-                "elevation_deg": math.degrees(float(el)),
-                "sigma_range_km": sig[0],
-                "sigma_azimuth_deg": sig[1],
-                "sigma_elevation_deg": sig[2],
-            }
-        )
-    return out
-
-
-def inside_ellipse(area: dict[str, Any], lat: float, lon: float) -> float:
-    """Normalised distance of (*lat*, *lon*) [rad] from an impact-ellipse area (≤ 1: inside)."""
-    c = area["center"]
-    clat, clon = math.radians(c["lat_deg"]), math.radians(c["lon_deg"])
-    d = earth.geodetic2ecef(lat, lon, 0.0) - earth.geodetic2ecef(clat, clon, 0.0)
-    east, north = earth.enu_basis(clat, clon)[:2] @ d
-    th = math.radians(area["orientation_deg"])  # major axis, from north towards east
-    major = east * math.sin(th) + north * math.cos(th)
-    minor = east * math.cos(th) - north * math.sin(th)
-    a, b = area["semi_major_km"] * 1e3, area["semi_minor_km"] * 1e3
-    return math.hypot(major / a, minor / b)
+    z = np.array([model.h(xi, ti) for ti, xi in zip(th.t, th.x, strict=True)])
+    seen = (th.t - T0 >= start_s) & (z[:, 2] >= math.radians(2.0))
+    zs = z + rng.standard_normal(z.shape) * model.sigma  # drawn for every scan, kept where seen
+    k = int(seen.sum())
+    site = [math.radians(lat), math.radians(lon), 0.0]
+    return plot_records(
+        Plots(
+            np.full(k, partner), np.full(k, sid), np.zeros(k, np.intp), th.t[seen], zs[seen],
+            np.tile(model.sigma, (k, 1)), np.tile(site, (k, 1)),
+        ),
+        0.0,
+    )  # fmt: skip

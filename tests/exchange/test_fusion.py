@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 from tests.exchange import fusion_truth as ft
 from tests.exchange.conftest import KEYS, SEQ, now_iso, post, setup_db, signed_get
 
+from openbmd.analysis.exercise import inside_ellipse
 from openbmd.exchange.app import create_app
 from openbmd.exchange.domain import Agreement, Rule
 from openbmd.exchange.fusion import NOTIFICATION_TYPE, JointTracker, recipient_levels, seconds
@@ -145,7 +146,7 @@ def test_two_partners_radars_make_one_signed_notification(db_url: str, tmp_path:
     assert m["sender"] == "@centre" and m["threat_class"] == "MRBM"
     assert set(m["report_indices"]) <= set(logged)
     assert {logged[i] for i in m["report_indices"]} == {"alpha", "bravo"}  # both radars
-    assert ft.inside_ellipse(m["impact_area"], threat.impact_lat, threat.impact_lon) <= 1.0
+    assert inside_ellipse(m["impact_area"], threat.impact_lat, threat.impact_lon) <= 1.0
     launch = m["launch_area"]["center"]
     assert math.isclose(launch["lat_deg"], 40.0, abs_tol=0.5)
     assert math.isclose(launch["lon_deg"], 50.0, abs_tol=0.5)

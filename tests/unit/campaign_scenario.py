@@ -1,4 +1,5 @@
-"""A small campaign scenario shared by the campaign tests (one threat class, two pairs)."""
+"""A small campaign scenario shared by the campaign tests (one threat class, two pairs; a
+footprint of 2 × 2 cells of 4° on the US East Coast)."""
 
 from __future__ import annotations
 
@@ -29,4 +30,11 @@ uncertain:
     distribution: choice
     values: [0.0001, 0.01]
     source: test
+defended:
+  regions:
+    - {name: east, lat_min_deg: 36.0, lat_max_deg: 44.0, lon_min_deg: -80.0, lon_max_deg: -70.0}
+analyses:
+  footprint: {grid_deg: 4.0}
+campaign:
+  footprint_grid_deg: 4.0
 """

@@ -9,8 +9,8 @@ import openbmd
 
 EXPECTED = {
     "EarthModel", "Guidance", "Missile", "OpenBMDError", "Stage", "StepSizes", "Trajectory",
-    "aim", "analyze", "fly", "free_flight", "kepler_free_flight", "load_missiles", "load_sites",
-    "load_scenario", "max_range", "missile", "site", "stack",
+    "aim", "analyze", "campaign", "fly", "free_flight", "kepler_free_flight", "load_missiles",
+    "load_sites", "load_scenario", "max_range", "missile", "site", "stack",
 }  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from campaign_scenario import TINY
 from openbmd.analysis.campaign import Distribution, Parameter, chunks, draw, run_trials
 from openbmd.analysis.campaign_stats import bootstrap_ci, sobol_first, spearman
 from openbmd.cli import main
+from openbmd.constants import R_EARTH_MEAN
 from openbmd.errors import InputError, ScenarioError
 from openbmd.scenario import load_scenario, parse_scenario
 from openbmd.scenario.uncertain import campaign, resolve
@@ -73,19 +74,23 @@ class _Square:
     """A model whose outcome is known: y = a² + b (per trial), counting its preparations."""
 
     token = "square-test"
+    pieces = 2  # piece 0: a² (k,), piece 1: b (k,); combined they give y
 
     def prepare(self):
         return {"offset": 0.0}
 
-    def evaluate(self, state, values):
-        return {"y": values[:, 0] ** 2 + values[:, 1] + state["offset"]}
+    def evaluate(self, state, values, piece):
+        return {"part": values[:, piece] ** (2 - piece) + state["offset"]}
+
+    def combine(self, parts):
+        return {"y": parts[0]["part"] + parts[1]["part"]}
 
 
 def test_run_trials_puts_each_chunks_outcomes_back_in_trial_order():
     _, used = draw((U, V), seed=5, n=23)
     serial, timing = run_trials(_Square(), used, [False, False], "serial", chunk_trials=4)
     np.testing.assert_array_equal(serial["y"], used[:, 0] ** 2 + used[:, 1])
-    assert timing["chunks"] == 6
+    assert timing["chunks"] == 12  # 6 chunks x 2 pieces
     with pytest.raises(InputError, match="valid: serial"):
         run_trials(_Square(), used, [False, False], "threads")
 
@@ -267,7 +272,21 @@ def test_a_small_campaign_gives_the_engageable_fraction_per_trial(tiny, tmp_path
         "architecture": 3,
         "bound": 2,
         "quantile": 5,
+        "region": 1,
+        "footprint_threat": 1,
     }
+    # The footprint per trial: 2 x 2 cells of 4 deg (36-44 N, 80-72 W; no catalogued city).
+    area = ds.area_defended.sel(region="east", footprint_threat="icbm")
+    cells = ds.area_threatened.sel(region="east", footprint_threat="icbm")
+    band = np.sin(np.radians([40.0, 44.0])) - np.sin(np.radians([36.0, 40.0]))
+    exact = 2 * R_EARTH_MEAN**2 * np.radians(4.0) * band.sum()  # on the mean sphere
+    assert float(cells) == pytest.approx(exact, rel=1e-12)
+    assert (area.sel(architecture="none") == 0).all()
+    assert (area <= cells * (1 + 1e-12)).all()
+    third = area.sel(architecture="third-site-2007")
+    assert third.max() > 0  # engaged early, some cells are defended
+    assert third.where(delay_of(ds) > 800).max() <= third.where(delay_of(ds) < 100).min()
+    assert ds.population_defended.max() == 0  # no city of data/cities.csv in the box
     f = ds.engageable_fraction.sel(threat="icbm")
     assert (f.sel(architecture="none") == 0).all()
     assert set(np.unique(f.values)) <= {0.0, 0.5, 1.0}  # two pairs
@@ -279,16 +298,31 @@ def test_a_small_campaign_gives_the_engageable_fraction_per_trial(tiny, tmp_path
         assert "units" in v.attrs
     again, _ = campaign(tiny, trials=12, seed=3, chunk_trials=12)
     xr.testing.assert_identical(ds, again)  # chunking does not change a trial
-    assert timing["chunks"] == 3
+    assert timing["chunks"] == 3 * 2  # 3 chunks x (engageability + 1 footprint tile)
     out = tmp_path / "run"
     assert main(["campaign", _write(tmp_path), "--trials", "6", "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["trials"] == 6 and "bootstrap" in summary["ci_method"]
     back = xr.open_dataset(out / "campaign.nc", engine="h5netcdf")
-    xr.testing.assert_identical(
-        back.load(), campaign(tiny, trials=6, seed=0)[0].assign_attrs(scenario="tiny-campaign")
-    )
+    six = campaign(tiny, trials=6, seed=0)[0].assign_attrs(scenario="tiny-campaign")
+    xr.testing.assert_identical(back.load(), six)
     back.close()
+    # Zarr for large runs: by the suffix of --out, or --format zarr.
+    store = tmp_path / "run.zarr"
+    assert main(["campaign", _write(tmp_path), "--trials", "6", "--out", str(store), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["format"] == "zarr"
+    assert (store / ".zmetadata").is_file() and (tmp_path / "run.summary.json").is_file()
+    xr.testing.assert_identical(xr.open_zarr(store).load(), six)
+    args = ["campaign", _write(tmp_path), "--trials", "6", "--out", str(tmp_path / "z")]
+    assert main([*args, "--format", "zarr", "--json"]) == 0
+    capsys.readouterr()
+    xr.testing.assert_identical(xr.open_zarr(tmp_path / "z" / "campaign.zarr").load(), six)
+    assert main([*args, "--format", "hdf4"]) == 2
+    assert "--format" in capsys.readouterr().err
+
+
+def delay_of(ds):
+    return ds.used.sel(parameter="architectures.*.rules.decision_delay")
 
 
 def _write(folder):
@@ -302,19 +336,67 @@ def test_processes_give_the_same_dataset_as_serial(tiny):
     serial, _ = campaign(tiny, trials=10, seed=11)
     pooled, timing = campaign(tiny, trials=10, seed=11, executor="processes", chunk_trials=3)
     xr.testing.assert_identical(serial, pooled)
-    assert timing["chunks"] == 4
+    assert timing["chunks"] == 4 * 2  # 4 chunks x 2 pieces
 
 
 def test_the_plots_draw_bands_and_a_tornado_on_a_figure(tiny):
     from matplotlib.figure import Figure
 
-    from openbmd.report.campaign_plots import campaign_summary, draw_campaign
+    from openbmd.report.campaign_plots import campaign_summary, draw_campaign, focus
 
     ds, _ = campaign(tiny, trials=8, seed=2)
-    fig = draw_campaign(Figure(figsize=(9, 3)), ds, "icbm")
-    left, right = fig.axes
+    fig = draw_campaign(Figure(figsize=(12, 3)), ds, "icbm")
+    left, mid, right = fig.axes
     assert len(left.patches) == 2 * ds.sizes["architecture"]  # two bands per architecture
     assert len(right.patches) == ds.sizes["parameter"]
     assert [t.get_text() for t in left.get_yticklabels()] == list(ds.architecture.values)
+    # the middle panel: bands versus the parameter the widest-spread architecture follows most
+    arch, param = focus(ds, "engageable_fraction", {"threat": "icbm"})
+    assert mid.get_title() == arch and mid.get_xlabel().startswith(param)
+    s1 = ds.engageable_fraction_sobol_first.sel(threat="icbm", architecture=arch)
+    assert param == str(s1.idxmax().item())
     s = campaign_summary(ds)
-    assert len(s["outcomes"]) == 3 and s["parameters"][2]["distribution"] == "choice(0.0001, 0.01)"
+    assert s["parameters"][2]["distribution"] == "choice(0.0001, 0.01)"
+    kinds = [o["outcome"] for o in s["outcomes"]]
+    assert kinds.count("engageable_fraction") == 3  # one per architecture
+    # footprint lines only where something is defended: never for "none"
+    fp = [o for o in s["outcomes"] if o["outcome"] != "engageable_fraction"]
+    assert all(o["region"] == "east" and o["mean"] > 0 and o["architecture"] != "none" for o in fp)
+
+
+def test_a_memoised_fan_answers_as_the_fan_and_hands_out_read_only_arrays():
+    from openbmd.analysis import trials
+    from openbmd.catalog.interceptors import interceptor
+    from openbmd.interceptors import FlyoutFan
+    from openbmd.trajectory import EarthModel
+
+    rng = np.random.default_rng(0)
+    az = np.linspace(0.0, 2 * np.pi, 8, endpoint=False)
+    d, h = np.linspace(0.0, 2e6, 20), np.linspace(0.0, 1e6, 20)
+    fan = FlyoutFan(interceptor("GBI-2").model, 0.9, 0.3, az, d, h,
+                    rng.uniform(10.0, 500.0, (8, 20, 20, 7)), EarthModel())  # fmt: skip
+    memo = trials._memo(fan)
+    site = np.array([np.cos(0.9) * np.cos(0.3), np.cos(0.9) * np.sin(0.3), np.sin(0.9)])
+    pts = 6.5e6 * site + rng.normal(0.0, 3e5, (trials.MEMO_MIN_POINTS + 5, 3))
+    plain, first = fan.query(pts), memo.query(pts)
+    for f in ("time", "pitch", "azimuth", "v_ecef", "cutoff"):
+        np.testing.assert_array_equal(getattr(plain, f), getattr(first, f))
+    assert memo.query(pts.copy()) is first  # same points, same answer, not recomputed
+    with pytest.raises(ValueError, match="read-only"):
+        first.time[0] = 0.0
+    few = pts[:10]
+    assert memo.query(few) is not memo.query(few)  # small queries are not worth a hash
+
+
+def test_fans_needed_lists_one_fan_per_drawn_speed():
+    from openbmd.analysis.trials import EngageabilityTrials
+    from openbmd.scenario.build import to_study
+
+    sc = load_scenario("europe-2009")
+    params, knobs = resolve(sc)
+    model = EngageabilityTrials(to_study(sc), knobs)
+    _, used = draw(params, seed=0, n=30)
+    fans = model.fans_needed(used)
+    gbi = {round(i.burnout_speed) for i, _, _ in fans if i.name == "GBI-2"}
+    assert gbi >= set(np.unique(used[:, 0]).round().astype(int))
+    assert len(fans) == len({(i.fan_key(), la, lo) for i, la, lo in fans})

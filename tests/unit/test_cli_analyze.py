@@ -62,6 +62,9 @@ def test_writes_report_then_reuses_the_cache(
     assert (work / "r" / ".openbmd-report").is_file()
     assert (work / "r" / "scenario.yaml").read_text(encoding="utf-8") == SMALL
     first_html = (work / "r" / "report.html").read_bytes()
+    # No uncertain: block, no campaign: no section, no data/campaign.nc, no seed.
+    assert 'id="campaign"' not in first_html.decode() and "campaign" not in d["paths"]
+    assert d["manifest"]["seeds"].startswith("none")
     code, out, _ = _analyze(capsys, "--out", "r", "--json")
     assert code == 0
     again = json.loads(out)
@@ -109,3 +112,11 @@ def test_refuses_to_replace_a_folder_that_is_not_a_report(
     assert err.count("\n") == 1 and "--out" in err and "not an openbmd report" in err
     assert (work / "mine" / "thesis.tex").read_text(encoding="utf-8") == "keep me"
     assert _listing(work / "mine") == ["thesis.tex"]
+
+
+def test_trials_flag_is_checked_before_anything_runs(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _analyze(capsys, "--out", "r", "--trials", "0")
+    assert code == 2 and "--trials" in err and err.count("\n") == 1
+    assert not (work / "r").exists()

@@ -201,6 +201,52 @@ def test_gating_keeps_exactly_the_pairs_inside_the_chi2_gate() -> None:
     assert (0, 0) in {tuple(p) for p in want}
 
 
+def _brute_gate(zhat, S, z, gamma, wrap):
+    nu = z[None, :, :] - zhat[:, None, :]
+    for i in wrap:
+        nu[..., i] = (nu[..., i] + math.pi) % (2 * math.pi) - math.pi
+    d2 = np.einsum("nmi,nij,nmj->nm", nu, np.linalg.inv(S), nu)
+    return np.argwhere(d2 <= gamma), d2[d2 <= gamma]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_grid_gate_matches_a_brute_force_chi2_gate_on_a_random_radar_scene(seed: int) -> None:
+    # range/az/el, correlated S of very different sizes (new and settled tracks), clusters of
+    # measurements around predictions, clutter, some predictions across the azimuth cut
+    rng = np.random.default_rng(seed)
+    n, m = 300, 400
+    zhat = np.column_stack(
+        [rng.uniform(5e5, 2e6, n), rng.uniform(0, 2 * math.pi, n), rng.uniform(0, 1.2, n)]
+    )
+    zhat[:15, 1] = rng.uniform(-1e-3, 1e-3, 15) % (2 * math.pi)
+    a = rng.normal(size=(n, 3, 3)) * np.array([200.0, 2e-3, 2e-3])[:, None]
+    S = a @ np.swapaxes(a, -1, -2) + np.diag([50.0**2, 1e-6, 1e-6])
+    S *= rng.choice([1.0, 30.0, 1e3], size=(n, 1, 1), p=[0.8, 0.15, 0.05])
+    z = np.column_stack(
+        [rng.uniform(5e5, 2e6, m), rng.uniform(0, 2 * math.pi, m), rng.uniform(0, 1.2, m)]
+    )
+    near = rng.integers(0, n, 250)
+    z[:250] = zhat[near] + np.einsum(
+        "kij,kj->ki", np.linalg.cholesky(S[near]), rng.normal(size=(250, 3))
+    )
+    z[:, 1] %= 2 * math.pi
+    gamma = float(chi2.ppf(0.9997, 3))
+    ti, mj, d2 = gate_pairs(zhat, S, z, gamma, wrap_index=(1,))
+    want, d2_want = _brute_gate(zhat, S, z, gamma, (1,))
+    assert len(want) > 250  # clusters and the inflated gates overlap: several pairs per track
+    np.testing.assert_array_equal(np.column_stack([ti, mj]), want)
+    np.testing.assert_allclose(d2, d2_want, rtol=1e-9)
+    assert np.any(np.abs(z[mj, 1] - zhat[ti, 1]) > math.pi)  # some pairs straddle the cut
+
+
+def test_grid_gate_single_component_and_empty_inputs() -> None:
+    zhat, z = np.array([[0.0], [10.0]]), np.array([[0.5], [9.0], [30.0]])
+    ti, mj, d2 = gate_pairs(zhat, np.ones((2, 1, 1)), z, 4.0)
+    assert ti.tolist() == [0, 1] and mj.tolist() == [0, 1]
+    np.testing.assert_allclose(d2, [0.25, 1.0])
+    assert gate_pairs(np.zeros((0, 2)), np.zeros((0, 2, 2)), z[:, [0, 0]], 4.0)[0].size == 0
+
+
 def test_sparse_assignment_crafted_case() -> None:
     # track 0 prefers meas 0 but track 1 can only take meas 0: the global optimum swaps track 0 to 1
     rows, cols = np.array([0, 0, 1, 2]), np.array([0, 1, 0, 2])

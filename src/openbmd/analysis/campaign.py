@@ -7,10 +7,13 @@ each trial's outcomes depend on its values only. The executors differ only in *w
 any Dask cluster, with any number of workers and any chunking.
 
 A *model* is any picklable object with a ``token`` (str, names its prepared state),
-``prepare() -> state`` (expensive set-up, run once per worker process and kept in
-:data:`_PREPARED`) and ``evaluate(state, values) -> dict[str, ndarray]`` (values ``(k, P)``,
-arrays ``(k, ...)``). Trials are sorted by their quantised values before chunking, so a chunk
-needs few distinct fly-out fans and a worker builds each fan about once.
+``pieces`` (int: how its work splits for one trial, e.g. the engageability pairs and the
+footprint's grid tiles), ``prepare() -> state`` (expensive set-up, run once per worker process
+and kept in :data:`_PREPARED`), ``evaluate(state, values, piece) -> dict[str, ndarray]``
+(values ``(k, P)``, arrays ``(k, ...)``) and ``combine(list of per-piece dicts) -> dict``
+(the pieces' outcomes, each ``(n, ...)`` in trial order, into the campaign's). A task is one
+chunk of trials × one piece. Trials are sorted by their quantised values before chunking, so a
+chunk needs few distinct fly-out fans (built up front into a shared store, only read here).
 """
 
 from __future__ import annotations
@@ -57,9 +60,14 @@ class TrialModel(Protocol):
     @property
     def token(self) -> str: ...
 
+    @property
+    def pieces(self) -> int: ...
+
     def prepare(self) -> Any: ...
 
-    def evaluate(self, state: Any, values: FloatArray) -> dict[str, Any]: ...
+    def evaluate(self, state: Any, values: FloatArray, piece: int) -> dict[str, Any]: ...
+
+    def combine(self, parts: list[dict[str, Any]]) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -144,41 +152,46 @@ def chunks(used: FloatArray, quantised: Sequence[bool], n_chunks: int) -> list[N
 
 
 def run_chunk(
-    model: TrialModel, index: NDArray[np.intp], values: FloatArray, threads: int | None = None
+    model: TrialModel, index: NDArray[np.intp], values: FloatArray, piece: int = 0
 ) -> Any:
-    """Evaluate one chunk (the task of every executor); the model is prepared once per process.
+    """Evaluate one chunk of trials on one piece (the task of every executor).
 
-    ``threads``: numba threads of this task (the parallel executors give 1: a worker per core
-    with its own OpenMP team per kernel oversubscribes the cores, and busy-waiting teams slow
-    each other down many times over). Returns (index, outcomes, compute [s], set-up [s]).
+    The model is prepared once per process. The trials run on one numba thread whatever the
+    executor: their kernels are called on tens to thousands of points at a time, where waking
+    an OpenMP team costs more than the work (measured: a trial at a built fan took ≈ 1.2 s on
+    2 threads, 0.12 s on 1, docs/benchmarks.md), and a worker per core with its own team
+    oversubscribes the cores. Returns (index, piece, outcomes, compute [s], set-up [s]).
     """
-    if threads is not None:
-        import numba
+    import numba
 
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-    t0 = time.perf_counter()
-    state = _PREPARED.get(model.token)
-    if state is None:
-        if len(_PREPARED) >= 4:
-            _PREPARED.clear()
-        state = _PREPARED[model.token] = model.prepare()
-    t1 = time.perf_counter()
-    out = model.evaluate(state, values)
-    return index, out, time.perf_counter() - t1, t1 - t0
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        t0 = time.perf_counter()
+        state = _PREPARED.get(model.token)
+        if state is None:
+            if len(_PREPARED) >= 4:
+                _PREPARED.clear()
+            state = _PREPARED[model.token] = model.prepare()
+        t1 = time.perf_counter()
+        out = model.evaluate(state, values, piece)
+        return index, piece, out, time.perf_counter() - t1, t1 - t0
+    finally:
+        numba.set_num_threads(before)
 
 
 def _serial(
-    model: TrialModel, tasks: list[tuple[Any, FloatArray]], progress: Progress
+    model: TrialModel, tasks: list[tuple[Any, FloatArray, int]], progress: Progress
 ) -> list[Any]:
     done = []
-    for k, (idx, vals) in enumerate(tasks):
-        done.append(run_chunk(model, idx, vals))
+    for k, task in enumerate(tasks):
+        done.append(run_chunk(model, *task))
         progress(k + 1, len(tasks))
     return done
 
 
 def _processes(
-    model: TrialModel, tasks: list[tuple[Any, FloatArray]], workers: int, progress: Progress
+    model: TrialModel, tasks: list[tuple[Any, FloatArray, int]], workers: int, progress: Progress
 ) -> list[Any]:
     """A process pool; a broken pool (a killed worker) is replaced and its chunks resubmitted."""
     results: dict[int, Any] = {}
@@ -188,7 +201,7 @@ def _processes(
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futs: dict[Future[Any], int] = {
-                pool.submit(run_chunk, model, *tasks[k], 1): k
+                pool.submit(run_chunk, model, *tasks[k]): k
                 for k in range(len(tasks))
                 if k not in results
             }
@@ -205,7 +218,7 @@ def _processes(
 
 def _dask(
     model: TrialModel,
-    tasks: list[tuple[Any, FloatArray]],
+    tasks: list[tuple[Any, FloatArray, int]],
     scheduler: str | None,
     workers: int,
     progress: Progress,
@@ -224,8 +237,8 @@ def _dask(
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
             futs = [
-                client.submit(run_chunk, model, idx, vals, 1, retries=RETRIES, pure=False)
-                for idx, vals in tasks
+                client.submit(run_chunk, model, *task, retries=RETRIES, pure=False)
+                for task in tasks
             ]
             for k, _ in enumerate(as_completed(futs), start=1):
                 progress(k, len(tasks))
@@ -249,19 +262,22 @@ def run_trials(
 ) -> tuple[dict[str, FloatArray], dict[str, float]]:
     """Run every trial of ``used`` ``(n, P)``; outcomes stacked in trial order, and timings.
 
-    Chunks: ``chunk_trials`` trials each, default ``n / (4 × workers)`` (serial: one chunk per
-    ~50 trials, for the progress bar). Timings: ``wall_s``, ``compute_s`` (sum over chunks of
-    ``evaluate``, fly-out fans included), ``setup_s`` (sum of the per-process ``prepare``),
-    ``chunks``; wall − (compute + set-up) ÷ workers is the scheduling overhead.
+    Tasks: chunks of ``chunk_trials`` trials (default ``n / (2 × workers)``, at least 8 and at
+    most 50 trials: few enough tasks that scheduling stays a few per cent of the work, enough
+    that a lost worker costs little and the two workers finish together; serial: 50, for the
+    progress bar) × the model's pieces. Timings: ``wall_s``, ``compute_s`` (sum over tasks of
+    ``evaluate``), ``setup_s`` (sum of the per-process ``prepare``), ``chunks`` (tasks);
+    wall − (compute + set-up) ÷ workers is the scheduling overhead.
     """
     if executor not in EXECUTORS:
         raise InputError(field="executor", message=f"{executor!r}; valid: {', '.join(EXECUTORS)}")
     if executor == "serial" and scheduler is not None:
         raise InputError(field="scheduler", message="needs --executor dask")
     n = used.shape[0]
-    size = chunk_trials or max(1, math.ceil(n / (4 * workers) if executor != "serial" else 50))
+    size = chunk_trials or (50 if executor == "serial" else min(50, max(8, n // (2 * workers))))
     parts = chunks(used, quantised, math.ceil(n / size))
-    tasks = [(idx, used[idx]) for idx in parts]
+    pieces = int(getattr(model, "pieces", 1))
+    tasks = [(idx, used[idx], piece) for idx in parts for piece in range(pieces)]
     report = progress or (lambda done, total: None)
     t0 = time.perf_counter()
     if executor == "serial":
@@ -271,16 +287,19 @@ def run_trials(
     else:
         done = _dask(model, tasks, scheduler, workers, report)
     wall = time.perf_counter() - t0
-    out: dict[str, FloatArray] = {}
-    for idx, res, *_ in done:
+    per_piece: list[dict[str, FloatArray]] = [{} for _ in range(pieces)]
+    for idx, piece, res, *_ in done:
+        out = per_piece[piece]
         for key, arr in res.items():
             if key not in out:
                 out[key] = np.empty((n, *np.shape(arr)[1:]), dtype=np.asarray(arr).dtype)
             out[key][idx] = arr
+    combine = getattr(model, "combine", None)
+    result = combine(per_piece) if combine is not None else per_piece[0]
     timing = {
         "wall_s": wall,
-        "compute_s": float(sum(d[2] for d in done)),
-        "setup_s": float(sum(d[3] for d in done)),
+        "compute_s": float(sum(d[3] for d in done)),
+        "setup_s": float(sum(d[4] for d in done)),
         "chunks": len(done),
     }
-    return out, timing
+    return result, timing

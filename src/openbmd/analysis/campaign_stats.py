@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,49 +95,101 @@ def bootstrap_ci(y: FloatArray, seed: int, level: float = CI_LEVEL) -> FloatArra
     return np.where(bad[:, None], np.nan, np.stack([lo, hi], axis=1))
 
 
+def _cells(y: FloatArray) -> FloatArray:
+    return y.reshape(y.shape[0], -1)
+
+
+def _stats(
+    name: str, y: FloatArray, used: FloatArray, seed: int, dims: tuple[str, ...]
+) -> dict[str, Any]:
+    """Mean, bootstrap interval, quantiles, Spearman ρ and Sobol S1 of outcome ``y`` (n, ...)."""
+    cells = _cells(y)
+    shape = y.shape[1:]
+    p = used.shape[1]
+    return {
+        f"{name}_mean": (dims, y.mean(axis=0)),
+        f"{name}_ci": ((*dims, "bound"), bootstrap_ci(cells, seed).reshape(*shape, 2)),
+        f"{name}_quantile": (("quantile", *dims), np.quantile(y, QUANTILES, axis=0)),
+        f"{name}_spearman": (("parameter", *dims), spearman(used, cells).reshape(p, *shape)),
+        f"{name}_sobol_first": (("parameter", *dims), sobol_first(used, cells).reshape(p, *shape)),
+    }
+
+
+#: Quantiles of every outcome over the trials.
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: The outcomes of a campaign, their dims after ``trial`` and units.
+OUTCOMES = {
+    "engageable_fraction": (("threat", "architecture"), "1"),
+    "population_defended": (("region", "footprint_threat", "architecture"), "persons"),
+    "area_defended": (("region", "footprint_threat", "architecture"), "m2"),
+}
+
+
 def campaign_dataset(
     parameters: Sequence[Parameter],
     drawn: FloatArray,
     used: FloatArray,
-    fraction: FloatArray,
+    outcomes: dict[str, FloatArray],
     threats: Sequence[str],
     architectures: Sequence[str],
     seed: int,
+    *,
+    regions: Sequence[str] = (),
+    all_threats: Sequence[str] = (),
+    grid_deg: float | None = None,
 ) -> xr.Dataset:
-    """Trials (drawn and used parameters, outcomes) plus summary and sensitivity variables."""
+    """Trials (drawn and used parameters, outcomes) plus summary and sensitivity variables.
+
+    ``outcomes``: ``engageable_fraction`` (n, threat, architecture) and, with the footprint
+    question, ``population_defended`` and ``area_defended`` (n, region, footprint_threat,
+    architecture), ``population_threatened`` and ``area_threatened`` (n, region,
+    footprint_threat; the same in every trial). For each outcome X: ``X_mean``, ``X_ci``
+    (bootstrap), ``X_quantile``, ``X_spearman`` and ``X_sobol_first`` (parameter, …).
+    """
     n = drawn.shape[0]
-    cells = fraction.reshape(n, -1)
-    ci = bootstrap_ci(cells, seed).reshape(len(threats), len(architectures), 2)
-    sp = spearman(used, cells).reshape(len(parameters), len(threats), len(architectures))
-    sb = sobol_first(used, cells).reshape(sp.shape)
-    q = np.quantile(fraction, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    ds = xr.Dataset(
+    data: dict[str, Any] = {
+        "drawn": (("trial", "parameter"), drawn),
+        "used": (("trial", "parameter"), used),
+    }
+    units: dict[str, str] = {
+        "drawn": "SI (see parameter_units)",
+        "used": "SI (see parameter_units)",
+    }
+    for name, (dims, unit) in OUTCOMES.items():
+        if name not in outcomes:
+            continue
+        y = np.asarray(outcomes[name], dtype=float)
+        data[name] = (("trial", *dims), y)
+        stats_ = _stats(name, y, used, seed, dims)
+        data.update(stats_)
+        units[name] = unit
+        for k in stats_:
+            units[k] = "1" if k.endswith(("spearman", "sobol_first")) else unit
+    for name in ("population_threatened", "area_threatened"):
+        if name in outcomes:
+            data[name] = (("region", "footprint_threat"), np.asarray(outcomes[name])[0])
+            units[name] = OUTCOMES[name.replace("threatened", "defended")][1]
+    coords: dict[str, Any] = {
+        "trial": np.arange(n),
+        "parameter": [p.name for p in parameters],
+        "threat": list(threats),
+        "architecture": list(architectures),
+        "bound": ["low", "high"],
+        "quantile": list(QUANTILES),
+        "parameter_units": ("parameter", [p.units for p in parameters]),
+        "distribution": ("parameter", [p.distribution.describe() for p in parameters]),
+        "source": ("parameter", [p.source for p in parameters]),
+        "quantum": (
+            "parameter",
+            [np.nan if p.quantum is None else p.quantum for p in parameters],
+        ),
+    }
+    if "population_defended" in outcomes:
+        coords["region"] = list(regions)
+        coords["footprint_threat"] = list(all_threats)
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update(
         {
-            "drawn": (("trial", "parameter"), drawn),
-            "used": (("trial", "parameter"), used),
-            "engageable_fraction": (("trial", "threat", "architecture"), fraction),
-            "mean": (("threat", "architecture"), fraction.mean(axis=0)),
-            "ci": (("threat", "architecture", "bound"), ci),
-            "fraction_quantile": (("quantile", "threat", "architecture"), q),
-            "spearman": (("parameter", "threat", "architecture"), sp),
-            "sobol_first": (("parameter", "threat", "architecture"), sb),
-        },
-        coords={
-            "trial": np.arange(n),
-            "parameter": [p.name for p in parameters],
-            "threat": list(threats),
-            "architecture": list(architectures),
-            "bound": ["low", "high"],
-            "quantile": [0.05, 0.25, 0.5, 0.75, 0.95],
-            "parameter_units": ("parameter", [p.units for p in parameters]),
-            "distribution": ("parameter", [p.distribution.describe() for p in parameters]),
-            "source": ("parameter", [p.source for p in parameters]),
-            "quantum": (
-                "parameter",
-                [np.nan if p.quantum is None else p.quantum for p in parameters],
-            ),
-        },
-        attrs={
             "seed": seed,
             "trials": n,
             "streams": "numpy.random.SeedSequence(seed).spawn(trials)",
@@ -145,23 +198,14 @@ def campaign_dataset(
             f"binned correlation ratio ({SOBOL_BINS} equal-count bins, bias-corrected)",
             "quantisation": "'used' is 'drawn' rounded to 'quantum' (fly-out fans are built "
             "per grid value); outcomes and sensitivities are of 'used'",
-            "footprint": "not computed per trial: the footprint lattice is not shared "
-            "across trials yet",
-        },
+            "footprint": "not asked (no footprint analysis, region or campaign grid)"
+            if grid_deg is None
+            else f"per trial on a {grid_deg:g} deg grid of cell centres and the region's "
+            "cities, each aimed from every launch area (openbmd.analysis.campaign_footprint); "
+            "coarser than the report's footprint maps",
+        }
     )
-    units = {
-        "drawn": "SI (see parameter_units)",
-        "used": "SI (see parameter_units)",
-        "engageable_fraction": "1",
-        "mean": "1",
-        "ci": "1",
-        "fraction_quantile": "1",
-        "spearman": "1",
-        "sobol_first": "1",
-        "quantum": "SI (see parameter_units)",
-        "trial": "1",
-        "quantile": "1",
-    }
+    units.update({"quantum": "SI (see parameter_units)", "trial": "1", "quantile": "1"})
     for name, unit in units.items():
         ds[name].attrs["units"] = unit
     return ds
@@ -175,24 +219,34 @@ def campaign_summary(ds: xr.Dataset) -> dict[str, Any]:
         return f if np.isfinite(f) else None
 
     outcomes = []
-    for th in ds.threat.values:
-        for ar in ds.architecture.values:
-            cell = ds.sel(threat=th, architecture=ar)
+    for name, (dims, unit) in OUTCOMES.items():
+        if name not in ds:
+            continue
+        for combo in itertools.product(*(ds[d].values for d in dims)):
+            sel = {d: str(v) for d, v in zip(dims, combo, strict=True)}
+            mean = num(ds[f"{name}_mean"].sel(sel))
+            if name != "engageable_fraction" and not mean:
+                continue  # nothing defended in any trial: not worth a line
+            ci = ds[f"{name}_ci"].sel(sel)
             outcomes.append(
                 {
-                    "threat": str(th),
-                    "architecture": str(ar),
-                    "mean": num(cell["mean"]),
-                    "ci95": [num(cell["ci"][0]), num(cell["ci"][1])],
+                    "outcome": name,
+                    "units": unit,
+                    **{("threat" if d == "footprint_threat" else d): v for d, v in sel.items()},
+                    "mean": mean,
+                    "ci95": [num(ci[0]), num(ci[1])],
                     "quantiles": {
-                        f"q{round(q * 100):02d}": num(cell["fraction_quantile"].sel(quantile=q))
+                        f"q{round(q * 100):02d}": num(
+                            ds[f"{name}_quantile"].sel({**sel, "quantile": q})
+                        )
                         for q in ds["quantile"].values
                     },
                     "spearman": {
-                        str(p): num(cell["spearman"].sel(parameter=p)) for p in ds.parameter.values
+                        str(p): num(ds[f"{name}_spearman"].sel({**sel, "parameter": p}))
+                        for p in ds.parameter.values
                     },
                     "sobol_first": {
-                        str(p): num(cell["sobol_first"].sel(parameter=p))
+                        str(p): num(ds[f"{name}_sobol_first"].sel({**sel, "parameter": p}))
                         for p in ds.parameter.values
                     },
                 }

@@ -20,11 +20,11 @@ import xarray as xr
 
 from openbmd import earth
 from openbmd.analysis.engageability import aim_pairs, within_reach
-from openbmd.analysis.study import Study, ThreatClass
+from openbmd.analysis.study import Point, Study, ThreatClass
 from openbmd.engagement import engage_architecture
 from openbmd.sensors import SpaceIR
 
-__all__ = ["timeline"]
+__all__ = ["representative_pair", "timeline"]
 
 
 def _sensors(study: Study) -> list[Any]:
@@ -50,6 +50,17 @@ def _gain(without: float, with_: float) -> float:
     return without - with_
 
 
+def representative_pair(threat: ThreatClass) -> tuple[Point, Point] | None:
+    """The representative flight of *threat*: its first launch area → target pair (in the
+    scenario's order, launch areas first) that the missile can reach; ``None`` if none is."""
+    if not threat.targets:
+        return None
+    pairs = [(a, t) for a in threat.launch_areas for t in threat.targets]
+    lat0, lon0, lat1, lon1 = (np.array([p[k][i] for p in pairs]) for k in (0, 1) for i in (1, 2))
+    ok, _ = within_reach(threat.missile, lat0, lon0, lat1, lon1)
+    return pairs[int(np.argmax(ok))] if ok.any() else None
+
+
 def timeline(study: Study, threat: ThreatClass, step_s: float = 10.0) -> xr.Dataset | None:
     """The timeline of ``threat``'s representative trajectory (``None`` when it has no target).
 
@@ -57,14 +68,10 @@ def timeline(study: Study, threat: ThreatClass, step_s: float = 10.0) -> xr.Data
     (sensor) and per architecture ``warning``, ``commit``, ``first_launch``,
     ``intercept_time``, ``feasible``, ``warning_gain`` and ``commit_gain`` [s after launch].
     """
-    if not threat.targets:
+    pair = representative_pair(threat)
+    if pair is None:
         return None
-    pairs = [(a, t) for a in threat.launch_areas for t in threat.targets]
-    lat0, lon0, lat1, lon1 = (np.array([p[k][i] for p in pairs]) for k in (0, 1) for i in (1, 2))
-    ok, _ = within_reach(threat.missile, lat0, lon0, lat1, lon1)
-    if not ok.any():
-        return None
-    area, target = pairs[int(np.argmax(ok))]  # the first pair in reach
+    area, target = pair
     smp, burnout, _ = aim_pairs(threat.missile, [area], [target], dt=step_s, shape=threat.shape)
     roles = _sensors(study)
     n_t = smp.t.size

@@ -11,18 +11,26 @@ from openbmd.missiles import Missile, Stage
 
 
 def _stage(entry: dict[str, Any], where: str) -> Any:
-    isp = entry.get("isp_s")
-    thrust = entry.get("thrust_n")
-    exit_area = entry.get("exit_area_m2")
-    return Stage(
-        gross_mass=require(entry, "gross_mass_kg", where),
-        propellant_mass=require(entry, "propellant_mass_kg", where),
-        burn_time=require(entry, "burn_time_s", where),
-        diameter=require(entry, "diameter_m", where),
-        isp=None if isp is None else float(isp),
-        thrust=None if thrust is None else float(thrust),
-        exit_area=None if exit_area is None else float(exit_area),
+    isp, thrust, exit_area = (
+        require(entry, key, where) if entry.get(key) is not None else None
+        for key in ("isp_s", "thrust_n", "exit_area_m2")
     )
+    gross = require(entry, "gross_mass_kg", where)
+    prop = require(entry, "propellant_mass_kg", where)
+    burn = require(entry, "burn_time_s", where)
+    diameter = require(entry, "diameter_m", where)
+    try:
+        return Stage(
+            gross_mass=gross,
+            propellant_mass=prop,
+            burn_time=burn,
+            diameter=diameter,
+            isp=isp,
+            thrust=thrust,
+            exit_area=exit_area,
+        )
+    except (InputError, TypeError, ValueError) as exc:  # the stage it came from, by path
+        raise ScenarioError(f"{where}: {exc}") from exc
 
 
 def _flag(entry: dict[str, Any], key: str, where: str) -> bool:

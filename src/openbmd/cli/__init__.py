@@ -17,6 +17,7 @@ from openbmd.cli import exchange as _exchange  # noqa: F401
 from openbmd.cli import exchange_agreements as _exchange_agreements  # noqa: F401
 from openbmd.cli import exchange_audit as _exchange_audit  # noqa: F401
 from openbmd.cli import exchange_examples as _exchange_examples  # noqa: F401
+from openbmd.cli import exchange_exercise as _exchange_exercise  # noqa: F401
 from openbmd.cli import flight as _flight  # noqa: F401  (registers its commands)
 from openbmd.cli import radar as _radar  # noqa: F401
 from openbmd.cli import scenario as _scenario  # noqa: F401

@@ -220,3 +220,33 @@ def rng_from_seed(seed: int, field: str = "--seed") -> np.random.Generator:
     if seed < 0:
         fail(f"{seed} is negative; give an integer >= 0", field)
     return np.random.default_rng(seed)
+
+
+MISSILE_FILE_HELP = (
+    "A missile defined in a YAML file: the fields of a data/missiles.yaml entry "
+    "(docs/examples/missile.yaml). Replaces --missile."
+)
+
+
+def missile_file_option() -> Any:
+    """The ``--missile-file`` option (a fresh OptionInfo per command)."""
+    return typer.Option(None, "--missile-file", help=MISSILE_FILE_HELP, dir_okay=False)
+
+
+def resolve_missile(missile: str | None, missile_file: Any, default: str | None = None) -> Any:
+    """The threat class: from ``--missile-file`` when given, else ``--missile`` by name.
+
+    Both at once is refused unless ``--missile`` is only at its ``default``; neither at once
+    names ``--missile``. A bad file raises one line ``FILE:LINE: field: what``.
+    """
+    if missile_file is not None:
+        if missile is not None and missile != default:
+            fail("give either --missile or --missile-file, not both", "--missile-file")
+        from openbmd.catalog.missile_file import missile_from_file
+
+        return missile_from_file(missile_file)
+    if missile is None:
+        fail("a missile class is required: give --missile NAME or --missile-file FILE", "--missile")
+    from openbmd import catalog
+
+    return catalog.missile(missile)

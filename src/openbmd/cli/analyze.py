@@ -79,7 +79,10 @@ def _key(text: str) -> str:
     return hashlib.sha256(f"{__version__}\n{_code_digest()}\n{text}".encode()).hexdigest()
 
 
-def _cached_compare(key: str, scenario: Any, use_cache: bool, quiet: bool) -> tuple[Any, bool]:
+def _cached_compare(
+    key: str, scenario: Any, use_cache: bool, quiet: bool, trials: int | None
+) -> tuple[Any, Any, bool]:
+    """(comparison, campaign Dataset or ``None``, cache hit): computed, or from the cache."""
     from openbmd.analysis.compare import compare
     from openbmd.scenario.build import to_study
 
@@ -87,20 +90,33 @@ def _cached_compare(key: str, scenario: Any, use_cache: bool, quiet: bool) -> tu
     if use_cache and path.is_file():
         try:
             with path.open("rb") as fh:
-                return pickle.load(fh), True
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+                result, camp = pickle.load(fh)
+            return result, camp, True
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
             pass  # a damaged or stale entry is recomputed and replaced
     with _progress(quiet) as progress:
         # Fans are a pure function of the interceptor and site: kept even under --no-cache.
-        result = compare(to_study(scenario), progress, fan_store=cache_dir() / "fans")
+        fans = cache_dir() / "fans"
+        result = compare(to_study(scenario), progress, fan_store=fans)
+        camp = None
+        if scenario.uncertain:
+            from openbmd.scenario.uncertain import campaign
+
+            def step(done: int, total: int) -> None:
+                if progress is not None:
+                    progress("campaign", done, total)
+
+            t0 = time.perf_counter()
+            camp, _ = campaign(scenario, trials, progress=step, fan_store=fans)
+            result.timings["campaign"] = time.perf_counter() - t0
     if use_cache:
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(fd, "wb") as out:
+                pickle.dump((result, camp), out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
-    return result, False
+    return result, camp, False
 
 
 @contextlib.contextmanager
@@ -137,21 +153,32 @@ def _check_out(out: Path) -> None:
         fail(f"{out.parent} is not a folder", "--out")
 
 
-def _render(tmp: Path, comparison: Any, text: str, manifest: dict[str, Any]) -> dict[str, str]:
+def _render(
+    tmp: Path, comparison: Any, text: str, manifest: dict[str, Any], camp: Any
+) -> dict[str, str]:
     from openbmd.analysis.ledger import ledger
     from openbmd.report.export import write_exports
     from openbmd.report.html import render_report
 
     led = ledger(comparison)
     files = write_exports(comparison, tmp / "data", book=led)
+    if camp is not None:
+        from openbmd.scenario.uncertain import write
+
+        files["campaign"] = str(write(camp, tmp / "data").relative_to(tmp))
     (tmp / "scenario.yaml").write_text(text, encoding="utf-8")
-    html = render_report(comparison, led, text, manifest)
+    html = render_report(comparison, led, text, manifest, camp)
     (tmp / "report.html").write_text(html, encoding="utf-8")
     return files
 
 
 def _write(
-    out: Path, comparison: Any, text: str, manifest: dict[str, Any], rendered: Path | None
+    out: Path,
+    comparison: Any,
+    text: str,
+    manifest: dict[str, Any],
+    rendered: Path | None,
+    camp: Any = None,
 ) -> dict[str, str]:
     """Write the report into a temporary sibling of ``out``, then rename it into place.
 
@@ -166,7 +193,7 @@ def _write(
             shutil.copytree(rendered, tmp, dirs_exist_ok=True)
             files = index["files"]
         else:
-            files = _render(tmp, comparison, text, manifest)
+            files = _render(tmp, comparison, text, manifest, camp)
             marker = {"openbmd_version": manifest["openbmd_version"], "files": files}
             (tmp / MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
             if rendered is not None:
@@ -223,6 +250,14 @@ def analyze_cmd(
             "on disk are still reused: they depend only on the interceptor and site).",
         ),
     ] = False,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            "--trials",
+            help="Trials of the campaign over the scenario's uncertain: block (default: its "
+            "campaign.trials, 100); ignored without the block.",
+        ),
+    ] = None,
 ) -> None:
     """Compare the scenario's architectures and write an offline report (HTML, maps, data)."""
     from openbmd import __version__
@@ -231,17 +266,24 @@ def analyze_cmd(
 
     started = time.perf_counter()
     sc = load_scenario(scenario)  # one-line FILE:LINE:COL error, exit 2, nothing written
+    if trials is not None and trials < 1:
+        fail(f"{trials} must be at least 1", "--trials")
     text, label = _scenario_text(scenario)
     out_path = Path(out)
     _check_out(out_path)
-    key = _key(text)
-    comparison, hit = _cached_compare(key, sc, not no_cache, as_json)
+    trials = (trials or sc.campaign.trials) if sc.uncertain else None
+    # The campaign's trials change the results and the report: they are part of the key.
+    key = _key(text if trials is None else f"{text}\n# --trials {trials}")
+    comparison, camp, hit = _cached_compare(key, sc, not no_cache, as_json, trials)
     manifest = {
         "openbmd_version": __version__,
         "scenario": label,
         "scenario_name": sc.name,
         "scenario_sha256": hashlib.sha256(text.encode()).hexdigest(),
-        "seeds": "none: every analysis of the report is deterministic (no random draws)",
+        "seeds": "none: every analysis of the report is deterministic (no random draws)"
+        if camp is None
+        else f"campaign: {camp.sizes['trial']} trials, seed {camp.attrs['seed']} "
+        f"({camp.attrs['streams']}); every other analysis is deterministic",
         "generated_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "cached": hit,
@@ -249,7 +291,7 @@ def analyze_cmd(
     }
     manifest["run_seconds"] = round(time.perf_counter() - started, 2)
     rendered = cache_dir() / "analyze" / f"{key}.report" if not no_cache else None
-    paths = _write(out_path, comparison, text, manifest, rendered)
+    paths = _write(out_path, comparison, text, manifest, rendered, camp)
     led = ledger(comparison)
     data = {"paths": paths, "manifest": manifest, "ledger": led.to_dict()}
 

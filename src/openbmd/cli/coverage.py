@@ -3,6 +3,7 @@ launch areas a site can deny) and ``engageability`` (Russian ICBMs x burnout spe
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -14,7 +15,14 @@ from openbmd.cli._architecture import (
     require_batteries,
     speed_ms,
 )
-from openbmd.cli._common import app, emit, fail, parse_float_list
+from openbmd.cli._common import (
+    app,
+    emit,
+    fail,
+    missile_file_option,
+    parse_float_list,
+    resolve_missile,
+)
 from openbmd.cli.defence import (
     ENGAGEABILITY_MISSILE,
     FIELDS,
@@ -28,7 +36,7 @@ from openbmd.constants import DEG
 @app.command("coverage")
 @architecture_options
 def coverage_cmd(
-    missile: str = typer.Option(..., "--missile", help="Threat missile class."),
+    missile: str | None = typer.Option(None, "--missile", help="Threat missile class."),
     launch_area: str = typer.Option(
         ..., "--launch-area", help="Launch area(s): NAME[,NAME…] or LAT,LON[;LAT,LON…]."
     ),
@@ -38,9 +46,9 @@ def coverage_cmd(
     as_json: bool = JSON,
     netcdf: str | None = typer.Option(None, "--netcdf", help="Write the Dataset (h5netcdf)."),
     png: str | None = typer.Option(None, "--png", help="Write a map (offline base map)."),
+    missile_file: Path | None = missile_file_option(),
 ) -> None:
     """Defended footprint over a region: defended cities and population share."""
-    from openbmd import catalog
     from openbmd.analysis.footprint import REGIONS, footprint, grid_axes, population_summary
     from openbmd.catalog.places import load_cities
     from openbmd.report.maps import plot_footprint
@@ -50,7 +58,7 @@ def coverage_cmd(
         fail(f"--region: unknown region {region!r}; valid: {', '.join(REGIONS)}")
     bounds = REGIONS[key]
     grid_axes(bounds, grid_deg)  # validate the grid before any heavy work
-    m = catalog.missile(missile)
+    m = resolve_missile(missile, missile_file)
     areas = parse_places(launch_area, "--launch-area")
     arch, over = architecture_from_flags(**arch_flags)
     ds = footprint(
@@ -139,11 +147,11 @@ def engageability_cmd(
         "default: the architecture's rule, or both with --cueing both.",
     ),
     as_json: bool = JSON,
+    missile_file: Path | None = missile_file_option(),
 ) -> None:
     """Russian ICBM engageability: share of field→target trajectories with a feasible intercept."""
     from dataclasses import replace
 
-    from openbmd import catalog
     from openbmd.analysis.engageability import engageability
 
     if cueing is not None and cueing.strip().lower() not in (*CUEING, "both"):
@@ -160,7 +168,7 @@ def engageability_cmd(
     archs = {c: replace(arch, rules=replace(arch.rules, commit=CUEING.get(c, c))) for c in labels}
     f_pts = parse_places(fields, "--fields")
     t_pts = parse_places(targets, "--targets")
-    m = catalog.missile(missile)
+    m = resolve_missile(missile, missile_file, ENGAGEABILITY_MISSILE)
     ds = engageability(
         archs,
         m,
@@ -237,7 +245,7 @@ DENY_TARGETS = "Berlin,Paris,London,Rome,Warsaw,Prague,Vienna,Madrid"
 @app.command("deny")
 @architecture_options
 def deny_cmd(
-    missile: str = typer.Option(..., "--missile", help="Threat missile class."),
+    missile: str | None = typer.Option(None, "--missile", help="Threat missile class."),
     targets: str = typer.Option(
         DENY_TARGETS, "--targets", help="Defended aimpoints (names or LAT,LON;…)."
     ),
@@ -249,6 +257,7 @@ def deny_cmd(
     as_json: bool = JSON,
     netcdf: str | None = typer.Option(None, "--netcdf", help="Write the Dataset (h5netcdf)."),
     png: str | None = typer.Option(None, "--png", help="Write a map (offline base map)."),
+    missile_file: Path | None = missile_file_option(),
 ) -> None:
     """Reverse map: launch cells from which an attack on the targets can be denied.
 
@@ -257,7 +266,6 @@ def deny_cmd(
     denied when every aimpoint in reach has >= 1 feasible intercept. Prints the counts and the
     denied fraction; --netcdf keeps the per-cell, per-target Dataset.
     """
-    from openbmd import catalog
     from openbmd.analysis.denial import deny_map, deny_summary
     from openbmd.analysis.footprint import REGIONS, grid_axes
 
@@ -267,7 +275,7 @@ def deny_cmd(
     arch, over = architecture_from_flags(**arch_flags)
     bounds = REGIONS[key]
     grid_axes(bounds, grid_deg)  # validate the grid before any heavy work
-    m = catalog.missile(missile)
+    m = resolve_missile(missile, missile_file)
     t_pts = parse_places(targets, "--targets")
     ds = deny_map(arch, m, [(a, b * DEG, c * DEG) for a, b, c in t_pts], bounds, grid_deg)
     sites = ", ".join(b.site for b in arch.batteries) or "none"

@@ -3,6 +3,7 @@ helpers shared with :mod:`openbmd.cli.coverage` (architecture options: :mod:`._a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,15 @@ from openbmd.cli._architecture import (
     architecture_from_flags,
     architecture_options,
 )
-from openbmd.cli._common import app, check_lat_lon, emit, fail, parse_place
+from openbmd.cli._common import (
+    app,
+    check_lat_lon,
+    emit,
+    fail,
+    missile_file_option,
+    parse_place,
+    resolve_missile,
+)
 from openbmd.constants import DEG
 
 FIELDS = "Kozelsk,Teykovo,Vypolzovo,Tatishchevo"
@@ -153,19 +162,19 @@ def _shot(i: Any, k: int, label: str | int, budget: float = float("inf")) -> dic
 @app.command("engage")
 @architecture_options
 def engage_cmd(
-    missile: str = typer.Option(..., "--missile", help="Threat missile class."),
+    missile: str | None = typer.Option(None, "--missile", help="Threat missile class."),
     launch: str = typer.Option(..., "--launch", help="Threat launch point (name or LAT,LON)."),
     target: str = typer.Option(..., "--target", help="Threat aimpoint (name or LAT,LON)."),
     arch_flags: Any = None,  # the shared options (architecture_options)
     as_json: bool = JSON,
+    missile_file: Path | None = missile_file_option(),
 ) -> None:
     """Engagement window, intercepts and shot opportunities against one aimed threat."""
-    from openbmd import catalog
     from openbmd.engagement import engage_architecture
     from openbmd.targeting import aim
 
     arch, over = architecture_from_flags(**arch_flags)
-    m = catalog.missile(missile)
+    m = resolve_missile(missile, missile_file)
     l_name, l_lat, l_lon = parse_place(launch, "--launch")
     t_name, t_lat, t_lon = parse_place(target, "--target")
     sol = aim(m, l_lat * DEG, l_lon * DEG, t_lat * DEG, t_lon * DEG)

@@ -75,11 +75,18 @@ def serve_cmd(
         help="signature-checking processes per HTTP process (default: 2 with --workers 1, "
         "else 0: each front checks in its own process)",
     ),
+    open_enrolment: bool | None = typer.Option(
+        None,
+        "--open-enrolment/--no-open-enrolment",
+        help="let partners enrol themselves (POST /v1/partners, signed by the new key) and post "
+        "their own signed agreements; default: on only when --host is a loopback address",
+    ),
 ) -> None:
     """Run the centre with uvicorn (migrates the database and creates the log key first)."""
     import uvicorn
 
     from openbmd.exchange.app import create_app
+    from openbmd.exchange.enrolment import is_loopback
     from openbmd.exchange.rollback import CheckpointGuard, guard_file
     from openbmd.exchange.settings import Settings
     from openbmd.exchange.store import make_engine
@@ -91,6 +98,7 @@ def serve_cmd(
         origin=origin,
         key_file=str(key_file) if key_file else None,
         verify_workers=verify_workers if verify_workers is not None else (2 if workers == 1 else 0),
+        open_enrolment=is_loopback(host) if open_enrolment is None else open_enrolment,
     )
     preflight = open_store(database_url)  # a key or state problem is a one-line error, not a trace
     try:

@@ -102,16 +102,17 @@ def agreement_add_cmd(
     """Load (insert or replace) the agreements of FILE; every partner must be registered."""
     signed = load_signed_agreements(file)
     found = [a for a, _ in signed]
+    from openbmd.exchange.enrolment import unregistered_parties
+
     store = open_store(database_url)
     try:
         known = {p.name for p in store.partners()}
         for a in found:
-            for who in [a.sender, *(r.recipient for r in a.rules)]:
-                if who not in known:
-                    fail(
-                        f"{file}: agreement {a.name}: partner {who!r} is not registered "
-                        "(openbmd exchange partner add)"
-                    )
+            for who in unregistered_parties(a, known):
+                fail(
+                    f"{file}: agreement {a.name}: partner {who!r} is not registered "
+                    "(openbmd exchange partner add)"
+                )
         for a, sig in signed:
             store.put_agreement(a, sig)
     finally:

@@ -14,7 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from openbmd import catalog
-from openbmd.cli._common import app, emit, fail, parse_place
+from openbmd.cli._common import (
+    app,
+    emit,
+    fail,
+    missile_file_option,
+    parse_place,
+    resolve_missile,
+)
 from openbmd.constants import DEG
 
 # Piped output (CI logs, files) gets a wide table rather than Rich's 80-column default.
@@ -149,18 +156,21 @@ def trajectory_summary(sol: Any, i: int = 0) -> dict[str, Any]:
 
 @app.command("trajectory")
 def trajectory_cmd(
-    missile: str = typer.Option(..., "--missile", help="Missile class name (see `missiles`)."),
+    missile: str | None = typer.Option(
+        None, "--missile", help="Missile class name (see `missiles`)."
+    ),
     launch: str = typer.Option(..., "--launch", help="Launch place: a name or LAT,LON."),
     target: str = typer.Option(..., "--target", help="Aimpoint: a name or LAT,LON."),
     shape: str = typer.Option("min-energy", "--shape", help=SHAPE_HELP),
     apogee_km: float | None = typer.Option(None, "--apogee-km", help="Apogee of a lofted shot."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     csv_file: Path | None = typer.Option(None, "--csv", help="Write the trajectory samples."),
+    missile_file: Path | None = missile_file_option(),
 ) -> None:
     """Aim a missile at a target on the rotating Earth and fly it."""
     from openbmd.targeting import aim
 
-    m = catalog.missile(missile)
+    m = resolve_missile(missile, missile_file)
     _check_shape(shape, apogee_km)
     _, lat0, lon0 = parse_place(launch, "--launch")
     _, lat1, lon1 = parse_place(target, "--target")
@@ -223,15 +233,16 @@ def write_csv(traj: Any, path: Path, i: int = 0) -> None:
 
 @app.command("range")
 def range_cmd(
-    missile: str = typer.Option(..., "--missile", help="Missile class name."),
+    missile: str | None = typer.Option(None, "--missile", help="Missile class name."),
     launch: str = typer.Option(..., "--launch", help="Launch place: a name or LAT,LON."),
     azimuth_deg: float = typer.Option(..., "--azimuth-deg", help="Launch azimuth [deg]."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    missile_file: Path | None = missile_file_option(),
 ) -> None:
     """Maximum range of a missile from a launch point in a given direction."""
     from openbmd.targeting import max_range
 
-    m = catalog.missile(missile)
+    m = resolve_missile(missile, missile_file)
     _, lat0, lon0 = parse_place(launch, "--launch")
     if not math.isfinite(azimuth_deg):
         fail("--azimuth-deg: must be a finite number")

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from openbmd.exchange.centre import Centre, CentreBase
 from openbmd.exchange.errors import install_handlers
 from openbmd.exchange.limits import BodyLimit
-from openbmd.exchange.routers import agreements, feed, log, messages, partners
+from openbmd.exchange.routers import agreements, dashboard, feed, log, messages, partners
 from openbmd.exchange.schemas import MESSAGE_TYPES
 from openbmd.exchange.settings import Settings
 
@@ -50,6 +50,6 @@ def create_app(settings: Settings | None = None, centre: CentreBase | None = Non
     app.state.centre = centre
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     install_handlers(app, set(MESSAGE_TYPES) | {"polygon", "circle"})
-    for module in (partners, agreements, messages, log, feed):
+    for module in (partners, agreements, messages, log, feed, dashboard):
         app.include_router(module.router)
     return app

@@ -2,8 +2,10 @@
 
 :class:`JointTracker` is the pure part: it feeds the plots of committed ``radar_report``
 messages, scan by scan in time order, to one :class:`openbmd.tracking.Tracker` (all sensors of
-all partners update the same tracks: centralised measurement fusion), remembers which log
-entries supported each track, and turns a track with enough support into a launch
+all partners update the same tracks: centralised measurement fusion; a scan without a
+track's plot is no miss — the sensor may not cover that part of the sky — so a track is
+deleted once no sensor updated it for ``coast_s``), remembers which log entries supported
+each track, and turns a track with enough support into a launch
 notification (:func:`notification`). :class:`FusionService` is the part in the running centre:
 a background task that follows the committed log — it wakes on the writer's commit notice,
 which is published only after the submitters were answered, so fusion is never on the
@@ -73,11 +75,16 @@ class JointTracker:
     ----------
     min_hits : int
         Updates a confirmed track needs before a notification is issued from it.
+    coast_s : float
+        A track no sensor updated for this long [s] is deleted (three revisits of a 10-s
+        early-warning radar by default).
     """
 
     min_hits: int = 8
     tracker: Tracker = field(default_factory=Tracker)
     support: dict[int, set[int]] = field(default_factory=dict)  # track id → log indices
+    coast_s: float = 30.0
+    updated: dict[int, float] = field(default_factory=dict)  # track id → last update [s]
     senders: dict[int, str] = field(default_factory=dict)  # log index → sender
     latest: float = -math.inf
     dropped: int = 0  # plots older than the last scan processed (out of order)
@@ -123,11 +130,24 @@ class JointTracker:
         tr._pending = pending  # this sensor's previous scan (see the field's comment)
         before = set(tr.tracks.track_id.tolist())
         ids = tr.tracks.track_id.copy()
+        # Sensors see different parts of the sky: a scan without a track's plot is no evidence
+        # against the track (another sensor may hold it), so the tracker's scan-counted misses
+        # and age are neutralised (step() adds one to both; they are offset first) and a track
+        # is deleted instead once no sensor has updated it for ``coast_s``.
+        b = tr.tracks
+        tr.tracks = replace(b, misses=b.misses - 1, age=b.age - 1)
         assoc = tr.step(t, sensor, z)
+        hit = [int(ids[k]) for k in assoc.track.tolist()]
         for k, m in zip(assoc.track.tolist(), assoc.meas.tolist(), strict=True):
             self.support.setdefault(int(ids[k]), set()).add(int(indices[m]))
-        for tid in set(tr.tracks.track_id.tolist()) - before:  # initiated by this scan
+        new = set(tr.tracks.track_id.tolist()) - before  # initiated by this scan
+        for tid in new:
             self.support[tid] = set(pending_idx) | {int(i) for i in indices}
+        self.updated.update(dict.fromkeys([*hit, *new], t))
+        b = tr.tracks
+        fresh = np.array([self.updated[int(i)] >= t - self.coast_s for i in b.track_id], bool)
+        b = replace(b, age=b.age + np.isin(b.track_id, hit))  # a scan with a hit does count
+        tr.tracks = b.take(fresh)
         self._pending[key] = (tr._pending, set(indices.tolist()))
 
     def ready(self) -> list[int]:

@@ -335,6 +335,16 @@ class PartnerOut(BaseModel):
     )
 
 
+class EnrolRequest(BaseModel):
+    """``POST /v1/partners``: a partner enrolling itself (the request signed by this key)."""
+
+    model_config = _STRICT
+    name: Name
+    public_key_pem: str = Field(
+        min_length=1, max_length=4096, description="its Ed25519 public key (SPKI PEM)"
+    )
+
+
 class RuleModel(BaseModel):
     """One sharing rule: what *recipient* sees of the listed message types."""
 

@@ -25,7 +25,10 @@ class Settings:
     :func:`openbmd.exchange.keys.default_key_file` of the database). ``max_body_bytes``:
     larger request bodies get 413. ``feeds_per_partner``: most concurrent WebSocket feeds of
     one partner. ``fusion_min_hits``: updates a fused track needs before the centre issues a
-    launch notification from it.
+    launch notification from it. ``open_enrolment``: partners may enrol themselves
+    (``POST /v1/partners``, proof of possession) and post their own signed agreements
+    (``POST /v1/agreements``) — :mod:`openbmd.exchange.enrolment`; ``openbmd exchange serve``
+    turns it on by default only on a loopback address.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -40,6 +43,7 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     feeds_per_partner: int = 4
     fusion_min_hits: int = 8
+    open_enrolment: bool = False
 
     @property
     def key_path(self) -> Path:
@@ -64,6 +68,8 @@ class Settings:
             values["skew_seconds"] = float(env["OPENBMD_EXCHANGE_SKEW_SECONDS"])
         if "OPENBMD_EXCHANGE_KEY_FILE" in env:
             values["key_file"] = env["OPENBMD_EXCHANGE_KEY_FILE"]
+        if "OPENBMD_EXCHANGE_OPEN_ENROLMENT" in env:
+            values["open_enrolment"] = env["OPENBMD_EXCHANGE_OPEN_ENROLMENT"] in ("1", "true")
         if "OPENBMD_EXCHANGE_ORIGIN" in env:
             values["origin"] = env["OPENBMD_EXCHANGE_ORIGIN"]
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -19,12 +19,12 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from openbmd.earth_jit import air, altitude, gravity
+from openbmd.earth_jit import air, altitude, gravity, pressure
 
 FloatArray = NDArray[np.float64]
 
-# Stage table columns (S, 6).
-S_START, S_END, S_THRUST, S_MDOT, S_GROSS, S_AREA = range(6)
+# Stage table columns (S, 7): thrust is the vacuum thrust, S_EXIT the nozzle exit area.
+S_START, S_END, S_THRUST, S_MDOT, S_GROSS, S_AREA, S_EXIT = range(7)
 # Parameter vector: kill-vehicle mass, its ballistic coefficient, end of the vertical rise, end
 # of the pitch-over, total burn, Earth rate, J2 flag, atmosphere flag, sphere flag, boost C_D and
 # the launch point's surface altitude check time.
@@ -56,18 +56,21 @@ def _accel(
     om = p[P_OMEGA]
     wx, wy, wz = s[3] + om * y, s[4] - om * x, s[5]
     speed = math.sqrt(wx * wx + wy * wy + wz * wz)
-    rho = 0.0
+    rho, a_snd = 0.0, 0.0
     if p[P_ATMOS] > 0.0:
-        rho = air(altitude(x, y, z, p[P_SPHERE] > 0.0), lnrho, sound)[0]
+        rho, a_snd = air(altitude(x, y, z, p[P_SPHERE] > 0.0), lnrho, sound)
     powered = tseg < min(cut, p[P_T_BURN])
     if powered:
-        mass, thrust, area = p[P_RV_MASS], 0.0, st[0, S_AREA]
+        mass, thrust, area, exit_area = p[P_RV_MASS], 0.0, st[0, S_AREA], 0.0
         for j in range(st.shape[0]):
             if tseg < st[j, S_END]:
                 mass += st[j, S_GROSS] - max(t - st[j, S_START], 0.0) * st[j, S_MDOT]
                 if tseg >= st[j, S_START]:
                     thrust += st[j, S_THRUST]
                     area = max(area, st[j, S_AREA])
+                    exit_area += st[j, S_EXIT]
+        if thrust > 0.0 and rho > 0.0:  # back pressure on the nozzle exit: F_vac - A_e p(h)
+            thrust = max(thrust - exit_area * pressure(rho, a_snd), 0.0)
         kd = 0.5 * rho * speed * p[P_CD] * area / mass
         # Steering: pitch above the local horizontal, linear in time from 90 deg to ``pf``.
         span = max(p[P_T_TURN] - p[P_T_VERT], 1e-9)

@@ -41,7 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from openbmd import earth
 from openbmd.constants import DEG, R_EARTH_MEAN
-from openbmd.earth_jit import ATM_H, ATM_LNRHO, ATM_SOUND
+from openbmd.earth_jit import ATM_H, ATM_LNRHO, ATM_SOUND, pressure
 from openbmd.interceptors import _kernels as fk
 from openbmd.interceptors.vehicle import Interceptor, energy_levels, vehicle
 from openbmd.missiles import stack
@@ -91,6 +91,7 @@ def pitch_program_flight(
     b = stack([m])
     s0, s1 = b.stage_start[0], b.stage_start[0] + b.burn_time[0]
     thrust, mdot, gross, area = b.thrust[0], b.mass_flow[0], b.gross_mass[0], b.area[0]
+    exit_area = b.exit_area[0]
     t_burn, t_v = float(b.total_burn[0]), float(m.pitch_vertical_time)
     az = np.atleast_1d(np.asarray(azimuth, dtype=float))
     pf = np.broadcast_to(np.asarray(final_pitch, dtype=float), az.shape)
@@ -105,7 +106,8 @@ def pitch_program_flight(
     def accel(tt: float, tseg: float, r: FloatArray, v: FloatArray) -> FloatArray:
         a = earth.gravity(r, model.use_j2)
         v_rel = v - np.cross(wz, r)
-        rho = _density(altitude(r, model)) if model.atmosphere else np.zeros(n)
+        h = altitude(r, model)
+        rho = _density(h) if model.atmosphere else np.zeros(n)
         k_drag = 0.5 * rho * np.linalg.norm(v_rel, axis=-1)
         burning = tseg < np.minimum(cut, t_burn)
         if burning.any():
@@ -119,7 +121,10 @@ def pitch_program_flight(
             fwd /= np.linalg.norm(fwd, axis=-1, keepdims=True)
             frac = min(max((tt - t_v) / max(TURN_FRACTION * (t_burn - t_v), 1e-9), 0.0), 1.0)
             ang = (0.5 * np.pi + (pf - 0.5 * np.pi) * frac)[:, None]
-            acc = np.where(burning, float(np.sum(thrust[on])) / mass, 0.0)[:, None]
+            # back pressure on the nozzle exit: F_vac - A_e p(h) (the compiled kernels' formula)
+            p_air = pressure.py_func(rho, np.interp(h, ATM_H, ATM_SOUND))  # type: ignore[arg-type]
+            f = np.maximum(float(np.sum(thrust[on])) - float(np.sum(exit_area[on])) * p_air, 0.0)
+            acc = np.where(burning, f / mass, 0.0)[:, None]
             a = a + acc * (np.cos(ang) * fwd + np.sin(ang) * up)
             boost_k = k_drag * BOOST_CD * float(np.max(area[on], initial=area[0])) / mass
             k_drag = np.where(burning, boost_k, k_drag / m.rv_beta)
@@ -322,7 +327,8 @@ def _fly_family(
     s0 = b.stage_start[0]
     s1 = s0 + b.burn_time[0]
     st = np.stack(
-        [s0, s1, b.thrust[0], b.mass_flow[0], b.gross_mass[0], b.area[0]], axis=-1
+        [s0, s1, b.thrust[0], b.mass_flow[0], b.gross_mass[0], b.area[0], b.exit_area[0]],
+        axis=-1,
     ).astype(float)
     t_burn, t_v = float(b.total_burn[0]), float(m.pitch_vertical_time)
     t = time_grid(t_burn, t_v, s1, cutoff, icp.max_flyout_time, 0.5, dt)
@@ -444,6 +450,15 @@ def flyout_fan(
     return fan if fan.interceptor == icp else dataclasses.replace(fan, interceptor=icp)
 
 
+def fan_stored(
+    icp: Interceptor, site_lat: float, site_lon: float, store: str | os.PathLike[str]
+) -> bool:
+    """Whether ``store`` holds the default-grid fan of ``icp`` at the site (not loaded)."""
+    # The key of flyout_fan at its default grid.
+    key = (icp.fan_key(), float(site_lat), float(site_lon), 16, 56, 5.0, 321, 201, EarthModel())
+    return (Path(store) / _store_name(key)).is_file()
+
+
 #: Fans kept in memory (each ≈ 58 MB at the default grid).
 FAN_CACHE_SIZE = 24
 _FANS: dict[tuple[object, ...], FlyoutFan] = {}
@@ -452,8 +467,8 @@ _FANS: dict[tuple[object, ...], FlyoutFan] = {}
 def _store_name(key: tuple[object, ...]) -> str:
     h = hashlib.sha256(repr(key).encode())
     here = Path(__file__).parent
-    for name in ("fan.py", "_kernels.py", "vehicle.py"):
-        h.update((here / name).read_bytes())
+    for path in sorted(here.glob("*.py")):  # any change to the interceptor code renames the file
+        h.update(path.read_bytes())
     return f"fan-{h.hexdigest()[:32]}.npz"
 
 

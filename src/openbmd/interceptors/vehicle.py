@@ -2,13 +2,26 @@
 
 An :class:`Interceptor` is a stack of rocket stages (:class:`openbmd.missiles.Stage`) under a
 kill vehicle, with its engagement limits (intercept altitudes, ground range, fly-out time), the
-kill vehicle's divert and the decision-plus-launch delay. Its **burnout speed is a parameter**:
-the stage masses and burn times set the acceleration profile, and :func:`vehicle` scales every
-stage's specific impulse by one common factor until the Earth-relative speed at burnout on the
-*reference fly-out* equals :attr:`Interceptor.burnout_speed`. The reference fly-out is a
-vertical rise, a pitch-over to :data:`REFERENCE_KICK` from the vertical and a gravity turn over
-a non-rotating WGS-84 Earth with the US-76 atmosphere. This keeps the disputed GBI figures of the
-2007 debate (5.4 / 6.3 / 7.7-8.3 / ~9 km/s) directly sweepable.
+kill vehicle's divert and the decision-plus-launch delay. Its **burnout speed is a parameter**,
+reached by varying a physical quantity, the **propellant load**: :func:`vehicle` multiplies
+every stage's propellant mass by one common factor ``f`` (inert mass, burn time, specific
+impulse and nozzle kept, so the mass flow and thrust scale with ``f``) until the Earth-relative
+speed at burnout on the *reference fly-out* equals :attr:`Interceptor.burnout_speed`. ``f < 1``
+is an off-loaded motor (how test programmes fly a booster slower); ``f > 1`` a motor stretched
+with the same case mass, which leans toward the interceptor. ``f`` is kept in
+:data:`LOAD_BAND`; the catalogue's stage data are tuned so that ``f = 1`` (the catalogued load)
+gives the nominal burnout speed, except where the nominal is the disputed quantity (GBI-2).
+
+Specific impulse stays the catalogued vacuum value of each stage, which must lie in
+:data:`ISP_BAND` — delivered vacuum Isp of composite (AP/Al/HTPB) solid motors, ≈ 250–300 s
+(Sutton & Biblarz, *Rocket Propulsion Elements*, 9th ed., 2017, solid-propellant performance
+tables; Orion 50S XL: 290 s vacuum, Pegasus User's Guide). In the air the thrust is
+``F_vac − A_e p(h)`` (nozzle back-pressure, US-76 pressure), here and in the fan kernel.
+
+The reference fly-out is a vertical rise, a pitch-over to :data:`REFERENCE_KICK` from the
+vertical and a gravity turn over a non-rotating WGS-84 Earth with the US-76 atmosphere. This
+keeps the disputed GBI figures of the 2007 debate (5.4 / 6.3 / 7.7-8.3 / ~9 km/s) directly
+sweepable.
 
 The fly-out fan (earliest arrival time at any point, batched) is :mod:`openbmd.interceptors.fan`.
 """
@@ -37,6 +50,11 @@ REFERENCE_KICK = 20.0 * DEG  # reference fly-out that defines the quoted burnout
 # rung of a slower one's, which is what keeps reachable sets nested in burnout speed.
 LADDER_STEP = 500.0  # [m/s]
 LADDER_FLOOR = 2000.0  # [m/s]
+# Delivered vacuum specific impulse of composite solid motors [s] (module docstring, source).
+ISP_BAND = (250.0, 300.0)
+# Propellant-load factor: from a motor off-loaded to a quarter (below that the thrust-to-weight
+# of a first stage falls toward 1) to one stretched by half with the same case mass (assumption).
+LOAD_BAND = (0.25, 1.5)
 
 
 @dataclass(frozen=True)
@@ -48,7 +66,8 @@ class Interceptor:
     name : str
         Catalogue name.
     stages : tuple of Stage
-        Booster stages in firing order (their ``isp`` is the nominal value before scaling).
+        Booster stages in firing order at the catalogued propellant load (``isp`` in
+        :data:`ISP_BAND`).
     kill_vehicle_mass : float
         Kill vehicle (with adapter) carried to burnout [kg].
     burnout_speed : float
@@ -140,6 +159,13 @@ class Interceptor:
                 field="interceptor.max_crossing_angle",
                 message=f"{w}: {self.max_crossing_angle!r} rad must be in (0, pi]",
             )
+        for j, st in enumerate(self.stages):
+            if not ISP_BAND[0] <= st.isp_s <= ISP_BAND[1]:
+                raise InputError(
+                    field=f"interceptor.stages[{j}].isp",
+                    message=f"{w}: vacuum Isp {st.isp_s:g} s is outside the solid-motor band "
+                    f"{ISP_BAND[0]:g}-{ISP_BAND[1]:g} s",
+                )
         if self.burnout_speed >= 11_000.0:
             raise InputError(f"{w}: burnout_speed {self.burnout_speed:g} m/s is beyond escape")
 
@@ -185,14 +211,16 @@ _KV_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _as_missile(icp: Interceptor, scale: float) -> Missile:
+def _as_missile(icp: Interceptor, load: float) -> Missile:
+    """The interceptor as a missile with every stage's propellant mass times ``load``."""
     stages = tuple(
         Stage(
-            gross_mass=s.gross_mass,
-            propellant_mass=s.propellant_mass,
+            gross_mass=s.gross_mass + (load - 1.0) * s.propellant_mass,
+            propellant_mass=s.propellant_mass * load,
             burn_time=s.burn_time,
             diameter=s.diameter,
-            isp=s.isp_s * scale,
+            isp=s.isp_s,
+            exit_area=s.exit_area_m2,
         )
         for s in icp.stages
     )
@@ -256,35 +284,60 @@ def energy_levels(icp: Interceptor) -> tuple[FloatArray, FloatArray]:
 
 
 @functools.lru_cache(maxsize=64)
-def vehicle(icp: Interceptor) -> Missile:
-    """The interceptor as a :class:`Missile` whose burnout speed matches the parameter.
+def propellant_load(icp: Interceptor) -> float:
+    """The propellant-load factor ``f`` at which the stages reach ``icp.burnout_speed``.
 
-    Every stage's specific impulse is multiplied by one factor ``k``; ``k`` is found by a
-    fixed-point iteration on ``k * dv_ideal - losses = v_target`` (losses re-measured each time),
-    converging to < 0.5 m/s in a few flights. Raises :class:`InputError` if the stages cannot
-    reach the speed with a physical specific impulse (< 500 s).
+    Burnout speed rises monotonically with ``f``: one batched flight of a grid over
+    :data:`LOAD_BAND` brackets the target, then secant steps (one flight each) converge to
+    < 0.5 m/s. Raises :class:`InputError` (field ``interceptor.burnout_speed``) naming the
+    reachable speeds if the target lies outside what the band gives.
     """
-    k = 1.0
-    for _ in range(12):
-        m = _as_missile(icp, k)
-        v = float(reference_burnout_speed([m])[0])
-        if abs(v - icp.burnout_speed) < 0.5:
-            return m
-        ideal = m.ideal_delta_v()
-        loss = max(ideal - v, 0.0)
-        k *= (icp.burnout_speed + loss) / (v + loss)
-        if max(s.isp_s for s in icp.stages) * k > 500.0:
-            raise InputError(
-                f"interceptor {icp.name!r}: the stages cannot reach a burnout speed of "
-                f"{icp.burnout_speed / 1e3:g} km/s with a specific impulse below 500 s"
-            )
-    return _as_missile(icp, k)
+    grid = np.linspace(LOAD_BAND[0], LOAD_BAND[1], 11)
+    v = reference_burnout_speed([_as_missile(icp, f) for f in grid])
+    v = np.maximum.accumulate(np.nan_to_num(v, nan=0.0))  # NaN: too heavy to lift off
+    target = icp.burnout_speed
+    if not v[0] <= target <= v[-1]:
+        raise InputError(
+            field="interceptor.burnout_speed",
+            message=f"interceptor {icp.name!r}: {target / 1e3:g} km/s is outside what its "
+            f"stages reach with a propellant load of {LOAD_BAND[0]:g}-{LOAD_BAND[1]:g} times "
+            f"the catalogued one ({v[0] / 1e3:.2f}-{v[-1] / 1e3:.2f} km/s at Isp "
+            f"{ISP_BAND[0]:g}-{ISP_BAND[1]:g} s)",
+        )
+    k = int(np.clip(np.searchsorted(v, target), 1, grid.size - 1))
+    lo, hi = (float(grid[k - 1]), float(v[k - 1])), (float(grid[k]), float(v[k]))
+    a, b = lo, hi  # secant through the last two flights, kept inside the bracket [lo, hi]
+    f = hi[0]
+    for _ in range(10):
+        dv = b[1] - a[1]
+        f = a[0] + (target - a[1]) * (b[0] - a[0]) / dv if abs(dv) > 1e-9 else 0.5 * (a[0] + b[0])
+        if not lo[0] < f < hi[0]:
+            f = 0.5 * (lo[0] + hi[0])
+        vf = float(reference_burnout_speed([_as_missile(icp, f)])[0])
+        if abs(vf - target) < 0.5:
+            break
+        if vf < target:
+            lo = (f, vf)
+        else:
+            hi = (f, vf)
+        a, b = b, (f, vf)
+    return f
+
+
+@functools.lru_cache(maxsize=64)
+def vehicle(icp: Interceptor) -> Missile:
+    """The interceptor as a :class:`Missile` whose burnout speed matches the parameter: the
+    stages at the propellant load :func:`propellant_load` finds (module docstring)."""
+    return _as_missile(icp, propellant_load(icp))
 
 
 __all__ = [
+    "ISP_BAND",
     "KV_LIMITS",
+    "LOAD_BAND",
     "Interceptor",
     "energy_levels",
+    "propellant_load",
     "reference_burnout_speed",
     "vehicle",
 ]

@@ -4,8 +4,10 @@
 rule on hover and as a numbered footnote); per region × threat × architecture with anything
 threatened a footprint map, then difference maps against the first architecture that defends
 anything there; engageability versus burnout speed per commit rule; a detection-and-track
-timeline per representative threat; reach maps of the short-range threats; every assumption
-with its source; the scenario text; the reproducibility manifest.
+timeline per representative threat; reach maps of the short-range threats; with a campaign
+(the scenario's ``uncertain:`` block), its parameters with their distributions and sources
+and, per outcome, quantile bands and a tornado chart of sensitivities; every assumption with
+its source; the scenario text; the reproducibility manifest.
 
 Figures are PNGs at 80 dpi embedded as ``data:`` URIs, drawn on bare matplotlib ``Figure``
 objects (never pyplot); the page has no script, no external style sheet, font or image, so it
@@ -227,10 +229,59 @@ def _assumptions(c: Comparison) -> dict[str, Any]:
     }
 
 
+def _campaign(ds: xr.Dataset | None) -> dict[str, Any] | None:
+    """The campaign section: parameters, method notes and one figure per outcome."""
+    if ds is None:
+        return None
+    from matplotlib.figure import Figure
+
+    from openbmd.report.campaign_plots import LABELS, draw_outcome, focus, outcome_cells
+
+    figures = []
+    for outcome, cell in outcome_cells(ds):
+        arch, param = focus(ds, outcome, cell)
+        what = " → ".join(cell.values())
+        label = LABELS[outcome][0]
+        fig = draw_outcome(Figure(figsize=(12, 3.6), dpi=80), ds, outcome, **cell)
+        figures.append(
+            embed(
+                fig,
+                f"campaign {outcome} {what}",
+                f"{label.capitalize()}, {what}: left, 5-95 % and 25-75 % of the trials and "
+                f"the median per architecture; middle, the same versus {param} (equal-count "
+                f"bins) for {arch}, whose outcome spreads most; right, each parameter's "
+                f"first-order Sobol index for {arch}, green where the outcome rises with it "
+                "(Spearman ρ > 0), red where it falls.",
+            )
+        )
+    params = [
+        {
+            "path": str(p),
+            "units": str(ds.parameter_units.sel(parameter=p).item()),
+            "distribution": str(ds.distribution.sel(parameter=p).item()),
+            "quantum": float(ds.quantum.sel(parameter=p)),
+            "source": str(ds.source.sel(parameter=p).item()),
+        }
+        for p in ds.parameter.values
+    ]
+    notes = {k: ds.attrs[k] for k in ("streams", "ci_method", "sensitivity_method",
+                                      "quantisation", "footprint")}  # fmt: skip
+    return {"trials": ds.sizes["trial"], "seed": ds.attrs["seed"], "parameters": params,
+            "notes": notes, "figures": figures}  # fmt: skip
+
+
 def render_report(
-    comparison: Comparison, ledger: Ledger, scenario_text: str, manifest: dict[str, Any]
+    comparison: Comparison,
+    ledger: Ledger,
+    scenario_text: str,
+    manifest: dict[str, Any],
+    campaign: xr.Dataset | None = None,
 ) -> str:
-    """The whole report as one HTML string (see the module docstring)."""
+    """The whole report as one HTML string (see the module docstring).
+
+    ``campaign``: the Dataset of :func:`openbmd.scenario.uncertain.campaign` (``None``: the
+    scenario has no ``uncertain:`` block, and the report no campaign section).
+    """
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     c = comparison
@@ -272,4 +323,5 @@ def render_report(
         scenario_text=scenario_text,
         manifest=manifest,
         timings=c.timings,
+        campaign=_campaign(campaign),
     )

@@ -402,6 +402,19 @@ class UncertainParameter(_Model):
         return self
 
 
+class CampaignOptions(_Model):
+    """How the ``uncertain:`` block is run by ``openbmd analyze`` (``openbmd campaign`` too,
+    unless its flags say otherwise)."""
+
+    #: Trials (``analyze --trials`` overrides it).
+    trials: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    #: SeedSequence root of the trials.
+    seed: Annotated[int, Field(ge=0)] = 0
+    #: Grid of the per-trial footprint [deg] (cells aimed directly, with the region's cities);
+    #: ``null``: no footprint question per trial.
+    footprint_grid_deg: Annotated[float, Field(gt=0.0, le=45.0)] | None = 5.0
+
+
 class Scenario(_Model):
     """One scenario: threats, what is defended, the architectures compared and the questions."""
 
@@ -415,6 +428,7 @@ class Scenario(_Model):
     analyses: Analyses = Field(default_factory=Analyses)
     #: Parameters drawn per trial by ``openbmd campaign`` (paths checked by the loader).
     uncertain: list[UncertainParameter] = Field(default_factory=list)
+    campaign: CampaignOptions = Field(default_factory=CampaignOptions)
 
     @field_validator("threats", "architectures")
     @classmethod

@@ -14,7 +14,10 @@ grid of ``quantum`` (default :data:`SPEED_QUANTUM`) so fly-out fans are reused a
 
 from __future__ import annotations
 
+import contextlib
 import re
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,8 @@ from openbmd.analysis.study import Study
 from openbmd.analysis.trials import KNOB_UNITS, EngageabilityTrials, Knob
 from openbmd.catalog.interceptors import interceptor as lookup_interceptor
 from openbmd.errors import InputError
+from openbmd.interceptors import flyout_fan
+from openbmd.interceptors.fan import fan_stored
 from openbmd.scenario import schema
 from openbmd.scenario.build import to_study
 from openbmd.scenario.names import did_you_mean
@@ -208,44 +213,130 @@ def check_uncertain(sc: schema.Scenario) -> tuple[tuple[Any, ...], str] | None:
 
 def campaign(
     scenario: schema.Scenario,
-    trials: int,
-    seed: int = 0,
+    trials: int | None = None,
+    seed: int | None = None,
     executor: str = "serial",
     *,
     scheduler: str | None = None,
     workers: int = 2,
     chunk_trials: int | None = None,
     progress: Progress | None = None,
-    fan_store: str | None = None,
+    fan_store: str | Path | None = None,
+    footprint: bool = True,
 ) -> tuple[xr.Dataset, dict[str, float]]:
-    """Run ``trials`` trials of the scenario's engageability question; the Dataset and timings."""
+    """Run the scenario's campaign: draw its ``uncertain:`` block, answer per trial.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario with an ``uncertain:`` block (:func:`openbmd.load_scenario`).
+    trials, seed : int, optional
+        Default: the scenario's ``campaign.trials`` (100) and ``campaign.seed`` (0). Trial i
+        draws from ``numpy.random.SeedSequence(seed).spawn(trials)[i]``.
+    executor : {"serial", "processes", "dask"}
+        Where the tasks (chunks of trials × pieces) run; the Dataset is the same for each.
+    scheduler : str, optional
+        A Dask scheduler ``tcp://HOST:PORT`` (default: a ``LocalCluster`` on 127.0.0.1).
+    workers : int
+        Processes, or local Dask workers.
+    chunk_trials : int, optional
+        Trials per task (see :func:`openbmd.analysis.campaign.run_trials`).
+    progress : callable, optional
+        ``progress(done, total)`` as tasks finish.
+    fan_store : str or Path, optional
+        A folder of fly-out fans every worker can read. Every fan the trials need is built
+        into it first, once (on all of this process's threads), so workers only load them.
+        Default: none for serial runs (fans built as needed, in memory), a temporary folder
+        for the others.
+    footprint : bool
+        Answer the footprint question per trial too (when the scenario has regions, a
+        footprint analysis and ``campaign.footprint_grid_deg``).
+
+    Returns
+    -------
+    (xarray.Dataset, dict)
+        The trials, summary and sensitivities (:func:`campaign_dataset`), and timings [s]
+        (``fans_s``: building or checking the fans up front; ``wall_s``, ``compute_s``,
+        ``setup_s``, ``chunks`` of :func:`run_trials`).
+    """
+    opts = scenario.campaign
+    trials = opts.trials if trials is None else trials
+    seed = opts.seed if seed is None else seed
     study = to_study(scenario)
     params, knobs = resolve(scenario, study)
     dt = float(study.option("engageability", "step_s", 2.0))
-    model = EngageabilityTrials(study, knobs, dt=dt, fan_store=fan_store)
+    grid = opts.footprint_grid_deg
+    with_fp = footprint and grid is not None and study.runs("footprint") and bool(study.regions)
     drawn, used = draw(params, seed, trials)
-    quantised = [p.quantum is not None for p in params]
-    out, timing = run_trials(
-        model,
-        used,
-        quantised,
-        executor,
-        workers=workers,
-        scheduler=scheduler,
-        chunk_trials=chunk_trials,
-        progress=progress,
-    )
+    with contextlib.ExitStack() as stack:
+        if fan_store is None and executor != "serial":
+            fan_store = stack.enter_context(tempfile.TemporaryDirectory(prefix="openbmd-fans-"))
+        model = EngageabilityTrials(
+            study, knobs, dt=dt, fan_store=None if fan_store is None else str(fan_store),
+            footprint_grid_deg=grid if with_fp else None,
+        )  # fmt: skip
+        fans_s = 0.0 if fan_store is None else build_fans(model, used, fan_store)
+        quantised = [p.quantum is not None for p in params]
+        out, timing = run_trials(
+            model, used, quantised, executor, workers=workers, scheduler=scheduler,
+            chunk_trials=chunk_trials, progress=progress,
+        )  # fmt: skip
     ds = campaign_dataset(
-        params, drawn, used, out["engageable_fraction"], model.threats, model.architectures, seed
-    )
+        params, drawn, used, out, model.threats, model.architectures, seed,
+        regions=[r.name for r in study.regions], all_threats=[t.name for t in study.threats],
+        grid_deg=grid if with_fp else None,
+    )  # fmt: skip
     ds.attrs["scenario"] = scenario.name
-    return ds, timing
+    return ds, {"fans_s": fans_s, **timing}
 
 
-def write(ds: xr.Dataset, out: str | Path) -> Path:
-    """``campaign.nc`` (NetCDF-4, h5netcdf) in folder ``out``."""
+def build_fans(model: EngageabilityTrials, used: Any, store: str | Path) -> float:
+    """Build into ``store`` every fly-out fan the trials ``used`` (n, P) need and it lacks, on
+    all of this process's threads; returns the seconds spent (workers then only read them)."""
+    t0 = time.perf_counter()
+    for icp, lat, lon in model.fans_needed(used):
+        if not fan_stored(icp, lat, lon, store):
+            flyout_fan(icp, lat, lon, store=store)
+    return time.perf_counter() - t0
+
+
+def prebuild(scenario: schema.Scenario, trials: int, seed: int, store: str | Path) -> float:
+    """:func:`build_fans` for the campaign ``campaign(scenario, trials, seed)`` would run."""
+    study = to_study(scenario)
+    params, knobs = resolve(scenario, study)
+    return build_fans(EngageabilityTrials(study, knobs), draw(params, seed, trials)[1], store)
+
+
+#: Output formats of :func:`write`, by the suffix of ``out``.
+FORMATS = ("netcdf", "zarr")
+
+
+def output_format(out: str | Path, fmt: str | None = None) -> str:
+    """``fmt`` if given, else ``zarr`` for a ``.zarr`` folder, else ``netcdf``."""
+    if fmt is None:
+        return "zarr" if Path(out).suffix == ".zarr" else "netcdf"
+    if fmt not in FORMATS:
+        raise InputError(field="format", message=f"{fmt!r}; valid: {', '.join(FORMATS)}")
+    return fmt
+
+
+def write(ds: xr.Dataset, out: str | Path, fmt: str | None = None) -> Path:
+    """Write the campaign Dataset; returns its path.
+
+    NetCDF-4 (h5netcdf): ``campaign.nc`` in folder ``out``. Zarr (for large runs, chunked
+    along ``trial``): the store ``out`` itself when it ends in ``.zarr``, else
+    ``out/campaign.zarr``; an existing store is replaced.
+    """
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "campaign.nc"
-    ds.to_netcdf(path, engine="h5netcdf")
+    kind = output_format(folder, fmt)
+    if kind == "netcdf":
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "campaign.nc"
+        ds.to_netcdf(path, engine="h5netcdf")
+        return path
+    path = folder if folder.suffix == ".zarr" else folder / "campaign.zarr"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chunk = {"trial": min(ds.sizes["trial"], 10_000)}
+    # Zarr format 2: its fixed-length string type is specified (format 3 has none yet).
+    ds.chunk(chunk).to_zarr(path, mode="w", consolidated=True, zarr_format=2)
     return path

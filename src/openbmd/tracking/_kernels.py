@@ -271,33 +271,6 @@ def _nb_innovation_cov(
 
 
 @numba.njit(cache=True)
-def _nb_mahalanobis(nu: Array, S: Array, rows: np.ndarray, d2: Array) -> None:  # pragma: no cover
-    """``d2[k] = nu[k]ᵀ S[rows[k]]⁻¹ nu[k]`` by a Cholesky solve (S symmetric positive-definite)."""
-    m = nu.shape[1]
-    ch, y = np.empty((m, m)), np.empty(m)
-    for k in range(nu.shape[0]):
-        st = S[rows[k]]
-        acc = 0.0
-        for j in range(m):
-            d = st[j, j]
-            for q in range(j):
-                d -= ch[j, q] * ch[j, q]
-            d = math.sqrt(d)
-            ch[j, j] = d
-            for i in range(j + 1, m):
-                e = st[i, j]
-                for q in range(j):
-                    e -= ch[i, q] * ch[j, q]
-                ch[i, j] = e / d
-            e = nu[k, j]
-            for q in range(j):
-                e -= ch[j, q] * y[q]
-            y[j] = e / d
-            acc += y[j] * y[j]
-        d2[k] = acc
-
-
-@numba.njit(cache=True)
 def _nb_ekf_update(
     x: Array,
     P: Array,

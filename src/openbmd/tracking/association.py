@@ -1,15 +1,14 @@
 """Gating and global-nearest-neighbour association of measurements to tracks.
 
-χ² gating on the innovation (``scipy.stats.chi2``), global nearest neighbour by
-``scipy.optimize.linear_sum_assignment`` on independent clusters of gated pairs (pre-selected by a
-k-d tree), cost ``d² + ln det S`` and a missed-detection cost ``γ + ln det S``, so a pair beats a
-miss only inside the gate (Bar-Shalom, Li & Kirubarajan 2001, *Estimation with Applications to
-Tracking and Navigation*).
+χ² gating on the innovation (``scipy.stats.chi2``; candidates from a grid of measurement space,
+``_gating``), global nearest neighbour by ``scipy.optimize.linear_sum_assignment`` on independent
+clusters of gated pairs, cost ``d² + ln det S`` and a missed-detection cost ``γ + ln det S``, so a
+pair beats a miss only inside the gate (Bar-Shalom, Li & Kirubarajan 2001, *Estimation with
+Applications to Tracking and Navigation*).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,16 +16,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 from scipy.stats import chi2
 
-from openbmd.tracking._kernels import _nb_mahalanobis
+from openbmd.tracking._gating import grid_gate
 from openbmd.tracking.batch import TrackBatch
 from openbmd.tracking.filters import innovation_covariance
 from openbmd.tracking.frames import Array, _f
-from openbmd.tracking.measurements import MeasurementModel, _residual
-
-_TWO_PI = 2.0 * math.pi
+from openbmd.tracking.measurements import MeasurementModel
 
 
 def gate_pairs(
@@ -38,52 +34,17 @@ def gate_pairs(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], Array]:
     """Track–measurement pairs with ``d² = νᵀ S⁻¹ ν <= gamma``: ``(track, meas, d²)``, sorted.
 
-    Candidates come from a k-d tree on measurement space scaled per component: ``d² <= γ`` implies
-    ``|ν_k| <= sqrt(γ S_kk)`` for every component, so a Chebyshev ball of radius
-    ``sqrt(γ) max_k sqrt(S_kk)/scale_k`` around each prediction cannot miss a gated pair. Angles in
-    ``wrap_index`` are handled by adding copies of the measurements shifted by ±2π.
+    ``zhat (N, m)`` predicted measurements, ``S (N, m, m)`` innovation covariances, ``z (M, m)``
+    measurements; sorted by track, then measurement. Candidates come from a uniform grid over two
+    measurement components: ``d² <= γ`` implies ``|ν_k| <= sqrt(γ S_kk)`` for every component, so
+    the box of those half-widths around each prediction cannot miss a gated pair, and each
+    candidate in it gets the exact ``d²``. Angles in ``wrap_index`` are handled by adding copies of
+    the measurements shifted by ±2π.
     """
     zhat, S, z = _f(zhat), _f(S), _f(z)
-    n, m = zhat.shape[0], z.shape[0]
-    none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    if n == 0 or m == 0:
-        return none
-    sd = np.sqrt(np.diagonal(S, axis1=-2, axis2=-1))
-    scale = np.median(sd, axis=0)
-    radius = math.sqrt(gamma) * np.max(sd / scale, axis=1) * (1.0 + 1e-9)
-    rmax = float(radius.max())
-    pts, owner = z / scale, np.arange(m)
-    for i in wrap_index:  # copies shifted by ±2π of the measurements near the cut
-        period = _TWO_PI / scale[i]
-        for sign in (-1.0, 1.0):
-            near = np.flatnonzero(np.abs(pts[:m, i] - (period if sign < 0 else 0.0)) <= rmax)
-            extra = pts[near].copy()
-            extra[:, i] += sign * period
-            pts, owner = np.concatenate([pts, extra]), np.concatenate([owner, near])
-    tree = cKDTree(pts)
-    q = zhat / scale
-    k = min(8, pts.shape[0])
-    dist, nb = tree.query(q, k=k, p=np.inf, distance_upper_bound=rmax)
-    dist, nb = dist.reshape(n, k), nb.reshape(n, k)
-    ok = dist <= radius[:, None]
-    ti_l, mj_l = [np.nonzero(ok)[0]], [owner[nb[ok]]]
-    full = np.flatnonzero(ok[:, -1])  # k neighbours all inside: there may be more
-    if full.size:
-        more = tree.query_ball_point(q[full], radius[full], p=np.inf, return_sorted=False)
-        lengths = np.fromiter((len(h) for h in more), np.int64, count=full.size)
-        ti_l.append(np.repeat(full, lengths))
-        mj_l.append(owner[np.concatenate([np.asarray(h, np.int64) for h in more])])
-    ti, mj = np.concatenate(ti_l), np.concatenate(mj_l)
-    if ti.size == 0:
-        return none
-    key = np.sort(ti * m + mj)
-    key = key[np.r_[True, key[1:] != key[:-1]]]  # unique, sorted
-    ti, mj = key // m, key % m
-    nu = np.ascontiguousarray(_residual(z[mj], zhat[ti], wrap_index))
-    d2 = np.empty(ti.size)
-    _nb_mahalanobis(nu, np.ascontiguousarray(S), ti, d2)  # νᵀ S⁻¹ ν by Cholesky
-    keep = d2 <= gamma
-    return ti[keep], mj[keep], d2[keep]
+    if zhat.shape[0] == 0 or z.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return grid_gate(zhat, S, z, float(gamma), tuple(wrap_index))
 
 
 def solve_sparse_assignment(

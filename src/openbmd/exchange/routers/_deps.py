@@ -13,6 +13,7 @@ from openbmd.exchange.errors import Problem
 
 if TYPE_CHECKING:
     from openbmd.exchange.centre import CentreBase
+    from openbmd.exchange.signing import Ed25519PublicKey
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, bad or unknown-key request signature (problem+json)"},
@@ -36,15 +37,20 @@ async def check_signed(
     ts: str | None,
     nonce: str | None,
     sig: str | None,
+    key: Ed25519PublicKey | None = None,
 ) -> str:
-    """Verify a signed request; return the partner name or raise a Problem."""
+    """Verify a signed request; return the partner name or raise a Problem.
+
+    *key*: the key to check it with (an enrolment's new key); default the partner's own.
+    """
     if not partner or ts is None or nonce is None or sig is None:
         raise Problem(
             "missing-credentials",
             "this endpoint needs a signed request: headers "
             "X-OpenBMD-Partner, -Timestamp, -Nonce and -Signature",
         )
-    key = centre.cached_partner_key(partner)
+    if key is None:
+        key = centre.cached_partner_key(partner)
     if key is None:
         key = await run_in_threadpool(centre.partner_key, partner)
     try:
