@@ -129,10 +129,14 @@ def checkpoint_watcher(url: str, key: Any, stop: threading.Event, rec: Record) -
     with httpx.Client(timeout=HTTP_TIMEOUT) as http:
         while not stop.is_set():
             try:
-                text = http.get(f"{url}/v1/log/checkpoint").text
+                resp = http.get(f"{url}/v1/log/checkpoint")
             except httpx.HTTPError:
                 time.sleep(0.02)
                 continue
+            if resp.status_code == 503:  # a front whose writer process was just killed
+                time.sleep(0.02)
+                continue
+            text = resp.text
             try:
                 _, cp, _ = note.open_checkpoint(text, key)
             except note.NoteError as exc:
