@@ -24,11 +24,22 @@ be slightly negative). Modes: ``single`` (``POST /v1/messages``, one message per
 with ``--batch K``, ``batch`` (``POST /v1/messages:batch``, K individually signed messages per
 request, one answer per message). Medians of ``--runs`` runs (fresh database and server each).
 
+Configurations (``--configs``), measured side by side in every run (interleaved, fresh
+database each): ``baseline`` — the previous architecture, the server run from ``src/`` of
+``git archive --baseline-ref`` (one process, in-process writer, one view query per feed
+subscriber, single messages verified inline); ``workers=N`` — ``serve --workers N`` of this
+tree (N = 1: one process with the shared feed hub and the coalesced verifier pool; N ≥ 2: a
+writer process and N front processes); ``workers=N/v=K`` adds ``--verify-workers K``. With
+``--feed-rate R`` the phases with subscribers are paced at R messages/s in total (the feed
+latency goal is stated at 500 msg/s), else closed loop. "msg per CPU-s" divides the rate by the
+CPU the server processes got: on a shared machine it moves less with other jobs' load.
+
 Anchors (writes/s): Tessera ≈ 2,900 on local disk, Sectigo's CT logs ≈ 3,000 on PostgreSQL,
 Trillian ≈ 60 reported. Target ≥ 3,000 messages/s on SQLite.
 
 Run:  eval "$(scripts/postgres-up)"   # optional, for the PostgreSQL rows
-      python benchmarks/bench_exchange.py [--duration 20 --runs 3 --backend both --batch 50]
+      python benchmarks/bench_exchange.py [--duration 20 --runs 3 --backend both --batch 20
+          --feed-rate 500 --baseline-ref COMMIT --configs baseline,workers=1,workers=2]
 """
 
 from __future__ import annotations
@@ -131,15 +142,22 @@ def http_get(port: int, path: str, timeout: float = 2.0) -> bytes:
 
 
 @contextlib.contextmanager
-def server(url: str, log_path: Path, extra: list[str]) -> Any:
-    """``openbmd exchange serve`` on a free loopback port; yields ``(port, pid)``."""
+def server(url: str, log_path: Path, extra: list[str], src: Path | None = None) -> Any:
+    """``openbmd exchange serve`` on a free loopback port; yields ``(port, pid)``.
+
+    *src*: run the package from this source tree (``PYTHONPATH``) instead — the previous
+    architecture, from ``git archive`` of ``--baseline-ref``."""
     port = free_port()
     exe = shutil.which("openbmd")
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+        exe = None
     cmd = [exe] if exe else [sys.executable, "-c", "from openbmd.cli import main; main()"]
     cmd += ["exchange", "serve", "--database-url", url, "--host", "127.0.0.1", "--port", str(port)]
     cmd += extra
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         deadline = time.monotonic() + 60.0
         while True:
@@ -156,7 +174,7 @@ def server(url: str, log_path: Path, extra: list[str]) -> Any:
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -235,8 +253,10 @@ async def _sender(
     acks: dict[str, float],
     lat: list[tuple[float, float]],
     errors: dict[str, int],
+    interval: float = 0.0,
 ) -> None:
-    """One connection, one request in flight, until *stop* or the messages run out."""
+    """One connection, one request in flight, until *stop* or the messages run out; with
+    *interval* > 0 a request is sent at most every *interval* seconds (paced load)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     partner = partner_name(i)
     if batch:
@@ -250,9 +270,14 @@ async def _sender(
         ]
     else:
         reqs = [([mid], _request(port, "/v1/messages", partner, b)) for mid, b in msgs]
-    await asyncio.sleep(max(0.0, start - time.monotonic()))
+    # paced senders start spread over one interval, so the load is smooth
+    due = start + (i * 0.618034 % 1.0) * interval
+    await asyncio.sleep(max(0.0, due - time.monotonic()))
     try:
         for mids, req in reqs:
+            if interval:
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                due += interval
             t0 = time.monotonic()
             if t0 >= stop:
                 break
@@ -293,6 +318,7 @@ def loader_main(
     go: Any,
     times: Any,
     out: Any,
+    interval: float = 0.0,
 ) -> None:
     """A load-generator process: pre-sign, report ready, wait for the start time, run."""
     msgs = presign(senders, n_partners, per_sender)
@@ -305,7 +331,10 @@ def loader_main(
 
     async def run() -> None:
         await asyncio.gather(
-            *(_sender(port, i, msgs[i], batch, start, stop, acks, lat, errors) for i in senders)
+            *(
+                _sender(port, i, msgs[i], batch, start, stop, acks, lat, errors, interval)
+                for i in senders
+            )
         )
 
     asyncio.run(run())
@@ -358,6 +387,7 @@ def subscriber_main(
 # ------------------------------------------------------------------------------ one run
 @dataclass
 class Result:
+    config: str
     backend: str
     mode: str
     subscribers: int
@@ -369,6 +399,7 @@ class Result:
     load: float = 0.0
     server_cpu: float = 0.0  # CPU seconds per second of the server processes
     client_cpu: float = 0.0  # same, load generators
+    writer_cpu: float = 0.0  # same, the server's own process (the writer process of workers=N)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -406,16 +437,21 @@ def run_load(
     n_subscribers: int,
     backend: str,
     mode: str,
+    config: str,
 ) -> Result:
     ctx = mp.get_context("spawn")
     senders = list(range(args.senders))
     groups = [senders[k :: args.procs] for k in range(args.procs)]
     batch = args.batch if mode == "batch" else 0
     rate = args.max_rate_batch if batch else args.max_rate
+    paced = bool(n_subscribers and args.feed_rate)
+    interval = max(1, batch) * len(senders) / args.feed_rate if paced else 0.0
+    if paced:
+        rate = int(args.feed_rate * 1.2)
     expect = rate * (args.warmup + args.duration)
-    per_sender = int(expect / len(senders)) + 1
+    per_sender = int(1.2 * expect / len(senders)) + 2
     if batch:
-        per_sender = (per_sender // batch + 1) * batch
+        per_sender = (per_sender // batch + 2) * batch
     ready, out, sub_out = ctx.Queue(), ctx.Queue(), ctx.Queue()
     go = ctx.Event()
     sub_go = ctx.Event()
@@ -423,7 +459,7 @@ def run_load(
     procs = [
         ctx.Process(
             target=loader_main,
-            args=(port, g, args.partners, per_sender, batch, ready, go, times, out),
+            args=(port, g, args.partners, per_sender, batch, ready, go, times, out, interval),
         )
         for g in groups
     ]
@@ -450,8 +486,10 @@ def run_load(
     time.sleep(max(0.0, t0 + args.warmup - time.monotonic()))
     pids = server_pids(server_pid)
     cpu0, loaders0 = cpu_seconds(pids), cpu_seconds([p.pid for p in procs if p.pid])
+    own0 = cpu_seconds([server_pid])
     time.sleep(max(0.0, t0 + args.warmup + args.duration - time.monotonic()))
     cpu1, loaders1 = cpu_seconds(pids), cpu_seconds([p.pid for p in procs if p.pid])
+    own1 = cpu_seconds([server_pid])
     results = [out.get(timeout=args.warmup + args.duration + 600) for _ in procs]
     received: list[tuple[str, float]] = []
     if sub_proc is not None:
@@ -470,6 +508,7 @@ def run_load(
     n = sum(1 for t in acks.values() if lo <= t < hi)
     feed = [t - acks[m] for m, t in received if m in acks and lo <= acks[m] < hi]
     return Result(
+        config,
         backend,
         mode,
         n_subscribers,
@@ -481,6 +520,7 @@ def run_load(
         max(load_before, os.getloadavg()[0]),
         (cpu1 - cpu0) / args.duration,
         (loaders1 - loaders0) / args.duration,
+        (own1 - own0) / args.duration,
     )
 
 
@@ -492,6 +532,7 @@ def median_result(rs: list[Result]) -> Result:
         for k, v in r.errors.items():
             errors[k] = errors.get(k, 0) + v
     return Result(
+        r0.config,
         r0.backend,
         r0.mode,
         r0.subscribers,
@@ -503,7 +544,69 @@ def median_result(rs: list[Result]) -> Result:
         statistics.median(r.load for r in rs),
         statistics.median(r.server_cpu for r in rs),
         statistics.median(r.client_cpu for r in rs),
+        statistics.median(r.writer_cpu for r in rs),
     )
+
+
+@contextlib.contextmanager
+def baseline_tree(ref: str | None, work: Path) -> Any:
+    """``src/`` of ``git archive REF`` of this repository in *work* (None without a ref)."""
+    if not ref:
+        yield None
+        return
+    root = Path(__file__).resolve().parent.parent
+    dest = work / "baseline"
+    dest.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", ref, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    yield dest / "src"
+
+
+def parse_configs(text: str, ref: str | None) -> list[tuple[str, list[str]]]:
+    """``baseline,workers=1,workers=2/v=1`` → ``[(name, serve options)]``."""
+    out: list[tuple[str, list[str]]] = []
+    for item in (t.strip() for t in text.split(",") if t.strip()):
+        if item == "baseline":
+            if ref:
+                out.append(("baseline", []))
+        elif item.startswith("workers="):  # workers=N or workers=N/v=K (--verify-workers K)
+            workers, _, verify = item.split("=", 1)[1].partition("/v=")
+            opts = ["--workers", workers] + (["--verify-workers", verify] if verify else [])
+            out.append((item, opts))
+        else:
+            raise SystemExit(f"--configs: {item!r} is not 'baseline' or 'workers=N[/v=K]'")
+    return out
+
+
+def print_table(medians: list[Result], args: argparse.Namespace) -> None:
+    """Markdown table: one row per (backend, endpoint, subscribers, config), ratios to the
+    first configuration of the same row group (the baseline when there is one)."""
+    ref: dict[tuple[str, str, int], Result] = {}
+    head = (
+        "| backend | endpoint | subscribers | config | ack msg/s | ÷ first | ack p50 ms | "
+        "ack p99 ms | feed p99 ms | ÷ first | server CPU | msg per CPU-s | load avg |"
+    )
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for r in sorted(medians, key=lambda r: (r.backend, r.subscribers, r.mode)):
+        first = ref.setdefault((r.backend, r.mode, r.subscribers), r)
+        feed = f"{r.feed_p99_ms:.1f}" if r.feed_p99_ms is not None else "–"
+        feed_ratio = (
+            f"{r.feed_p99_ms / first.feed_p99_ms:.2f}"
+            if r.feed_p99_ms is not None and first.feed_p99_ms
+            else "–"
+        )
+        endpoint = "POST /v1/messages" if r.mode == "single" else f"…:batch ({args.batch}/req)"
+        if r.subscribers and args.feed_rate:
+            endpoint += f" paced {args.feed_rate:g}/s"
+        print(
+            f"| {r.backend} | {endpoint} | {r.subscribers} | {r.config} | {r.rate:,.0f} | "
+            f"{r.rate / first.rate:.2f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {feed} | "
+            f"{feed_ratio} | {r.server_cpu:.2f} | {r.rate / max(r.server_cpu, 1e-9):,.0f} | "
+            f"{r.load:.2f} |"
+        )
 
 
 def main() -> None:
@@ -520,11 +623,30 @@ def main() -> None:
     ap.add_argument("--skip-single", action="store_true", help="only the batch endpoint")
     ap.add_argument("--max-rate", type=int, default=1500, help="pre-signed messages/s, single")
     ap.add_argument("--max-rate-batch", type=int, default=4000, help="same, batch endpoint")
+    ap.add_argument(
+        "--feed-rate",
+        type=float,
+        default=0.0,
+        help="pace the phases with subscribers at this many messages/s in total (0: closed loop)",
+    )
+    ap.add_argument(
+        "--configs",
+        default="baseline,workers=1,workers=2",
+        help="server configurations measured side by side in each run: 'baseline' (the "
+        "previous architecture, from --baseline-ref) and 'workers=N' (serve --workers N)",
+    )
+    ap.add_argument(
+        "--baseline-ref",
+        default=None,
+        help="git commit whose src/ is the 'baseline' server (e.g. the commit before the "
+        "multi-process serving path); without it 'baseline' is skipped",
+    )
     ap.add_argument("--server-arg", action="append", default=[], help="extra serve option")
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
     args = ap.parse_args()
     if args.senders > args.partners:
         ap.error("--senders must not exceed --partners (one connection per sender)")
+    configs = parse_configs(args.configs, args.baseline_ref)
 
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     if "postgres" in backends and not os.environ.get(PG_ENV):
@@ -534,27 +656,34 @@ def main() -> None:
     phases = [(m, 0) for m in modes] + [(m, args.subscribers) for m in modes if args.subscribers]
 
     medians: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="openbmd-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="openbmd-bench-") as tmp,
+        baseline_tree(args.baseline_ref, Path(tmp)) as base_src,
+    ):
         work = Path(tmp)
         for backend in backends:
-            per_phase: dict[tuple[str, int], list[Result]] = {p: [] for p in phases}
+            per: dict[tuple[str, str, int], list[Result]] = {}
             for run in range(args.runs):
-                with fresh_database(backend, work) as url:
-                    setup_partners(url, args.partners)
-                    with server(url, work / "server.log", args.server_arg) as (port, pid):
-                        for mode, subs in phases:
-                            r = run_load(pid, port, args, subs, backend, mode)
-                            per_phase[(mode, subs)].append(r)
-                            feed = f", feed p99 {r.feed_p99_ms:.1f} ms" if subs else ""
-                            print(
-                                f"{backend} run {run + 1} {mode} subs={subs}: "
-                                f"{r.rate:,.0f} msg/s, ack p50 {r.p50_ms:.1f} ms "
-                                f"p99 {r.p99_ms:.1f} ms{feed}, load {r.load:.2f}, CPU server "
-                                f"{r.server_cpu:.2f} client {r.client_cpu:.2f}, "
-                                f"errors {r.errors or 0}",
-                                flush=True,
-                            )
-            medians.extend(median_result(rs) for rs in per_phase.values())
+                for name, opts in configs:  # interleaved: each run sees the same machine load
+                    src = base_src if name == "baseline" else None
+                    with fresh_database(backend, work) as url:
+                        setup_partners(url, args.partners)
+                        extra = [*opts, *args.server_arg]
+                        with server(url, work / "server.log", extra, src) as (port, pid):
+                            for mode, subs in phases:
+                                r = run_load(pid, port, args, subs, backend, mode, name)
+                                per.setdefault((name, mode, subs), []).append(r)
+                                feed = f", feed p99 {r.feed_p99_ms:.1f} ms" if subs else ""
+                                print(
+                                    f"{backend} run {run + 1} {name} {mode} subs={subs}: "
+                                    f"{r.rate:,.0f} msg/s, ack p50 {r.p50_ms:.1f} ms "
+                                    f"p99 {r.p99_ms:.1f} ms{feed}, load {r.load:.2f}, CPU "
+                                    f"server {r.server_cpu:.2f} (own process "
+                                    f"{r.writer_cpu:.2f}) client {r.client_cpu:.2f}, "
+                                    f"errors {r.errors or 0}",
+                                    flush=True,
+                                )
+            medians.extend(median_result(rs) for rs in per.values())
         if (work / "server.log").exists():
             tail = (work / "server.log").read_text(errors="replace").splitlines()
             bad = [ln for ln in tail if "Traceback" in ln or "ERROR" in ln]
@@ -565,23 +694,11 @@ def main() -> None:
     print(
         f"Exchange centre, {os.cpu_count()} CPUs, server + load generator on loopback, "
         f"{args.senders} connections, {args.duration:g} s measured after {args.warmup:g} s "
-        f"warm-up, median of {args.runs} runs; messages pre-signed."
+        f"warm-up, median of {args.runs} runs; messages pre-signed; configurations "
+        f"interleaved within each run; ratios to the first configuration listed."
     )
     print()
-    head = (
-        "| backend | endpoint | subscribers | ack msg/s | ack p50 ms | ack p99 ms | feed p99 ms |"
-    )
-    head += "".join(f" ÷ {a} |" for a in ANCHORS) + " load avg |"
-    print(head)
-    print("|" + "---|" * (head.count("|") - 1))
-    for r in medians:
-        feed = f"{r.feed_p99_ms:.1f}" if r.feed_p99_ms is not None else "–"
-        ratios = "".join(f" {r.rate / v:.2f} |" for v in ANCHORS.values())
-        endpoint = "POST /v1/messages" if r.mode == "single" else f"…:batch ({args.batch}/req)"
-        print(
-            f"| {r.backend} | {endpoint} | {r.subscribers} | {r.rate:,.0f} | {r.p50_ms:.1f} | "
-            f"{r.p99_ms:.1f} | {feed} |{ratios} {r.load:.2f} |"
-        )
+    print_table(medians, args)
     print()
     print("Anchors (writes/s): " + ", ".join(f"{k} ≈ {v:,.0f}" for k, v in ANCHORS.items()))
     print("Command: python benchmarks/bench_exchange.py " + " ".join(sys.argv[1:]))

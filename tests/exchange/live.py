@@ -30,8 +30,15 @@ class LiveServer:
     The server's output goes to *log_path* (appended across restarts) so a failure can show it.
     """
 
-    def __init__(self, database_url: str, log_path: Path, start_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log_path: Path,
+        start_timeout_s: float = 90.0,
+        serve_args: tuple[str, ...] = (),
+    ) -> None:
         self.database_url = database_url
+        self.serve_args = serve_args
         self.log_path = log_path
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -43,7 +50,7 @@ class LiveServer:
         """Start the process and wait until it answers ``GET /v1/log/checkpoint``."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         cmd = [*CLI, "exchange", "serve", "--database-url", self.database_url]
-        cmd += ["--host", "127.0.0.1", "--port", str(self.port)]
+        cmd += ["--host", "127.0.0.1", "--port", str(self.port), *self.serve_args]
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBMD_EXCHANGE_")}
         with self.log_path.open("ab") as log_fh:
             log_fh.write(f"--- start {self.starts}\n".encode())
@@ -67,6 +74,26 @@ class LiveServer:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=15)
+
+    def fronts(self) -> list[int]:
+        """Process ids of the front processes of ``serve --workers N`` (the server's children
+        started by multiprocessing's spawn, not its resource tracker)."""
+        if self.proc is None:
+            return []
+        kids: list[int] = []
+        for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):
+            try:
+                kids += [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        out = []
+        for kid in kids:
+            try:
+                if b"spawn_main" in Path(f"/proc/{kid}/cmdline").read_bytes():
+                    out.append(kid)
+            except OSError:
+                continue
+        return out
 
     def stop(self) -> None:
         """Graceful stop (SIGTERM), then SIGKILL if it does not exit in 15 s."""

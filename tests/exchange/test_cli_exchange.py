@@ -47,7 +47,7 @@ def test_quickstart_serve_submit_verify_witness(tmp_path: Path, capsys: Any) -> 
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a writer and two front processes, on a busy machine
         while True:
             try:
                 httpx.get(f"{url}/v1/log/checkpoint", timeout=1).raise_for_status()

@@ -23,6 +23,7 @@ exchange_app.add_typer(agreement_app, name="agreement")
 app.add_typer(exchange_app, name="exchange")
 
 DEFAULT_DB = "sqlite:///./openbmd-exchange.db"
+DEFAULT_WORKERS = 2  # fronts + a writer process: fastest with 2 free cores (benchmarks.md)
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
 DB_OPT = typer.Option(DEFAULT_DB, "--database-url", help="sqlite:///FILE or postgresql+psycopg://…")
@@ -58,6 +59,22 @@ def serve_cmd(
         "openbmd.org/exchange/log", "--origin", help="checkpoint origin line"
     ),
     key_file: Path | None = KEY_FILE_OPT,
+    workers: int = typer.Option(
+        DEFAULT_WORKERS,
+        "--workers",
+        min=1,
+        max=64,
+        help="HTTP worker processes; with 2 or more they feed one writer process "
+        "(1: everything in one process)",
+    ),
+    verify_workers: int | None = typer.Option(
+        None,
+        "--verify-workers",
+        min=0,
+        max=64,
+        help="signature-checking processes per HTTP process (default: 2 with --workers 1, "
+        "else 0: each front checks in its own process)",
+    ),
     open_enrolment: bool | None = typer.Option(
         None,
         "--open-enrolment/--no-open-enrolment",
@@ -80,6 +97,7 @@ def serve_cmd(
         skew_seconds=skew_seconds,
         origin=origin,
         key_file=str(key_file) if key_file else None,
+        verify_workers=verify_workers if verify_workers is not None else (2 if workers == 1 else 0),
         open_enrolment=is_loopback(host) if open_enrolment is None else open_enrolment,
     )
     preflight = open_store(database_url)  # a key or state problem is a one-line error, not a trace
@@ -89,18 +107,21 @@ def serve_cmd(
         guard.check(preflight.tree_size(), preflight.rebuilding_reader())
     finally:
         preflight.close()
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=False,
-        timeout_graceful_shutdown=5,
-        timeout_keep_alive=5,  # idle connections are closed
-        h11_max_incomplete_event_size=16 * 1024,  # request line + headers
-        ws_max_size=64 * 1024,  # the feed's client sends nothing of size
-        limit_concurrency=1000,
-    )
+    options: dict[str, Any] = {
+        "log_level": "info",
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+        "timeout_keep_alive": 5,  # idle connections are closed
+        "h11_max_incomplete_event_size": 16 * 1024,  # request line + headers
+        "ws_max_size": 64 * 1024,  # the feed's client sends nothing of size
+        "limit_concurrency": 1000,
+    }
+    if workers > 1:
+        from openbmd.exchange.workers import serve_workers
+
+        serve_workers(settings, host, port, workers, options)
+        return
+    uvicorn.run(create_app(settings), host=host, port=port, **options)
 
 
 @exchange_app.command("rotate-key")

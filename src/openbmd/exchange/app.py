@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from openbmd.exchange.centre import Centre
+from openbmd.exchange.centre import Centre, CentreBase
 from openbmd.exchange.errors import install_handlers
 from openbmd.exchange.limits import BodyLimit
 from openbmd.exchange.routers import agreements, dashboard, feed, log, messages, partners
@@ -23,10 +23,15 @@ from openbmd.exchange.settings import Settings
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the service. The database is migrated and the writer started at startup."""
-    settings = settings or Settings()
-    centre = Centre(settings)
+def create_app(settings: Settings | None = None, centre: CentreBase | None = None) -> FastAPI:
+    """Build the service. The database is migrated and the writer started at startup.
+
+    *centre*: the serving state (default: a :class:`~openbmd.exchange.centre.Centre` with its
+    writer in this process; a front process of ``serve --workers N`` passes a
+    ``FrontCentre`` that reaches the writer process over a local socket).
+    """
+    settings = settings or (centre.settings if centre is not None else Settings())
+    centre = centre if centre is not None else Centre(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -43,8 +43,8 @@ from openbmd.exchange import entries, merkle, received
 from openbmd.exchange.entrylog import entry_openings, tag_keys
 from openbmd.exchange.rollback import CheckpointGuard
 from openbmd.exchange.signing import load_public_key, verify
-from openbmd.exchange.store import (
-    Store,
+from openbmd.exchange.store import Store
+from openbmd.exchange.tables import (
     agreements,
     log_leaves,
     log_nodes,

@@ -4,9 +4,11 @@ Every submission — alone or as an item of ``POST /v1/messages:batch`` — is c
 same way, in this order: schema, sender = the ``X-OpenBMD-Partner`` header, the sender's key is
 registered, every recipient is registered, ``sent_at`` skew (judged by the writer, after
 idempotency), RFC 8785 form and the Ed25519 signature under the sender's registered key (in the
-worker processes of :class:`~openbmd.exchange.sigpool.VerifierPool` for large batches), the
-sender's signature over its projections when given (:mod:`openbmd.exchange.statements`), then
-in the single writer idempotency, nonce, sequence and agreement. Items are independent: one bad
+worker processes of :class:`~openbmd.exchange.sigpool.VerifierPool` under load, single messages
+and batches alike), the sender's signature over its projections when given
+(:mod:`openbmd.exchange.statements`), then in the single writer — in this process, or in the
+writer process of ``serve --workers N`` — idempotency, nonce, sequence and agreement. Items are
+independent: one bad
 item gets its own problem document and does not stop the others. Logged items are queued to
 the writer in request order (so one sender's sequence numbers may increase along a batch) and
 answered only after their group commit returned: durably stored and in the log.
@@ -30,7 +32,7 @@ from openbmd.exchange.signing import Ed25519PublicKey
 from openbmd.exchange.store import now_iso
 
 if TYPE_CHECKING:
-    from openbmd.exchange.centre import Centre
+    from openbmd.exchange.centre import CentreBase
 
 __all__ = ["Item", "Logged", "accept", "parse_item"]
 
@@ -76,7 +78,7 @@ def parse_item(item: Any) -> Item:
     return body, item["message"]
 
 
-def _prepare(centre: Centre, partner: str, item: Item, now: float) -> _Prepared | Problem:
+def _prepare(centre: CentreBase, partner: str, item: Item, now: float) -> _Prepared | Problem:
     """Check one item against the caller and the registered partners (keys cached)."""
     if isinstance(item, Problem):
         return item
@@ -107,7 +109,7 @@ def _prepare(centre: Centre, partner: str, item: Item, now: float) -> _Prepared 
     return _Prepared(raw, sig, key, model, skew_problem, projection)
 
 
-async def _refresh_keys(centre: Centre, partner: str, items: Sequence[Item]) -> None:
+async def _refresh_keys(centre: CentreBase, partner: str, items: Sequence[Item]) -> None:
     """Reload the partner keys once if the caller, a sender or a recipient is not cached."""
     names = {partner}
     for item in items:
@@ -120,7 +122,7 @@ async def _refresh_keys(centre: Centre, partner: str, items: Sequence[Item]) -> 
 
 
 async def accept(
-    centre: Centre, partner: str, items: Sequence[Item], now: float
+    centre: CentreBase, partner: str, items: Sequence[Item], now: float
 ) -> list[Logged | Problem]:
     """Check, sign-verify and log *items* of the authenticated *partner*.
 

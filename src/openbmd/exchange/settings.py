@@ -20,7 +20,7 @@ class Settings:
     group-commit transaction. ``origin``: the first line of every checkpoint (C2SP
     tlog-checkpoint), a schema-less URL naming this log. ``key_name``: the signed-note key name
     of the centre (defaults to the origin). ``verify_workers``: processes that check the
-    signatures of ``POST /v1/messages:batch`` (started on the first large batch; 0: inline).
+    signatures of submitted messages (started once there is load; 0: inline).
     ``key_file``: the centre's signing key (0600 PEM; default
     :func:`openbmd.exchange.keys.default_key_file` of the database). ``max_body_bytes``:
     larger request bodies get 413. ``feeds_per_partner``: most concurrent WebSocket feeds of

@@ -40,78 +40,19 @@ from openbmd.exchange.signing import (
     public_key_pem,
     verify,
 )
+from openbmd.exchange.tables import (
+    agreements,
+    centre_key,
+    log_leaves,
+    log_nodes,
+    messages,
+    partners,
+    projections,
+)
 
 __all__ = ["Store", "cosignatures", "make_engine", "migrate", "now_iso"]
 
 log = logging.getLogger("openbmd.exchange")
-
-md = sa.MetaData()
-partners = sa.Table(
-    "partners",
-    md,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("public_key_pem", sa.Text),
-    sa.Column("fingerprint", sa.String(64)),
-    sa.Column("created_at", sa.String(40)),
-    sa.Column("rotations", sa.Text),
-)
-agreements = sa.Table(
-    "agreements",
-    md,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("sender", sa.String(64)),
-    sa.Column("document", sa.Text),
-    sa.Column("updated_at", sa.String(40)),
-    sa.Column("signature", sa.LargeBinary(64)),
-)
-messages = sa.Table(
-    "messages",
-    md,
-    sa.Column("log_index", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("message_id", sa.String(128)),
-    sa.Column("sender", sa.String(64)),
-    sa.Column("seq", sa.BigInteger),
-    sa.Column("nonce", sa.String(128)),
-    sa.Column("type", sa.String(40)),
-    sa.Column("body_hash", sa.LargeBinary(32)),
-    sa.Column("original", sa.LargeBinary),
-    sa.Column("signature", sa.LargeBinary(64)),
-    sa.Column("received_at", sa.String(40)),
-    sa.Column("statement", sa.LargeBinary),  # the sender's projection statement (12.6)
-    sa.Column("statement_signature", sa.LargeBinary(64)),
-    sa.Column("statement_salts", sa.Text),
-)
-log_leaves = sa.Table(
-    "log_leaves",
-    md,
-    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("leaf", sa.LargeBinary),
-)
-log_nodes = sa.Table(
-    "log_nodes",
-    md,
-    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
-    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("hash", sa.LargeBinary(32)),
-)
-projections = sa.Table(
-    "projections",
-    md,
-    sa.Column("recipient", sa.String(64), primary_key=True),
-    sa.Column("log_index", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("level", sa.String(2)),
-    sa.Column("projection_hash", sa.LargeBinary(32)),
-    sa.Column("projection", sa.LargeBinary),
-    sa.Column("salt", sa.LargeBinary(16)),
-)
-centre_key = sa.Table(
-    "centre_key",
-    md,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("private_key_pem", sa.Text),
-    sa.Column("public_key_pem", sa.Text),
-    sa.Column("created_at", sa.String(40)),
-)
 
 
 def now_iso() -> str:
@@ -127,11 +68,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _view_query() -> sa.Select[Any]:
-    """The one statement of :meth:`Store.view` (built once; parameters partner, after, lim)."""
-    m, p, lv = messages, projections, log_leaves
+def _view_selects(
+    recipient_is: Any, sender_is: Any, index_in: Any
+) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The two halves of a view read — items received (projections) and the partner's own
+    messages — with the same columns, ``partner`` first; *recipient_is* / *sender_is* turn a
+    column into the partner condition, *index_in* a log-index column into the range one."""
+    m, p, lv, o = messages, projections, log_leaves, entrylog.entry_openings
     q_in = (
         sa.select(
+            p.c.recipient.label("partner"),
             p.c.log_index.label("log_index"),
             p.c.level.label("level"),
             p.c.projection.label("data"),
@@ -148,14 +94,11 @@ def _view_query() -> sa.Select[Any]:
         )
         .join(m, m.c.log_index == p.c.log_index)
         .join(lv, lv.c.idx == p.c.log_index)
-        .where(p.c.recipient == sa.bindparam("partner"), p.c.log_index > sa.bindparam("after"))
-        .order_by(p.c.log_index)
-        .limit(sa.bindparam("lim"))
-        .subquery()
+        .where(recipient_is(p.c.recipient), index_in(p.c.log_index))
     )
-    o = entrylog.entry_openings
     q_own = (
         sa.select(
+            m.c.sender.label("partner"),
             m.c.log_index.label("log_index"),
             sa.literal("own").label("level"),
             m.c.original.label("data"),
@@ -172,17 +115,42 @@ def _view_query() -> sa.Select[Any]:
         )
         .join(lv, lv.c.idx == m.c.log_index)
         .outerjoin(o, sa.and_(o.c.idx == m.c.log_index, o.c.party == m.c.sender))
-        .where(m.c.sender == sa.bindparam("partner"), m.c.log_index > sa.bindparam("after"))
-        .order_by(m.c.log_index)
-        .limit(sa.bindparam("lim"))
-        .subquery()
+        .where(sender_is(m.c.sender), index_in(m.c.log_index))
     )
-    both = sa.union_all(sa.select(q_in), sa.select(q_own)).subquery()
-    query = sa.select(both).order_by(both.c.log_index, both.c.level).limit(sa.bindparam("lim"))
-    return query
+    return q_in, q_own
+
+
+def _view_query() -> sa.Select[Any]:
+    """The one statement of :meth:`Store.view` (built once; parameters partner, after, lim)."""
+    lim: sa.BindParameter[Any] = sa.bindparam("lim")
+
+    def is_partner(c: Any) -> Any:
+        return c == sa.bindparam("partner")
+
+    q_in, q_own = _view_selects(is_partner, is_partner, lambda c: c > sa.bindparam("after"))
+    # each half limited first, so the index can serve the partner's own range
+    halves = [q.order_by(q.selected_columns.log_index).limit(lim).subquery() for q in (q_in, q_own)]
+    both = sa.union_all(*(sa.select(h) for h in halves)).subquery()
+    return sa.select(both).order_by(both.c.log_index, both.c.level).limit(lim)
 
 
 _VIEW_QUERY = _view_query()
+
+
+def _range_query() -> sa.Select[Any]:
+    """The one statement of :meth:`Store.view_range`: every view item of the partners in
+    ``:partners`` at log indices ``[:lo, :hi)`` (parameters partners — expanding — lo, hi)."""
+    partners_: sa.BindParameter[Any] = sa.bindparam("partners", expanding=True)
+
+    def in_range(c: Any) -> Any:
+        return sa.and_(c >= sa.bindparam("lo"), c < sa.bindparam("hi"))
+
+    q_in, q_own = _view_selects(lambda c: c.in_(partners_), lambda c: c.in_(partners_), in_range)
+    both = sa.union_all(q_in, q_own).subquery()
+    return sa.select(both).order_by(both.c.log_index, both.c.level)
+
+
+_RANGE_QUERY = _range_query()
 
 
 def _statement(row: Any) -> tuple[bytes, bytes, bytes] | None:
@@ -192,6 +160,23 @@ def _statement(row: Any) -> tuple[bytes, bytes, bytes] | None:
         return None
     salt = base64.b64decode(json.loads(row.statement_salts)[row.level])
     return bytes(row.statement), bytes(row.statement_signature), salt
+
+
+def _view_record(r: Any) -> ViewRecord:
+    """A :class:`ViewRecord` from a row of :data:`_VIEW_QUERY` or :data:`_RANGE_QUERY`."""
+    return ViewRecord(
+        r.log_index,
+        r.message_id,
+        r.sender,
+        r.type,
+        r.level,
+        json.loads(r.data),
+        bytes(r.signature) if r.level in ("L3", "own") else None,
+        bytes(r.salt) if r.salt is not None else None,
+        bytes(r.leaf),
+        bytes(r.opening) if r.opening is not None else None,
+        _statement(r),
+    )
 
 
 def _private_file(database: str | None) -> None:
@@ -528,22 +513,22 @@ class Store(CosignatureStore):
         params = {"partner": partner, "after": after, "lim": limit}
         with self.engine.connect() as conn:
             rows = conn.execute(_VIEW_QUERY, params).all()
-        return [
-            ViewRecord(
-                r.log_index,
-                r.message_id,
-                r.sender,
-                r.type,
-                r.level,
-                json.loads(r.data),
-                bytes(r.signature) if r.level in ("L3", "own") else None,
-                bytes(r.salt) if r.salt is not None else None,
-                bytes(r.leaf),
-                bytes(r.opening) if r.opening is not None else None,
-                _statement(r),
-            )
-            for r in rows
-        ]
+        return [_view_record(r) for r in rows]
+
+    def view_range(self, partners: Iterable[str], lo: int, hi: int) -> dict[str, list[ViewRecord]]:
+        """Every view item of *partners* at log indices ``[lo, hi)``, by partner, each list in
+        the order of :meth:`view`: the new items of one or more commits for all the feeds of a
+        process in ONE statement (``hi`` must not exceed the committed size)."""
+        names = sorted(set(partners))
+        out: dict[str, list[ViewRecord]] = {n: [] for n in names}
+        if not names or hi <= lo:
+            return out
+        params = {"partners": names, "lo": lo, "hi": hi}
+        with self.engine.connect() as conn:
+            rows = conn.execute(_RANGE_QUERY, params).all()
+        for r in rows:
+            out[r.partner].append(_view_record(r))
+        return out
 
 
 class RebuildingReader:

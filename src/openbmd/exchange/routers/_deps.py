@@ -12,7 +12,7 @@ from openbmd.exchange import auth
 from openbmd.exchange.errors import Problem
 
 if TYPE_CHECKING:
-    from openbmd.exchange.centre import Centre
+    from openbmd.exchange.centre import CentreBase
     from openbmd.exchange.signing import Ed25519PublicKey
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -22,14 +22,14 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_centre(request: Request) -> Centre:
+def get_centre(request: Request) -> CentreBase:
     """The :class:`~openbmd.exchange.centre.Centre` of this app."""
-    centre: Centre = request.app.state.centre
+    centre: CentreBase = request.app.state.centre
     return centre
 
 
 async def check_signed(
-    centre: Centre,
+    centre: CentreBase,
     partner: str | None,
     method: str,
     path: str,
@@ -69,6 +69,8 @@ async def check_signed(
         )
     except auth.AuthError as exc:
         raise Problem(exc.slug, exc.detail) from None
+    if not await centre.claim_read_nonce(partner, nonce, time.time()):
+        raise Problem("replayed-nonce", f"nonce: {nonce!r} was already used")
     return partner
 
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from openbmd.exchange.domain import ViewRecord
 from openbmd.exchange.errors import Problem
-from openbmd.exchange.feed import run_feed
+from openbmd.exchange.feed import Subscription, run_feed
 from openbmd.exchange.routers._deps import check_signed
+
+if TYPE_CHECKING:
+    from openbmd.exchange.centre import CentreBase
 
 router = APIRouter(tags=["feed"])
 
 POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
 
 
 @router.websocket("/v1/feed")
@@ -27,7 +31,7 @@ async def feed(
     Each frame is one ``ViewItem`` JSON object, in log order, starting after *after*. A refused
     handshake is closed with code 1008 and the problem document as the reason.
     """
-    centre = ws.app.state.centre
+    centre: CentreBase = ws.app.state.centre
     q = ws.query_params
     h = ws.headers
     try:
@@ -44,18 +48,27 @@ async def feed(
     except Problem as exc:
         await ws.close(code=POLICY_VIOLATION, reason=f"{exc.slug}: {exc.detail}"[:120])
         return
-    if not centre.feeds.take(partner):
+    try:
+        taken = await centre.take_feed(partner)
+    except Problem as exc:  # the writer process is gone
+        await ws.close(code=TRY_AGAIN_LATER, reason=f"{exc.slug}: {exc.detail}"[:120])
+        return
+    if not taken:
         limit = centre.settings.feeds_per_partner
         await ws.close(code=POLICY_VIOLATION, reason=f"too-many-feeds: {limit} already open")
         return
+    sub = centre.hub.subscribe(partner)
     try:
         await ws.accept()
-        await _serve(centre, ws, partner, after)
+        await _serve(centre, ws, partner, after, sub)
     finally:
-        centre.feeds.give_back(partner)
+        centre.hub.unsubscribe(sub)
+        centre.give_feed(partner)
 
 
-async def _serve(centre: Any, ws: WebSocket, partner: str, after: int) -> None:
+async def _serve(
+    centre: CentreBase, ws: WebSocket, partner: str, after: int, sub: Subscription
+) -> None:
     page = centre.settings.page_max
 
     async def read(after_index: int) -> list[ViewRecord]:
@@ -64,4 +77,4 @@ async def _serve(centre: Any, ws: WebSocket, partner: str, after: int) -> None:
         )
         return records
 
-    await run_feed(ws, after, centre.notifier, read)
+    await run_feed(ws, after, sub, read, page)

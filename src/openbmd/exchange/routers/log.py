@@ -52,7 +52,7 @@ async def checkpoint(request: Request) -> PlainTextResponse:
     type-0x04 signature by its own key: when it first signed this tree) and stored witness
     cosignatures."""
     centre = get_centre(request)
-    size, root, body, lines = centre.checkpoint_body_and_signature()
+    size, root, body, lines = await centre.signed_checkpoint()
     cosigs = await run_in_threadpool(centre.store.cosignatures, size, root)
     text = note.assemble_note(body, [*lines, *(c.line for c in cosigs)])
     return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
@@ -74,7 +74,7 @@ async def cosigned_checkpoint(
     if found is None:
         raise Problem("not-found", f"no checkpoint has {min_cosigners} cosignatures yet")
     size, root = found
-    body, line = centre.sign_checkpoint(size, root)
+    body, line = await centre.signed_old_checkpoint(size, root)
     cosigs = await run_in_threadpool(centre.store.cosignatures, size, root)
     text = note.assemble_note(body, [line, *(c.line for c in cosigs)])
     return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
