@@ -95,6 +95,7 @@ def interceptors_cmd(as_json: bool = JSON) -> None:
                         "min_closing_speed_kms",
                         "max_crossing_angle_deg",
                         "kv_endurance_s",
+                        "seeker_fov_deg",
                     )
                     if k in c.ranges
                 },
