@@ -41,7 +41,9 @@ from openbmd.firecontrol_kernel import add_information, pip_radii, stm_rows
 from openbmd.sensors import Radar, SpaceIR
 from openbmd.tracking import RadarModel, eci2ecef_matrix, gravity_jacobian
 
-__all__ = ["FireControlInfo", "fire_control_info", "look_information", "pip_errors"]
+__all__ = [
+    "FireControlInfo", "fire_control_info", "look_information", "pip_covariance", "pip_errors",
+]  # fmt: skip
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -164,6 +166,45 @@ def _held(t: FloatArray, when: FloatArray) -> NDArray[np.int64]:
     return np.asarray(j, dtype=np.int64)
 
 
+def _prepare(
+    info: FireControlInfo, t_int: FloatArray, v_rel_ecef: FloatArray
+) -> tuple[NDArray[np.int64], FloatArray, FloatArray]:
+    """Sample index, interpolation weight and unit ECI relative velocity of K intercepts."""
+    t = info.t
+    i0 = np.clip(np.searchsorted(t, t_int, side="right") - 1, 0, max(t.size - 2, 0))
+    i1 = np.minimum(i0 + 1, t.size - 1)
+    span = t[i1] - t[i0]
+    w = np.clip((t_int - t[i0]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+    u = np.einsum("kji,kj->ki", eci2ecef_matrix(t_int), v_rel_ecef)  # ECEF -> ECI
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = u / np.linalg.norm(u, axis=-1, keepdims=True)
+    return i0.astype(np.int64), w, np.ascontiguousarray(np.nan_to_num(u, nan=0.0))
+
+
+def pip_covariance(
+    info: FireControlInfo,
+    rows: ArrayLike,
+    t_int: ArrayLike,
+    t_fire_control: ArrayLike,
+    t_cue: ArrayLike,
+    v_rel_ecef: ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    """95 % PIP miss radius [m] (K,) and ECI position covariance [m²] (K, 3, 3) at ``t_int``
+    (K,) [s] of threats ``rows`` from the fire-control data held at ``t_fire_control`` and the
+    cue data held at ``t_cue`` (all finite); ``v_rel_ecef`` (K, 3) [m/s] sets the miss plane.
+    ``inf`` where the data do not fix the threat's state (fewer than two looks)."""
+    ti = np.asarray(t_int, dtype=float).ravel()
+    i0, w, u = _prepare(info, ti, np.asarray(v_rel_ecef, dtype=float).reshape(-1, 3))
+    radius, cov = np.empty(ti.size), np.empty((ti.size, 3, 3))
+    pip_radii(
+        info.phi, info.fire_control, info.cue,
+        np.ascontiguousarray(np.asarray(rows, dtype=np.int64).ravel()), i0, w,
+        _held(info.t, np.asarray(t_fire_control, dtype=float).ravel()),
+        _held(info.t, np.asarray(t_cue, dtype=float).ravel()), u, radius, cov,
+    )  # fmt: skip
+    return radius, cov
+
+
 def pip_errors(
     info: FireControlInfo,
     rows: ArrayLike,
@@ -178,35 +219,17 @@ def pip_errors(
     the fire solution then held (fire-control and cue data), acquired at ``t_acq[k]`` with the
     in-flight updates of the fire-control sensors held by then; ``v_rel_ecef`` (K, 3) the
     threat's velocity relative to the kill vehicle [m/s] (the miss plane is normal to it).
-    ``inf`` where the data do not fix the threat's state (fewer than two looks); NaN where
-    ``t_int`` is NaN.
+    ``inf`` where the data do not fix the threat's state; NaN where ``t_int`` is NaN.
     """
-    r = np.asarray(rows, dtype=np.int64).ravel()
     ti = np.asarray(t_int, dtype=float).ravel()
     shape = np.shape(t_int)
-    out_c, out_a = np.full(ti.shape, np.nan), np.full(ti.shape, np.nan)
-    ok = np.isfinite(ti)
-    if ok.any():
-        t = info.t
-        k = np.flatnonzero(ok)
-        tk = ti[k]
-        i0 = np.clip(np.searchsorted(t, tk, side="right") - 1, 0, max(t.size - 2, 0))
-        span = np.where(t.size > 1, t[np.minimum(i0 + 1, t.size - 1)] - t[i0], 1.0)
-        w = np.clip((tk - t[i0]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
-        jl = _held(t, np.asarray(t_launch, dtype=float).ravel()[k])
-        ja = np.maximum(_held(t, np.asarray(t_acq, dtype=float).ravel()[k]), jl)
+    out_c, out_a = np.full(ti.size, np.nan), np.full(ti.size, np.nan)
+    k = np.flatnonzero(np.isfinite(ti))
+    if k.size:
+        r = np.asarray(rows, dtype=np.int64).ravel()[k]
+        tl = np.asarray(t_launch, dtype=float).ravel()[k]
+        ta = np.fmax(np.asarray(t_acq, dtype=float).ravel()[k], tl)
         vr = np.asarray(v_rel_ecef, dtype=float).reshape(-1, 3)[k]
-        u = np.einsum("kji,kj->ki", eci2ecef_matrix(tk), vr)  # ECEF -> ECI
-        with np.errstate(invalid="ignore", divide="ignore"):
-            u = u / np.linalg.norm(u, axis=-1, keepdims=True)
-        u = np.ascontiguousarray(np.nan_to_num(u, nan=0.0))
-        rk = np.ascontiguousarray(r[k])
-        cov = np.empty((k.size, 3, 3))
-        for dst, j_fc in ((out_c, jl), (out_a, ja)):  # fire solution, then in-flight updates
-            res = np.empty(k.size)
-            pip_radii(
-                info.phi, info.fire_control, info.cue, rk, i0.astype(np.int64), w,
-                np.ascontiguousarray(j_fc), np.ascontiguousarray(jl), u, res, cov,
-            )  # fmt: skip
-            dst[k] = res
+        out_c[k] = pip_covariance(info, r, ti[k], tl, tl, vr)[0]  # the fire solution
+        out_a[k] = pip_covariance(info, r, ti[k], ta, tl, vr)[0]  # + in-flight updates
     return out_c.reshape(shape), out_a.reshape(shape)

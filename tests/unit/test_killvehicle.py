@@ -12,8 +12,8 @@ from openbmd.catalog.interceptors import interceptor, load_interceptors
 from openbmd.constants import DEG
 from openbmd.engagement import REASONS, engage
 from openbmd.errors import InputError
-from openbmd.interceptors import KV_LIMITS, flyout_fan
 from openbmd.firecontrol import FireControlInfo
+from openbmd.interceptors import KV_LIMITS, flyout_fan
 from openbmd.killvehicle import K95, divert_check, in_seeker_view
 
 SITE = (54.48 * DEG, 17.10 * DEG)
