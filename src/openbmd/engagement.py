@@ -285,15 +285,27 @@ def engage(
     v_t = sample.v_ecef[pre]
     closing, crossing = closing_and_crossing(sample.r_ecef[pre], v_t, q.v_ecef)
     coast = q.time - q.cutoff
-    kvq = kill_vehicle_quantities(track, kv, rows, t[cols], t[cols] - q.time, coast, v_t - q.v_ecef)
     with np.errstate(invalid="ignore"):
         stages = [
             np.isfinite(q.time) & (q.ground_range <= icp.max_range) & (coast <= kv.kv_endurance),
             closing >= kv.min_closing_speed,
             np.pi - crossing <= kv.max_crossing_angle,
-            in_seeker_view(kvq[1], closing, kvq[2], kv.seeker_fov),
-            kvq[3] <= kv.divert,
         ]
+    # the track's PIP error only where the geometric rules pass (the costly part)
+    geo = stages[0] & stages[1] & stages[2]
+    pip_a, t_go, dv = (
+        np.full(rows.size, np.inf),
+        np.full(rows.size, np.nan),
+        np.full(rows.size, np.inf),
+    )
+    if geo.any():
+        kvq = kill_vehicle_quantities(
+            track, kv, rows[geo], t[cols[geo]], t[cols[geo]] - q.time[geo], coast[geo],
+            v_t[geo] - q.v_ecef[geo],
+        )  # fmt: skip
+        pip_a[geo], t_go[geo], dv[geo] = kvq[1], kvq[2], kvq[3]
+    with np.errstate(invalid="ignore"):
+        stages += [in_seeker_view(pip_a, closing, t_go, kv.seeker_fov), dv <= kv.divert]
     fly_t = np.full(pre.shape, np.nan)
     fly_t[pre] = q.time
     # Rule by rule (REASONS order): the last rule a threat still passes names why it fails.

@@ -140,8 +140,10 @@ def fire_control_info(
     r_eci = _eci_positions(tt, r_ecef)
     phi = np.empty((n, nt, 3, 6))
     if nt:
-        with np.errstate(invalid="ignore"):
-            grad = np.ascontiguousarray(gravity_jacobian(r_eci))
+        # the gradient only where the threat flies (NaN after impact: Φ is never used there)
+        fin = np.isfinite(r_eci).all(axis=-1)
+        grad = np.full((n, nt, 3, 3), np.nan)
+        grad[fin] = gravity_jacobian(r_eci[fin])
         stm_rows(grad, np.ascontiguousarray(np.diff(tt)), phi)
     info_fc = np.zeros((n, nt, 6, 6))
     info_cue = np.zeros((n, nt, 6, 6))

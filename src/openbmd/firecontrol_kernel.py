@@ -1,12 +1,13 @@
 """Compiled kernels of the fire-control track information (:mod:`openbmd.firecontrol`).
 
-Three kernels, each parallel over threats (``numba.prange``) with a loop over the sample times
-inside: the transition matrices of the linearised ballistic motion along each threat's path
-(:func:`stm_rows`), the information a sensor's looks add (:func:`add_information`) and the
-predicted-intercept-point (PIP) miss radius of many queries (:func:`pip_radii`). The
-information form is the EKF of :mod:`openbmd.tracking` without process noise and without a
-prior, linearised about the true path (Bar-Shalom, Li & Kirubarajan 2001, §7.4 "information
-filter"): its covariance at time ``t`` from the looks up to ``τ`` is
+Three compiled loops over threats with a loop over the sample times inside (serial: they are
+small next to detection, and a parallel region's barrier costs more than it saves when the
+2-core machine is shared): the transition matrices of the linearised ballistic motion along
+each threat's path (:func:`stm_rows`), the information a sensor's looks add
+(:func:`add_information`) and the predicted-intercept-point (PIP) miss radius of many queries
+(:func:`pip_radii`). The information form is the EKF of :mod:`openbmd.tracking` without process
+noise and without a prior, linearised about the true path (Bar-Shalom, Li & Kirubarajan 2001,
+§7.4 "information filter"): its covariance at time ``t`` from the looks up to ``τ`` is
 ``P(t) = Φ(t) I(τ)⁻¹ Φ(t)ᵀ`` with ``I(τ) = Σ Φ(tₖ)ᵀ Hₖᵀ R⁻¹ Hₖ Φ(tₖ)`` over the looks.
 """
 
@@ -27,7 +28,7 @@ K95 = math.sqrt(-2.0 * math.log(0.05))  # 95 % radius of a circular 2-D Gaussian
 Z95 = 1.959963984540054  # 95 % two-sided quantile of a 1-D Gaussian, in σ
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def stm_rows(grad: FloatArray, dt: FloatArray, out: FloatArray) -> None:  # pragma: no cover
     """Position rows of ``Φ(t_j, t_0)`` (N, T, 3, 6) into ``out``.
 
@@ -37,7 +38,7 @@ def stm_rows(grad: FloatArray, dt: FloatArray, out: FloatArray) -> None:  # prag
     h = 5 s): ``[[I + Ḡh²/2, Ih + Ḡh³/6], [Ḡh, I + Ḡh²/2]]``.
     """
     n, nt = grad.shape[0], grad.shape[1]
-    for i in numba.prange(n):
+    for i in range(n):
         phi = np.eye(6)
         step = np.zeros((6, 6))
         for a in range(3):
@@ -59,7 +60,7 @@ def stm_rows(grad: FloatArray, dt: FloatArray, out: FloatArray) -> None:  # prag
                     out[i, j + 1, a, b] = phi[a, b]
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def add_information(
     phi: FloatArray, info: FloatArray, col: IntArray, out: FloatArray
 ) -> None:  # pragma: no cover
@@ -67,7 +68,7 @@ def add_information(
     information in ECI [1/m²], 0 where no look) to ``out[:, col[j]]`` (N, T, 6, 6) — the
     column at which that look reached the shooter (``col ≥ T``: never). Not cumulative."""
     n, nt = phi.shape[0], phi.shape[1]
-    for i in numba.prange(n):
+    for i in range(n):
         for j in range(nt):
             c = col[j]
             if c >= nt or not info[i, j, 0, 0] + info[i, j, 1, 1] + info[i, j, 2, 2] > 0.0:
@@ -119,7 +120,7 @@ def _position_cov(info: FloatArray, a: FloatArray, p: FloatArray) -> bool:  # pr
     return True
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def pip_radii(
     phi: FloatArray,
     info_a: FloatArray,
@@ -145,7 +146,7 @@ def pip_radii(
     """
     k_n = rows.shape[0]
     nt = phi.shape[1]
-    for k in numba.prange(k_n):
+    for k in range(k_n):
         r = rows[k]
         j0 = i0[k]
         j1 = min(j0 + 1, nt - 1)
