@@ -32,9 +32,9 @@ Rules (all parameters):
 * **Kill-vehicle limits** (the interceptor's, :mod:`openbmd.killvehicle`): an intercept at
   ``t`` is credited only if the kill vehicle's flight after thrust cut-off is within its
   endurance (part of the battle space), the closing speed is at least its minimum, the angle
-  between the velocities off head-on (π − crossing angle) at most its maximum, and the divert
-  needed to remove the PIP error (of the commit basis, improved by in-flight updates from
-  fire-control tracks) after seeker acquisition within its budget. A threat that is not
+  off head-on at most its maximum, the PIP error at handover inside the seeker's view, and the
+  divert to remove the PIP error (track covariance, :mod:`openbmd.firecontrol`) within budget;
+  the first shot's launch waits until its own fire solution passes. A threat that is not
   engageable gets the first rule it fails, in the order of :data:`REASONS`.
 
 The discrimination problem and reliability are not modelled (this favours the defence).
@@ -52,7 +52,7 @@ from numpy.typing import ArrayLike, NDArray
 from openbmd.architecture import Architecture
 from openbmd.detections import Detections
 from openbmd.errors import InputError
-from openbmd.firecontrol import FireControlInfo, fire_control_info
+from openbmd.firecontrol import FireControlInfo, fire_control_info, within_capacity
 from openbmd.interceptors import FlyoutFan, Interceptor, flyout_fan
 from openbmd.killvehicle import closing_and_crossing, in_seeker_view, kill_vehicle_quantities
 from openbmd.sensors import Radar, SpaceIR
@@ -172,27 +172,6 @@ def _commit(
     return _nanmin(cand), idx.astype(np.intp), np.where(fc, start, det)
 
 
-def _within_capacity(looks: BoolArray, t: FloatArray, capacity: int) -> BoolArray:
-    """The looks (N, T) of a radar that holds at most ``capacity`` tracks of a raid.
-
-    A threat's track runs from its first look to its last; a threat is admitted when fewer
-    than ``capacity`` threats whose tracks started before it (ties by index) are still tracked
-    at its start — those refused count too, which leans slightly against the defence and is
-    exact when nobody is refused. Pairwise over the raid (N², a raid is small).
-    """
-    n = looks.shape[0]
-    has: BoolArray = np.asarray(looks.any(axis=1))
-    first = np.where(has, t[np.argmax(looks, axis=1)], np.inf)
-    last = np.where(has, t[looks.shape[1] - 1 - np.argmax(looks[:, ::-1], axis=1)], -np.inf)
-    idx = np.arange(n)
-    before = (first[None, :] < first[:, None]) | (
-        (first[None, :] == first[:, None]) & (idx[None, :] < idx[:, None])
-    )
-    live = before & (last[None, :] >= first[:, None]) & has[None, :]
-    admitted = has & (live.sum(axis=1) < capacity)
-    return looks & admitted[:, None]
-
-
 def _may_commit(role: str, rule: str) -> bool:
     """Whether a sensor of ``role`` may commit a launch under the commit ``rule``."""
     return role == "fire-control" or (role == "early-warning" and rule == "early-warning")
@@ -293,11 +272,8 @@ def engage(
         ]
     # the track's PIP error only where the geometric rules pass (the costly part)
     geo = stages[0] & stages[1] & stages[2]
-    pip_a, t_go, dv = (
-        np.full(rows.size, np.inf),
-        np.full(rows.size, np.nan),
-        np.full(rows.size, np.inf),
-    )
+    pip_a, dv = np.full(rows.size, np.inf), np.full(rows.size, np.inf)
+    t_go = np.full(rows.size, np.nan)
     if geo.any():
         kvq = kill_vehicle_quantities(
             track, kv, rows[geo], t[cols[geo]], t[cols[geo]] - q.time[geo], coast[geo],
@@ -390,8 +366,7 @@ def _first_launch(
     if track is None:
         return l0
     ok = _credited(_intercept_at(sample, fan, g, inbs, l0, track=track, kv=kv), kv)
-    lo = l0.copy()
-    hi = np.where(ok, l0, gmax)
+    lo, hi = l0.copy(), np.where(ok, l0, gmax)
     todo = np.isfinite(l0) & ~ok
     for _ in range(_LAUNCH_STEPS if todo.any() else 0):  # bisection steps, batched
         mid = np.where(todo, 0.5 * (lo + hi), np.nan)
@@ -536,9 +511,8 @@ def engage_architecture(
         Shared by calls on the *same* ``sample`` (several architectures): each sensor is
         evaluated once (see :func:`_detect`).
     raid : bool
-        The N threats fly at once (times after a common launch): a radar with a track capacity
-        holds at most that many tracks (:func:`_within_capacity`). Default: each threat is
-        engaged alone (a footprint's threats are alternatives), so the capacity never binds.
+        The N threats fly at once: a radar holds at most its track capacity of them
+        (:func:`openbmd.firecontrol.within_capacity`); default: each threat alone.
     """
     n = sample.r_ecef.shape[0]
     bats = architecture.batteries
@@ -554,7 +528,6 @@ def engage_architecture(
     dets = _detect(sample, [s.sensor for s in sens], [s.rcs for s in sens], rng, detection_cache)
     det = np.stack([d.first_detection_time for d in dets], axis=-1) if dets else np.empty((n, 0))
     commit, cue_sensor, start = _commit(det, architecture)
-    rules = architecture.rules
     fc = [s.role == "fire-control" for s in sens]
     looks = []
     t = np.asarray(sample.t, dtype=float)
@@ -563,11 +536,11 @@ def engage_architecture(
         with np.errstate(invalid="ignore"):  # NaN start: never tracked
             lk = d.detected & (t[None, :] >= np.fmax(start[:, k], bo)[:, None])
         if raid and s.track_capacity is not None:
-            lk = _within_capacity(lk, t, s.track_capacity)
+            lk = within_capacity(lk, t, s.track_capacity)
         looks.append(lk)
     track = fire_control_info(
         t, sample.r_ecef, [s.sensor for s in sens], looks, architecture.latencies(), fc,
-        [_may_commit(s.role, rules.commit) for s in sens],
+        [_may_commit(s.role, architecture.rules.commit) for s in sens],
     )  # fmt: skip
     res: list[Engagement] = []
     for b, fan in zip(bats, fans, strict=True):  # loop over batteries only

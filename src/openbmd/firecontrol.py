@@ -43,6 +43,7 @@ from openbmd.tracking import RadarModel, eci2ecef_matrix, gravity_jacobian
 
 __all__ = [
     "FireControlInfo", "fire_control_info", "look_information", "pip_covariance", "pip_errors",
+    "within_capacity",
 ]  # fmt: skip
 
 FloatArray = NDArray[np.float64]
@@ -235,3 +236,24 @@ def pip_errors(
         out_c[k] = pip_covariance(info, r, ti[k], tl, tl, vr)[0]  # the fire solution
         out_a[k] = pip_covariance(info, r, ti[k], ta, tl, vr)[0]  # + in-flight updates
     return out_c.reshape(shape), out_a.reshape(shape)
+
+
+def within_capacity(looks: BoolArray, t: FloatArray, capacity: int) -> BoolArray:
+    """The looks (N, T) of a radar that holds at most ``capacity`` tracks of a raid.
+
+    A threat's track runs from its first look to its last; a threat is admitted when fewer
+    than ``capacity`` threats whose tracks started before it (ties by index) are still tracked
+    at its start — those refused count too, which leans slightly against the defence and is
+    exact when nobody is refused. Pairwise over the raid (N², a raid is small).
+    """
+    n = looks.shape[0]
+    has: BoolArray = np.asarray(looks.any(axis=1))
+    first = np.where(has, t[np.argmax(looks, axis=1)], np.inf)
+    last = np.where(has, t[looks.shape[1] - 1 - np.argmax(looks[:, ::-1], axis=1)], -np.inf)
+    idx = np.arange(n)
+    before = (first[None, :] < first[:, None]) | (
+        (first[None, :] == first[:, None]) & (idx[None, :] < idx[:, None])
+    )
+    live = before & (last[None, :] >= first[:, None]) & has[None, :]
+    admitted = has & (live.sum(axis=1) < capacity)
+    return looks & admitted[:, None]

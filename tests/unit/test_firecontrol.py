@@ -6,8 +6,7 @@ import numpy as np
 from _helpers import threats
 
 from openbmd.catalog.sensors import sensor
-from openbmd.engagement import _within_capacity
-from openbmd.firecontrol import fire_control_info, pip_errors
+from openbmd.firecontrol import fire_control_info, pip_errors, within_capacity
 
 
 def test_latency_delays_the_information_the_shooter_holds():
@@ -41,6 +40,6 @@ def test_track_capacity_admits_the_first_tracks_of_a_raid():
     looks[1, 1:9] = True  # 10-80 s
     looks[2, 2:4] = True  # 20-30 s: two tracks live, refused at capacity 2
     looks[3, 6:9] = True  # 60-80 s: threat 0's track ended, one live
-    out = _within_capacity(looks, t, 2)
+    out = within_capacity(looks, t, 2)
     assert out.any(axis=1).tolist() == [True, True, False, True]
-    assert np.array_equal(_within_capacity(looks, t, 3), looks)
+    assert np.array_equal(within_capacity(looks, t, 3), looks)
