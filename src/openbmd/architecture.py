@@ -62,6 +62,7 @@ def kill_vehicle_dict(icp: Interceptor) -> dict[str, float | None]:
         "min_closing_speed_kms": icp.min_closing_speed / 1e3,
         "max_crossing_angle_off_head_on_deg": icp.max_crossing_angle / _DEG,
         "kv_endurance_s": f(icp.kv_endurance),
+        "seeker_fov_deg": icp.seeker_fov / _DEG,
     }
 
 
@@ -173,6 +174,9 @@ class SensorRole:
     needs_cue : bool
         A fire-control radar that cannot search on its own (the EMR): it starts a track only
         after a cue, when the rules say so (:attr:`CommandRules.fire_control_needs_cue`).
+    track_capacity : int or None
+        Most threats the radar tracks at once (``None``: no limit); binds only for a raid
+        (``engage_architecture(..., raid=True)``).
     """
 
     sensor: Radar | SpaceIR
@@ -182,9 +186,13 @@ class SensorRole:
     via_exchange: bool = False
     rcs: float = 1.0
     needs_cue: bool = False
+    track_capacity: int | None = None
 
     def __post_init__(self) -> None:
         name = self.sensor.name
+        cap = self.track_capacity
+        if cap is not None and not (isinstance(cap, int) and cap >= 1):
+            raise InputError(f"sensor {name}.track_capacity: {cap!r} must be an integer >= 1")
         if self.role not in ROLES:
             raise InputError(f"sensor {name}.role: {self.role!r} is not one of {', '.join(ROLES)}")
         _nonneg(self.latency, f"sensor {name}.latency")
@@ -209,6 +217,7 @@ class SensorRole:
             "total_latency_s": self.latency + extra,
             "rcs_m2": None if isinstance(self.sensor, SpaceIR) else self.rcs,
             "needs_cue": self.needs_cue,
+            "track_capacity": self.track_capacity,
         }
 
 

@@ -32,9 +32,9 @@ Rules (all parameters):
 * **Kill-vehicle limits** (the interceptor's, :mod:`openbmd.killvehicle`): an intercept at
   ``t`` is credited only if the kill vehicle's flight after thrust cut-off is within its
   endurance (part of the battle space), the closing speed is at least its minimum, the angle
-  between the velocities off head-on (π − crossing angle) at most its maximum, and the divert
-  needed to remove the PIP error (of the commit basis, improved by in-flight updates from
-  fire-control tracks) after seeker acquisition within its budget. A threat that is not
+  off head-on at most its maximum, the PIP error at handover inside the seeker's view, and the
+  divert to remove the PIP error (track covariance, :mod:`openbmd.firecontrol`) within budget;
+  the first shot's launch waits until its own fire solution passes. A threat that is not
   engageable gets the first rule it fails, in the order of :data:`REASONS`.
 
 The discrimination problem and reliability are not modelled (this favours the defence).
@@ -52,14 +52,9 @@ from numpy.typing import ArrayLike, NDArray
 from openbmd.architecture import Architecture
 from openbmd.detections import Detections
 from openbmd.errors import InputError
+from openbmd.firecontrol import FireControlInfo, fire_control_info, within_capacity
 from openbmd.interceptors import FlyoutFan, Interceptor, flyout_fan
-from openbmd.killvehicle import (
-    TrackInfo,
-    closing_and_crossing,
-    kill_vehicle_quantities,
-    look_weights,
-    track_info,
-)
+from openbmd.killvehicle import closing_and_crossing, in_seeker_view, kill_vehicle_quantities
 from openbmd.sensors import Radar, SpaceIR
 from openbmd.trajectory import TrajectorySample
 
@@ -73,8 +68,11 @@ REASONS = (
     "out of battle space",
     "closing too slow",
     "crossing too wide",
+    "outside seeker field of view",
     "PIP error too large",
 )
+# Bisection steps of the first shot's launch (module docstring): (window) / 2**12 ≲ 0.5 s.
+_LAUNCH_STEPS = 12
 
 
 def detection_times(
@@ -236,12 +234,13 @@ def engage(
     max_shots: int = 8,
     burnout_margin: float = 0.0,
     *,
-    track: TrackInfo | None = None,
+    track: FireControlInfo | None = None,
     limits: Interceptor | None = None,
 ) -> Engagement:
     """Engagement of N sampled threats by the interceptor of ``fan`` (see the module docstring).
 
-    ``track`` is what the chain knows of the threats (:func:`openbmd.killvehicle.track_info`);
+    ``track`` is what the chain knows of the threats
+    (:func:`openbmd.firecontrol.fire_control_info`);
     ``None`` is perfect knowledge (PIP error 0, the divert never binds). ``limits``: the
     interceptor whose kill-vehicle limits apply (default ``fan.interceptor``).
     """
@@ -262,16 +261,27 @@ def engage(
     # Query the fan only where the threat is in the altitude band after burnout.
     rows, cols = np.nonzero(pre)
     q = fan.query(sample.r_ecef[pre])
-    closing, crossing = closing_and_crossing(sample.r_ecef[pre], sample.v_ecef[pre], q.v_ecef)
+    v_t = sample.v_ecef[pre]
+    closing, crossing = closing_and_crossing(sample.r_ecef[pre], v_t, q.v_ecef)
     coast = q.time - q.cutoff
-    kvq = kill_vehicle_quantities(track, kv, rows, t[cols], t[cols] - q.time, coast, closing)
     with np.errstate(invalid="ignore"):
         stages = [
             np.isfinite(q.time) & (q.ground_range <= icp.max_range) & (coast <= kv.kv_endurance),
             closing >= kv.min_closing_speed,
             np.pi - crossing <= kv.max_crossing_angle,
-            kvq[3] <= kv.divert,
         ]
+    # the track's PIP error only where the geometric rules pass (the costly part)
+    geo = stages[0] & stages[1] & stages[2]
+    pip_a, dv = np.full(rows.size, np.inf), np.full(rows.size, np.inf)
+    t_go = np.full(rows.size, np.nan)
+    if geo.any():
+        kvq = kill_vehicle_quantities(
+            track, kv, rows[geo], t[cols[geo]], t[cols[geo]] - q.time[geo], coast[geo],
+            v_t[geo] - q.v_ecef[geo],
+        )  # fmt: skip
+        pip_a[geo], t_go[geo], dv[geo] = kvq[1], kvq[2], kvq[3]
+    with np.errstate(invalid="ignore"):
+        stages += [in_seeker_view(pip_a, closing, t_go, kv.seeker_fov), dv <= kv.divert]
     fly_t = np.full(pre.shape, np.nan)
     fly_t[pre] = q.time
     # Rule by rule (REASONS order): the last rule a threat still passes names why it fails.
@@ -279,7 +289,7 @@ def engage(
     ok_pts = np.ones(rows.size, dtype=bool)
     inbs = pre.copy()
     g = np.full(pre.shape, -np.inf)
-    for k, rule in enumerate(stages):  # loop over the four rules, vectorised over threats
+    for k, rule in enumerate(stages):  # loop over the five rules, vectorised over threats
         ok_pts = ok_pts & rule
         inbs = np.zeros(pre.shape, dtype=bool)
         inbs[rows, cols] = ok_pts
@@ -293,11 +303,14 @@ def engage(
     feasible = slack >= 0.0
     reason = np.where(feasible, 0, reason).astype(np.int8)
     shots: list[Intercepts] = []
-    launch = np.where(feasible, l0, np.nan)
+    first_launch = _first_launch(
+        sample, fan, g, inbs, np.where(feasible, l0, np.nan), gmax, track, kv
+    )
+    launch = first_launch
     count = np.zeros(n, dtype=np.int64)
     for _ in range(max_shots):  # loop over shots, vectorised over threats
         shot = _intercept_at(sample, fan, g, inbs, launch, track=track, kv=kv)
-        ok = np.isfinite(shot.time)
+        ok = _credited(shot, kv)
         if not ok.any():
             if not shots:
                 shots.append(shot)
@@ -311,7 +324,7 @@ def engage(
     return Engagement(
         earliest_launch=l0.copy(),
         feasible=feasible,
-        first_launch=np.where(feasible, l0, np.nan),
+        first_launch=first_launch,
         last_launch=last_launch,
         slack=slack,
         shot_opportunities=count,
@@ -322,6 +335,47 @@ def engage(
     )
 
 
+def _credited(shot: Intercepts, kv: Interceptor) -> BoolArray:
+    """Whether each shot's intercept passes the kill-vehicle rules on its own fire solution."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(
+            np.isfinite(shot.time)
+            & (shot.closing_speed >= kv.min_closing_speed)
+            & (np.pi - shot.crossing_angle <= kv.max_crossing_angle)
+            & in_seeker_view(
+                shot.pip_error_acquisition, shot.closing_speed, shot.time_to_go, kv.seeker_fov
+            )
+            & (shot.divert_required <= kv.divert)
+        )
+
+
+def _first_launch(
+    sample: TrajectorySample,
+    fan: FlyoutFan,
+    g: FloatArray,
+    inbs: BoolArray,
+    l0: FloatArray,
+    gmax: FloatArray,
+    track: FireControlInfo | None,
+    kv: Interceptor,
+) -> FloatArray:
+    """Earliest launch ≥ ``l0`` whose own fire solution (data held at that launch) lets the
+    kill vehicle remove the PIP error of its first intercept: bisection between ``l0`` and the
+    last launch ``gmax`` (which passes by construction), vectorised over threats; NaN rows
+    stay NaN. A later launch holds more track data, so the commit waits for the track."""
+    if track is None:
+        return l0
+    ok = _credited(_intercept_at(sample, fan, g, inbs, l0, track=track, kv=kv), kv)
+    lo, hi = l0.copy(), np.where(ok, l0, gmax)
+    todo = np.isfinite(l0) & ~ok
+    for _ in range(_LAUNCH_STEPS if todo.any() else 0):  # bisection steps, batched
+        mid = np.where(todo, 0.5 * (lo + hi), np.nan)
+        good = _credited(_intercept_at(sample, fan, g, inbs, mid, track=track, kv=kv), kv)
+        hi = np.where(todo & good, mid, hi)
+        lo = np.where(todo & ~good, mid, lo)
+    return np.where(np.isfinite(l0), hi, np.nan)
+
+
 def _intercept_at(
     sample: TrajectorySample,
     fan: FlyoutFan,
@@ -330,7 +384,7 @@ def _intercept_at(
     launch: FloatArray,
     exact_index: NDArray[np.intp] | None = None,
     *,
-    track: TrackInfo | None = None,
+    track: FireControlInfo | None = None,
     kv: Interceptor | None = None,
 ) -> Intercepts:
     """First intercept of an interceptor launched at ``launch`` (N,) — NaN rows stay NaN."""
@@ -356,7 +410,7 @@ def _intercept_at(
     q = fan.query(r)
     closing, angle = closing_and_crossing(r, v, q.v_ecef)
     pip_c, pip_a, t_go, dv = kill_vehicle_quantities(
-        track, kv or fan.interceptor, rows, tstar, tstar - q.time, q.time - q.cutoff, closing
+        track, kv or fan.interceptor, rows, tstar, tstar - q.time, q.time - q.cutoff, v - q.v_ecef
     )
     has = has & np.isfinite(q.time)
 
@@ -433,6 +487,7 @@ def engage_architecture(
     rng: np.random.Generator | None = None,
     burnout_time: ArrayLike | None = None,
     detection_cache: dict[Any, Any] | None = None,
+    raid: bool = False,
 ) -> ArchitectureEngagement:
     """Detect, cue, commit and engage N sampled threats with every battery of ``architecture``.
 
@@ -455,6 +510,9 @@ def engage_architecture(
     detection_cache : dict, optional
         Shared by calls on the *same* ``sample`` (several architectures): each sensor is
         evaluated once (see :func:`_detect`).
+    raid : bool
+        The N threats fly at once: a radar holds at most its track capacity of them
+        (:func:`openbmd.firecontrol.within_capacity`); default: each threat alone.
     """
     n = sample.r_ecef.shape[0]
     bats = architecture.batteries
@@ -470,18 +528,20 @@ def engage_architecture(
     dets = _detect(sample, [s.sensor for s in sens], [s.rcs for s in sens], rng, detection_cache)
     det = np.stack([d.first_detection_time for d in dets], axis=-1) if dets else np.empty((n, 0))
     commit, cue_sensor, start = _commit(det, architecture)
-    track = track_info(
-        sample.t,
-        [
-            look_weights(s.sensor, sample.r_ecef, d.detected)
-            for s, d in zip(sens, dets, strict=True)
-        ],
-        architecture.latencies(),
-        [s.role == "fire-control" for s in sens],
-        start,
+    fc = [s.role == "fire-control" for s in sens]
+    looks = []
+    t = np.asarray(sample.t, dtype=float)
+    bo = np.broadcast_to(np.asarray(burnout_time, dtype=float), (n,))
+    for k, (s, d) in enumerate(zip(sens, dets, strict=True)):  # loop over sensors only
+        with np.errstate(invalid="ignore"):  # NaN start: never tracked
+            lk = d.detected & (t[None, :] >= np.fmax(start[:, k], bo)[:, None])
+        if raid and s.track_capacity is not None:
+            lk = within_capacity(lk, t, s.track_capacity)
+        looks.append(lk)
+    track = fire_control_info(
+        t, sample.r_ecef, [s.sensor for s in sens], looks, architecture.latencies(), fc,
         [_may_commit(s.role, architecture.rules.commit) for s in sens],
-        burnout_time,
-    )
+    )  # fmt: skip
     res: list[Engagement] = []
     for b, fan in zip(bats, fans, strict=True):  # loop over batteries only
         l0 = commit + architecture.decision_delay(b)

@@ -177,11 +177,15 @@ def test_cue_only_cannot_commit():
     ew = replace(only_ir, sensors=(role("SpaceIR", "early-warning"),))
     res2 = engage_architecture(smp, ew, burnout_time=tr.events.burnout_time)
     # committed on the IR cue, but a boost-phase sensor gives no midcourse state: the PIP
-    # error is unbounded, so only an unlimited divert would remove it
+    # error is unbounded: outside any finite seeker field of view, and only an unlimited
+    # divert would remove it
     assert np.all(res2.cue_sensor == 0) and not res2.feasible.any()
-    assert set(res2.reason_text) == {"PIP error too large"}
+    assert set(res2.reason_text) == {"outside seeker field of view"}
+    wide = ew.with_overrides(seeker_fov=math.pi)
+    res_w = engage_architecture(smp, wide, burnout_time=tr.events.burnout_time)
+    assert set(res_w.reason_text) == {"PIP error too large"}
     res3 = engage_architecture(
-        smp, ew.with_overrides(divert=math.inf), burnout_time=tr.events.burnout_time
+        smp, wide.with_overrides(divert=math.inf), burnout_time=tr.events.burnout_time
     )
     assert res3.feasible.any()
 

@@ -64,10 +64,12 @@ def test_lattice_is_independent_of_chunking():
 
 
 def kinematic(d: Architecture) -> Architecture:
-    """The divert rule off: a faster interceptor closes faster and leaves its seeker less
-    time-to-go (Δv = miss / t_go), so its latest launch may come earlier; the nesting of the
-    reachable sets in burnout speed is a property of the kinematic battle space."""
-    return d.with_overrides(divert=math.inf)
+    """The divert and seeker-view rules off: a faster interceptor closes faster and leaves its
+    seeker less time-to-go (Δv = miss / t_go; a coast-limited acquisition range shrinks the
+    seeker's view), and it meets the threat in another miss plane of the anisotropic track
+    covariance, so its latest launch may come earlier; the nesting of the reachable sets in
+    burnout speed is a property of the kinematic battle space."""
+    return d.with_overrides(divert=math.inf, seeker_fov=math.pi)
 
 
 def test_faster_interceptor_and_earlier_cueing_never_shrink():

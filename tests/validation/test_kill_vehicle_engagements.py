@@ -35,6 +35,7 @@ NO_KV_LIMITS = {
     "max_crossing_angle": math.pi,
     "kv_endurance": math.inf,
     "divert": math.inf,
+    "seeker_fov": math.pi,
 }
 
 
@@ -97,26 +98,47 @@ def _engage_json(capsys, *extra: str) -> dict:
     return dict(json.loads(out))
 
 
-def test_gabala_cue_alone_needs_a_commit_rule_and_a_divert_that_removes_its_error(capsys):
+def _gabala_alone(**overrides: float):
+    from dataclasses import replace
+
+    from openbmd.architecture import CommandRules, SensorRole
+    from openbmd.catalog.sensors import rcs_for, sensor
+
+    g = sensor("Gabala")
+    arch = architecture("third-site-2007")
+    arch = replace(
+        arch,
+        sensors=(SensorRole(g.model, "early-warning", rcs=rcs_for(g, None)),),
+        rules=replace(arch.rules, commit="early-warning"),
+    )
+    assert isinstance(arch.rules, CommandRules)
+    smp, tr = _threat("ICBM-liquid", "Tehran", "Washington")
+    return engage_architecture(
+        smp, arch.with_overrides(**overrides), burnout_time=tr.events.burnout_time
+    )
+
+
+def test_gabala_cue_alone_needs_a_commit_rule_and_a_seeker_that_sees_its_error(capsys):
     # Gabala alone is early warning: under the default commit rule nothing commits
     d = _engage_json(capsys)
     assert not d["feasible"] and d["reason"] == "never tracked" and d["cue_sensor"] is None
-    # a cue-only commit is allowed, but the catalogue divert cannot remove the cue's error
+    # a cue-only commit is allowed, but the cue's PIP error (tens of km, 5 mrad beams) lies
+    # outside the catalogue seeker's 1° field of view at acquisition (500 km × tan 0.5° ≈ 4 km)
     d = _engage_json(capsys, "--commit", "early-warning")
-    assert not d["feasible"] and d["reason"] == "PIP error too large"
+    assert not d["feasible"] and d["reason"] == "outside seeker field of view"
     assert d["cue_sensor"] == "Gabala"
-    # ... and a kill vehicle with enough divert can
-    d = _engage_json(capsys, "--commit", "early-warning", "--divert-mps", "5000")
-    assert d["feasible"] and d["cue_sensor"] == "Gabala"
-    shot = d["intercepts"][0]
-    assert shot["pip_error_commit_km"] > 20.0  # tens of km: an early-warning fire solution
+    # ... and the catalogue divert could not remove it either
+    wide = _gabala_alone(seeker_fov=math.pi)
+    assert not wide.feasible[0] and wide.reason_text[0] == "PIP error too large"
+    # a kill vehicle with a wide seeker and enough divert can
+    res = _gabala_alone(seeker_fov=math.pi, divert=5000.0)
+    assert res.feasible[0]
+    pip_c, pip_a = res.pip_error_commit[0], res.pip_error_acquisition[0]
+    assert pip_c > 20e3  # tens of km: an early-warning fire solution
     # no fire-control sensor: no in-flight update, the seeker meets the whole commit error
-    assert shot["pip_error_acquisition_km"] == pytest.approx(shot["pip_error_commit_km"])
-    dv = shot["pip_error_acquisition_km"] * 1e3 / shot["seeker_time_to_go_s"]
-    assert shot["divert_required_mps"] == pytest.approx(dv, rel=1e-9)
-    assert 1000.0 < shot["divert_required_mps"] <= 5000.0
-    assert shot["divert_used_fraction"] == pytest.approx(shot["divert_required_mps"] / 5000.0)
-    assert {"closing_speed_kms", "crossing_angle_deg", "crossing_off_head_on_deg"} <= set(shot)
+    assert pip_a == pytest.approx(pip_c)
+    assert res.divert_required[0] == pytest.approx(pip_a / res.time_to_go[0], rel=1e-9)
+    assert 1000.0 < res.divert_required[0] <= 5000.0
 
 
 def test_reasons_are_named_in_order():

@@ -6,7 +6,8 @@ the threat's trajectory shape) and engaged by :func:`openbmd.engagement.engage_a
 the result is the fraction of those trajectories with at least one feasible intercept
 (``xarray.Dataset``, units in attrs), and for every pair that is not engageable the first rule
 it fails (``reason``: never tracked, out of battle space, closing too slow, crossing too wide,
-PIP error too large — :data:`openbmd.engagement.REASONS`), counted per speed and cueing in
+outside seeker field of view, PIP error too large — :data:`openbmd.engagement.REASONS`),
+counted per speed and cueing in
 ``reason_count``. Pairs out of the missile's reach are not threatened: they are left out of
 the fraction and the counts (``in_reach`` says which; their ``reason`` is −1).
 """

@@ -61,6 +61,9 @@ def sensor_role_from_entry(entry: dict[str, Any], where: str) -> SensorRole:
         via_exchange=bool(entry.get("via_exchange", False)),
         rcs=rcs_for(s, None),
         needs_cue=bool(entry.get("needs_cue", False)),
+        track_capacity=(
+            int(entry["track_capacity"]) if "track_capacity" in entry else s.track_capacity
+        ),
     )
 
 

@@ -75,6 +75,7 @@ def _entry(entry: dict[str, Any], where: str) -> CatalogInterceptor:
             min_closing_speed=v("min_closing_speed_kms") * 1e3,
             max_crossing_angle=v("max_crossing_angle_deg") * DEG,
             kv_endurance=v("kv_endurance_s"),
+            seeker_fov=v("seeker_fov_deg", 180.0) * DEG,
             decision_delay=v("decision_delay_s", 60.0),
             kv_beta=v("kv_beta_kg_m2", 1e4),
             vertical_time=v("vertical_time_s", 4.0),

@@ -43,6 +43,7 @@ class CatalogSensor:
     band: str = ""
     reference_rcs_m2: float = float("nan")
     published_range_km: tuple[float, float] = (float("nan"), float("nan"))
+    track_capacity: int | None = None  # most threats tracked at once (None: no limit)
     citations: tuple[str, ...] = ()
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
@@ -80,6 +81,7 @@ def _radar(entry: dict[str, Any], where: str) -> CatalogSensor:
         band=str(entry.get("band", "")), reference_rcs_m2=v("reference_rcs_m2"),
         published_range_km=pair(entry.get("published_range_km"), f"{where}.published_range_km"),
         citations=tuple(str(c) for c in entry.get("citations", ())), ranges=rg,
+        track_capacity=None if "track_capacity" not in entry else int(v("track_capacity")),
     )  # fmt: skip
 
 

@@ -31,15 +31,41 @@ TARGETS = "Washington,New York,Boston"
 ENGAGEABILITY_MISSILE = "Topol-M"
 RULES = (
     "intercept after threat burnout, within altitude/range limits and the kill vehicle's "
-    "endurance after cut-off; launch on the architecture's commit rule (fire-control track, "
-    "or an early-warning cue where allowed) plus the decision delay; credited only if the "
-    "closing speed >= the kill vehicle's minimum, the angle off head-on <= its maximum, and "
-    "the divert needed to remove the PIP error (95 % miss radius of the commit basis, improved "
-    "by fire-control in-flight updates; terminal dv = miss / t_go, t_go = seeker range / "
-    "closing speed) <= its budget; each threat engaged by the battery with the earliest "
-    "first intercept; no discrimination or reliability modelled (favours the defence); "
-    "docs/engagement.md"
+    "endurance after cut-off; track gate on the architecture's commit rule (fire-control "
+    "track, or an early-warning cue where allowed) plus the decision delay; the launch waits "
+    "until its own fire solution passes: closing speed >= the kill vehicle's minimum, angle "
+    "off head-on <= its maximum, PIP error at handover inside the seeker's field of view at "
+    "acquisition range, and the divert needed to remove the PIP error (95 % miss radius from "
+    "the batch EKF's track covariance propagated to the intercept, fire solution held at "
+    "launch, improved by fire-control in-flight updates; terminal dv = miss / t_go, t_go = "
+    "seeker range / closing speed) <= its budget; each threat engaged by the battery with the "
+    "earliest first intercept; no discrimination or reliability modelled (favours the "
+    "defence); docs/engagement.md"
 )
+
+
+def fire_control_block(arch: Any) -> dict[str, Any]:
+    """The filter behind the PIP error and each sensor's measurement model, JSON-ready."""
+    from openbmd.sensors import Radar
+
+    return {
+        "filter": "EKF of openbmd.tracking in information form, linearised about the path",
+        "process_noise_m2_s3": 0.0,
+        "prior": None,
+        "pip_quantile": 0.95,
+        "looks_per_sample": "sample spacing / revisit",
+        "sensors": [
+            {
+                "name": s.name,
+                "sigma_range_m": s.sensor.sigma_range,
+                "sigma_az_mrad": s.sensor.sigma_az * 1e3,
+                "sigma_el_mrad": s.sensor.sigma_el * 1e3,
+                "revisit_s": s.sensor.revisit,
+            }
+            for s in arch.sensors
+            if isinstance(s.sensor, Radar)
+        ],
+    }
 
 
 def parse_places(text: str, field: str) -> list[tuple[str, float, float]]:
@@ -67,7 +93,11 @@ def parse_places(text: str, field: str) -> list[tuple[str, float, float]]:
 
 def assumptions(arch: Any, overrides: dict[str, Any]) -> dict[str, Any]:
     """The ``architecture`` block plus the modelling rules, for every defence command."""
-    return {"architecture": architecture_block(arch, overrides), "rules": RULES}
+    return {
+        "architecture": architecture_block(arch, overrides),
+        "rules": RULES,
+        "fire_control": fire_control_block(arch),
+    }
 
 
 @app.command("interceptors")
@@ -104,6 +134,7 @@ def interceptors_cmd(as_json: bool = JSON) -> None:
                         "min_closing_speed_kms",
                         "max_crossing_angle_deg",
                         "kv_endurance_s",
+                        "seeker_fov_deg",
                     )
                     if k in c.ranges
                 },

@@ -93,6 +93,9 @@ class Interceptor:
         :attr:`openbmd.engagement.Intercepts.crossing_angle` is measured from a tail chase.
     kv_endurance : float
         Longest kill-vehicle flight after thrust cut-off [s] (``inf``: no limit).
+    seeker_fov : float
+        Full field of view of the seeker [rad]: the PIP error at handover must lie inside it at
+        the acquisition range (π: no limit).
 
     The kill-vehicle limits (``divert`` … ``kv_endurance``, :data:`KV_LIMITS`) do not change
     the fly-out fan; :func:`openbmd.interceptors.flyout_fan` shares one fan between vehicles
@@ -121,6 +124,7 @@ class Interceptor:
     min_closing_speed: float = 0.0
     max_crossing_angle: float = float(np.pi)
     kv_endurance: float = float("inf")
+    seeker_fov: float = float(np.pi)
 
     def __post_init__(self) -> None:
         w = f"interceptor {self.name!r}"
@@ -166,6 +170,11 @@ class Interceptor:
                     message=f"{w}: vacuum Isp {st.isp_s:g} s is outside the solid-motor band "
                     f"{ISP_BAND[0]:g}-{ISP_BAND[1]:g} s",
                 )
+        if not 0.0 < self.seeker_fov <= np.pi:
+            raise InputError(
+                field="interceptor.seeker_fov",
+                message=f"{w}: {self.seeker_fov!r} rad must be in (0, pi]",
+            )
         if self.burnout_speed >= 11_000.0:
             raise InputError(f"{w}: burnout_speed {self.burnout_speed:g} m/s is beyond escape")
 
@@ -205,7 +214,10 @@ class Interceptor:
 
 
 # The kill-vehicle limits: fields of Interceptor that do not change the fly-out fan.
-KV_LIMITS = ("divert", "seeker_range", "min_closing_speed", "max_crossing_angle", "kv_endurance")
+KV_LIMITS = (
+    "divert", "seeker_range", "min_closing_speed", "max_crossing_angle", "kv_endurance",
+    "seeker_fov",
+)  # fmt: skip
 _KV_DEFAULTS: dict[str, Any] = {
     f.name: f.default for f in dataclasses.fields(Interceptor) if f.name in KV_LIMITS
 }
