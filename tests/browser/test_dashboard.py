@@ -8,10 +8,10 @@ bravo witnesses the log. alpha (key from a file input) and charlie (key pasted) 
 (tests/exchange/fusion_truth.py) scan by scan until the centre's fusion logs a
 ``fused_launch_notification``. The test checks that it is drawn on alpha's map within one
 second of the centre logging it (the page's draw time against the message's ``sent_at``,
-stamped before it is queued for the commit — so the bound is conservative), that charlie — who has read past
-it in its own view — never shows it, that the witness cosignature is listed and verified in
-the page, that no page logged a console error or asked any host but the server, and takes a
-screenshot.
+stamped before it is queued for the commit — so the bound is conservative), that charlie —
+who has read past it in its own view — never shows it, that the witness cosignature is
+listed and verified in the page, that no page logged a console error or asked any host but
+the server, and takes a screenshot.
 """
 
 from __future__ import annotations

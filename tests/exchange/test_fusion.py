@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from tests.exchange import fusion_truth as ft
 from tests.exchange.conftest import KEYS, SEQ, now_iso, post, setup_db, signed_get
 
-from openbmd.analysis.exercise import inside_ellipse
+from openbmd.analysis.exercise import inside_ellipse, iso
 from openbmd.exchange.app import create_app
 from openbmd.exchange.domain import Agreement, Rule
 from openbmd.exchange.fusion import NOTIFICATION_TYPE, JointTracker, recipient_levels, seconds
@@ -178,3 +178,32 @@ def test_two_partners_radars_make_one_signed_notification(db_url: str, tmp_path:
         assert [i["entry_ok"] for i in note] == [True]
         assert [i["signature_ok"] for i in note] == [True if p == "bravo" else None]
     assert all(r.items_checked > 0 for r in reports.values()), reports
+
+
+def _due(joint: JointTracker) -> list[tuple[int, str]]:
+    """(track id, epoch of the fused state) of the notifications *joint* has due."""
+    return [(tid, body["epoch"]) for tid, body, _ in joint.take_due()]
+
+
+def test_a_notification_does_not_depend_on_how_the_log_is_batched() -> None:
+    """The centre reads the log in batches of whatever was committed since its last step: a
+    track ready inside a batch is notified from the scan it became ready at — even when it
+    has been deleted by the batch's end (here: a later, unrelated scan after the coast time),
+    which before this rule lost the notification of every short track read in one batch."""
+    scans = _scans(ft.threat())
+    sender, last = scans[-1]
+    later = dict(last)  # another part of the sky, after the track has coasted out
+    later["time"] = iso(seconds(last["time"]) + 3 * JointTracker.coast_s)
+    later["azimuth_deg"] = (last["azimuth_deg"] + 90.0) % 360.0
+    reports = [
+        (i, {"sender": s, "plots": [p]}) for i, (s, p) in enumerate([*scans, (sender, later)])
+    ]
+    one_by_one = JointTracker()
+    due_each: list[tuple[int, str]] = []
+    for r in reports:
+        one_by_one.add([r])
+        due_each += _due(one_by_one)
+    batched = JointTracker()
+    batched.add(reports)
+    assert batched.ready() == []  # the track is gone at the batch's end …
+    assert _due(batched) == due_each and len(due_each) == 1  # … and was notified all the same

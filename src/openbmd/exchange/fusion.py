@@ -91,6 +91,11 @@ class JointTracker:
     # per sensor: its last scan's unassigned plots and log indices (two-point initiation must
     # pair two scans of the same sensor, so each sensor keeps its own pending scan)
     _pending: dict[str, tuple[Any, set[int]]] = field(default_factory=dict)
+    # notifications due: (track id, body, supporting log indices) at the scan a track first
+    # became ready — not at the end of the batch, where a short track may already be deleted
+    # and a long one has moved on; so a notification is the same however the log is batched
+    due: list[tuple[int, dict[str, Any], frozenset[int]]] = field(default_factory=list)
+    announced: set[int] = field(default_factory=set)
 
     def add(self, reports: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
         """Process the plots of committed radar reports ``(log index, message)``.
@@ -110,6 +115,22 @@ class JointTracker:
                 continue
             self.latest = t
             self._scan(t, sensor_key, plots)
+            self._announce()
+
+    def _announce(self) -> None:
+        """Queue in :attr:`due` the notification of every track ready for the first time."""
+        for tid in self.ready():
+            if tid in self.announced:
+                continue
+            body = notification(self.track(tid))
+            if body is not None:  # else: retried at the next scan
+                self.announced.add(tid)
+                self.due.append((tid, body, frozenset(self.support[tid])))
+
+    def take_due(self) -> list[tuple[int, dict[str, Any], frozenset[int]]]:
+        """The notifications queued since the last call (and forget them)."""
+        out, self.due = self.due, []
+        return out
 
     def _scan(self, t: float, key: str, plots: list[tuple[int, Mapping[str, Any]]]) -> None:
         p0 = plots[0][1]
@@ -341,14 +362,11 @@ class FusionService:
         self.joint.add(new)
         agreements = store.agreements()
         subs = []
-        for tid in self.joint.ready():
+        for tid, body, supported in self.joint.take_due():
             message_id = f"fusion-J{tid}"  # replaying the log after a restart gives the same ids
             if message_id in self.issued:
                 continue
-            body = notification(self.joint.track(tid))
-            if body is None:
-                continue
-            support = sorted(self.joint.support[tid])
+            support = sorted(supported)
             used = {i: self.reports[i] for i in support if i in self.reports}
             subs.append(self._submission(message_id, tid, used, body, agreements))
             self.issued.add(message_id)
