@@ -17,6 +17,7 @@ import pytest
 import xarray as xr
 from campaign_scenario import TINY
 
+from openbmd.analysis import heap
 from openbmd.scenario import parse_scenario
 from openbmd.scenario.uncertain import campaign
 
@@ -109,7 +110,7 @@ def cli_cluster():
 
 
 def test_a_local_cluster_of_two_workers_gives_the_serial_dataset(tiny, serial):
-    from distributed import LocalCluster
+    from distributed import Client, LocalCluster
 
     with LocalCluster(
         n_workers=2,
@@ -121,7 +122,10 @@ def test_a_local_cluster_of_two_workers_gives_the_serial_dataset(tiny, serial):
         got, timing = campaign(
             tiny, trials=TRIALS, seed=SEED, executor="dask", scheduler=cluster.scheduler_address
         )
+        with Client(cluster) as client:
+            tuned = client.run(lambda: list(heap._done))
     xr.testing.assert_identical(serial, got)
+    assert list(tuned.values()) == [[True], [True]]  # each worker's heap keeps freed memory
     assert timing["chunks"] == 2 * 2  # at least 8 trials per chunk x 2 pieces
 
 

@@ -120,3 +120,11 @@ def test_trials_flag_is_checked_before_anything_runs(
     code, _, err = _analyze(capsys, "--out", "r", "--trials", "0")
     assert code == 2 and "--trials" in err and err.count("\n") == 1
     assert not (work / "r").exists()
+
+
+def test_workers_flag_is_checked_before_anything_runs(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _analyze(capsys, "--out", "r", "--workers", "0")
+    assert code == 2 and "--workers" in err and err.count("\n") == 1
+    assert not (work / "r").exists()

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from openbmd.analysis.heap import keep_freed_memory
 from openbmd.errors import InputError
 
 __all__ = [
@@ -160,10 +161,13 @@ def run_chunk(
     executor: their kernels are called on tens to thousands of points at a time, where waking
     an OpenMP team costs more than the work (measured: a trial at a built fan took ≈ 1.2 s on
     2 threads, 0.12 s on 1, docs/benchmarks.md), and a worker per core with its own team
-    oversubscribes the cores. Returns (index, piece, outcomes, compute [s], set-up [s]).
+    oversubscribes the cores. The process's heap keeps freed memory for the next temporaries
+    (:mod:`openbmd.analysis.heap`: a Dask worker's environment would otherwise cost ≈ 30 % of
+    the compute). Returns (index, piece, outcomes, compute [s], set-up [s]).
     """
     import numba
 
+    keep_freed_memory()
     before = numba.get_num_threads()
     numba.set_num_threads(1)
     try:

@@ -80,7 +80,7 @@ def _key(text: str) -> str:
 
 
 def _cached_compare(
-    key: str, scenario: Any, use_cache: bool, quiet: bool, trials: int | None
+    key: str, scenario: Any, use_cache: bool, quiet: bool, trials: int | None, workers: int = 1
 ) -> tuple[Any, Any, bool]:
     """(comparison, campaign Dataset or ``None``, cache hit): computed, or from the cache."""
     from openbmd.analysis.compare import compare
@@ -107,7 +107,16 @@ def _cached_compare(
                     progress("campaign", done, total)
 
             t0 = time.perf_counter()
-            camp, _ = campaign(scenario, trials, progress=step, fan_store=fans)
+            # The Dataset is the same in one process or several (tested), so the cache key
+            # does not name the executor.
+            camp, _ = campaign(
+                scenario,
+                trials,
+                executor="processes" if workers > 1 else "serial",
+                workers=workers,
+                progress=step,
+                fan_store=fans,
+            )
             result.timings["campaign"] = time.perf_counter() - t0
     if use_cache:
         with contextlib.suppress(OSError):
@@ -258,6 +267,14 @@ def analyze_cmd(
             "campaign.trials, 100); ignored without the block.",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes that run the campaign's trials (default: 2, or 1 on a one-core "
+            "machine; 1 runs them in this process). The results do not depend on it.",
+        ),
+    ] = None,
 ) -> None:
     """Compare the scenario's architectures and write an offline report (HTML, maps, data)."""
     from openbmd import __version__
@@ -268,13 +285,16 @@ def analyze_cmd(
     sc = load_scenario(scenario)  # one-line FILE:LINE:COL error, exit 2, nothing written
     if trials is not None and trials < 1:
         fail(f"{trials} must be at least 1", "--trials")
+    if workers is not None and workers < 1:
+        fail(f"{workers} must be at least 1", "--workers")
+    n_workers = workers or min(2, os.cpu_count() or 1)
     text, label = _scenario_text(scenario)
     out_path = Path(out)
     _check_out(out_path)
     trials = (trials or sc.campaign.trials) if sc.uncertain else None
     # The campaign's trials change the results and the report: they are part of the key.
     key = _key(text if trials is None else f"{text}\n# --trials {trials}")
-    comparison, camp, hit = _cached_compare(key, sc, not no_cache, as_json, trials)
+    comparison, camp, hit = _cached_compare(key, sc, not no_cache, as_json, trials, n_workers)
     manifest = {
         "openbmd_version": __version__,
         "scenario": label,
