@@ -114,17 +114,10 @@ def test_refuses_to_replace_a_folder_that_is_not_a_report(
     assert _listing(work / "mine") == ["thesis.tex"]
 
 
-def test_trials_flag_is_checked_before_anything_runs(
-    work: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("flag", ["--trials", "--workers"])
+def test_count_flags_are_checked_before_anything_runs(
+    work: Path, capsys: pytest.CaptureFixture[str], flag: str
 ) -> None:
-    code, _, err = _analyze(capsys, "--out", "r", "--trials", "0")
-    assert code == 2 and "--trials" in err and err.count("\n") == 1
-    assert not (work / "r").exists()
-
-
-def test_workers_flag_is_checked_before_anything_runs(
-    work: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = _analyze(capsys, "--out", "r", "--workers", "0")
-    assert code == 2 and "--workers" in err and err.count("\n") == 1
+    code, _, err = _analyze(capsys, "--out", "r", flag, "0")
+    assert code == 2 and flag in err and err.count("\n") == 1
     assert not (work / "r").exists()
