@@ -141,13 +141,40 @@ def test_engageability_counts_every_pair_and_names_why(capsys):
 def test_kill_vehicle_and_rcs_overrides_on_every_defence_command(capsys, args):
     code, out, _ = _run(
         capsys, *args, "--min-closing-speed-kms", "4.5", "--divert-mps", "250",
-        "--rcs-m2", "0.05", "--json",
+        "--seeker-fov-deg", "0.5", "--rcs-m2", "0.05", "--json",
     )  # fmt: skip
     assert code == 0
     a = _block(json.loads(out))
-    assert a["overrides"] == {"min_closing_speed_kms": 4.5, "divert_mps": 250.0, "rcs_m2": 0.05}
+    assert a["overrides"] == {
+        "min_closing_speed_kms": 4.5, "divert_mps": 250.0, "seeker_fov_deg": 0.5, "rcs_m2": 0.05,
+    }  # fmt: skip
     kv = a["batteries"][0]["kill_vehicle"]
     assert kv["min_closing_speed_kms"] == 4.5 and kv["divert_budget_mps"] == 250.0
+    assert kv["seeker_fov_deg"] == pytest.approx(0.5, rel=1e-12)
     assert {s["rcs_m2"] for s in a["sensors"] if s["kind"] == "radar"} == {0.05}
-    code, _, err = _run(capsys, *args, "--min-closing-speed-kms", "-1")
-    assert code == 2 and err.count("\n") == 1 and "--min-closing-speed-kms" in err
+    for flag, bad in (("--min-closing-speed-kms", "-1"), ("--seeker-fov-deg", "181")):
+        code, _, err = _run(capsys, *args, flag, bad)
+        assert code == 2 and err.count("\n") == 1 and flag in err
+
+
+def test_a_narrower_seeker_never_engages_more(capsys):
+    """The seeker-view rule is monotone in the field of view: each narrowing keeps or loses
+    pairs, and a lost pair is lost to that rule (the kinematics do not change with it)."""
+    base = ["engageability", "--fields", "Kozelsk,Tatishchevo", "--targets", "Boston",
+            "--speeds-kms", "8.3", "--json"]  # fmt: skip
+    before: dict[str, str] | None = None
+    counts = []
+    for fov in ("180", "1", "0.1"):
+        code, out, _ = _run(capsys, *base, "--seeker-fov-deg", fov)
+        assert code == 0
+        r = json.loads(out)["results"][0]
+        counts.append(r["engageable"])
+        reasons = r["pair_reasons"]
+        if before is not None:
+            for pair, why in reasons.items():
+                if before[pair] == "engageable" and why != "engageable":
+                    assert why == "outside seeker field of view"
+                if before[pair] != "engageable":
+                    assert why == before[pair]
+        before = reasons
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]

@@ -184,6 +184,13 @@ CASES: list[tuple[str, str, int, str, str]] = [
         "(valid: ≥ 0",
     ),
     (
+        "seeker-fov-too-wide",
+        HEAD + ARCH + "    overrides: {seeker_fov_deg: 200}\n",
+        9,
+        "architectures[0].overrides.seeker_fov_deg",
+        "200 is out of range (valid: ≤ 180",
+    ),
+    (
         "wrong-type-number",
         HEAD + ARCH + "    overrides: {decision_delay_s: soon}\n",
         9,
@@ -466,6 +473,26 @@ def test_inline_definitions_validate() -> None:
     assert sc.threats[0].missile.klass == "test"  # type: ignore[union-attr]
     arch = sc.architectures[0]
     assert arch.sensors[0].via_exchange is True  # type: ignore[union-attr]
+
+
+def test_kill_vehicle_and_rcs_overrides_reach_the_architecture() -> None:
+    from openbmd.scenario.build import to_study
+
+    text = (
+        HEAD
+        + ARCH
+        + (
+            "    overrides: {min_closing_speed_kms: 4.5, divert_mps: 250, seeker_fov_deg: 0.5,"
+            " rcs_m2: 0.05}\n"
+        )
+    )
+    arch = to_study(parse_scenario(text, "kv.yaml")).architectures[0]
+    for b in arch.batteries:
+        icp = b.interceptor
+        assert icp.min_closing_speed == 4500.0 and icp.divert == 250.0
+        assert icp.seeker_fov == pytest.approx(0.5 * 3.141592653589793 / 180.0, rel=1e-12)
+    radars = [s for s in arch.to_dict()["sensors"] if s["kind"] == "radar"]
+    assert radars and {s["rcs_m2"] for s in radars} == {0.05}
 
 
 def test_errors_are_scenario_errors_in_python() -> None:

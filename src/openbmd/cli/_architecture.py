@@ -49,6 +49,12 @@ MIN_CLOSING = typer.Option(
 DIVERT = typer.Option(
     None, "--divert-mps", help="Override every kill vehicle's divert velocity budget, m/s."
 )
+SEEKER_FOV = typer.Option(
+    None,
+    "--seeker-fov-deg",
+    help="Override every kill vehicle's seeker full field of view, deg (catalogue: 1.0; "
+    "180 = no limit).",
+)
 RCS = typer.Option(
     None, "--rcs-m2", help="Override the threat radar cross-section every radar sees, m2."
 )
@@ -65,12 +71,15 @@ OPTIONS: dict[str, tuple[Any, Any]] = {
     "decision_delay_s": (DECISION, float | None),
     "min_closing_speed_kms": (MIN_CLOSING, float | None),
     "divert_mps": (DIVERT, float | None),
+    "seeker_fov_deg": (SEEKER_FOV, float | None),
     "rcs_m2": (RCS, float | None),
 }
-# Numeric overrides → (Architecture.with_overrides key, scale to SI, valid range of the flag).
+# Numeric overrides → (Architecture.with_overrides key, scale to SI, valid closed range of the
+# flag).
 SWEEPABLE: dict[str, tuple[str, float, float, float]] = {
     "min_closing_speed_kms": ("min_closing_speed", 1e3, 0.0, 20.0),
     "divert_mps": ("divert", 1.0, 1e-9, 1e6),
+    "seeker_fov_deg": ("seeker_fov", DEG, 1e-3, 180.0),
     "rcs_m2": ("rcs", 1.0, 1e-9, 1e6),
 }
 
@@ -141,6 +150,7 @@ def architecture_from_flags(
     decision_delay_s: float | None = None,
     min_closing_speed_kms: float | None = None,
     divert_mps: float | None = None,
+    seeker_fov_deg: float | None = None,
     rcs_m2: float | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """The bundled ``architecture`` with the overrides given; (architecture, overrides)."""
@@ -184,13 +194,13 @@ def architecture_from_flags(
         arch = replace(arch, sensors=_sensors(arch, sensors))
         over["sensors"] = [s.name for s in arch.sensors]
     given = {"min_closing_speed_kms": min_closing_speed_kms, "divert_mps": divert_mps,
-             "rcs_m2": rcs_m2}  # fmt: skip
+             "seeker_fov_deg": seeker_fov_deg, "rcs_m2": rcs_m2}  # fmt: skip
     for flag, value in given.items():
         if value is None:
             continue
         key, scale, lo, hi = SWEEPABLE[flag]
-        if not (math.isfinite(value) and lo <= value < hi):
-            fail(f"--{flag.replace('_', '-')}: {value:g} must be a number in [{lo:g}, {hi:g})")
+        if not (math.isfinite(value) and lo <= value <= hi):
+            fail(f"--{flag.replace('_', '-')}: {value:g} must be a number in [{lo:g}, {hi:g}]")
         arch = arch.with_overrides(**{key: value * scale})
         over[flag] = float(value)
     return arch, over

@@ -92,7 +92,14 @@ def _bundled(ref: schema.ArchitectureRef, where: str) -> Architecture:
         arch = replace(arch, rules=replace(arch.rules, commit=COMMIT[o.commit]))
     if o.sensors is not None:
         arch = replace(arch, sensors=_sensor_roles(o.sensors, arch, f"{where}.overrides.sensors"))
-    return arch
+    # After the sensors, so that the cross-section applies to the radars finally used.
+    closing = o.min_closing_speed_kms
+    return arch.with_overrides(
+        min_closing_speed=None if closing is None else closing * 1e3,
+        divert=o.divert_mps,
+        seeker_fov=None if o.seeker_fov_deg is None else o.seeker_fov_deg * DEG,
+        rcs=o.rcs_m2,
+    )
 
 
 def _battery(b: schema.Battery, where: str) -> Battery:

@@ -236,6 +236,14 @@ class Overrides(_Model):
     exchange_latency_s: Seconds | None = None
     sensors: list[SensorUse] | None = None
     commit: CommitRule | None = None
+    #: Kill-vehicle limits of every battery and the radar cross-section every radar sees (the
+    #: defence commands' flags of the same names).
+    min_closing_speed_kms: Annotated[float, Field(ge=0.0, le=20.0, allow_inf_nan=False)] | None = (
+        None
+    )
+    divert_mps: Positive | None = None
+    seeker_fov_deg: Annotated[float, Field(gt=0.0, le=180.0, allow_inf_nan=False)] | None = None
+    rcs_m2: Positive | None = None
 
 
 class ArchitectureRef(_Model):
