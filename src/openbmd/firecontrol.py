@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openbmd.firecontrol_kernel import add_information, pip_radii, stm_rows
+from openbmd.firecontrol_kernel import add_information, cumulate, pip_radii, stm_rows
 from openbmd.sensors import Radar, SpaceIR
 from openbmd.tracking import RadarModel, eci2ecef_matrix, gravity_jacobian
 
@@ -55,7 +55,8 @@ class FireControlInfo:
     """The track information of N threats at sample times ``t`` (T,) (module docstring).
 
     ``phi`` (N, T, 3, 6): position rows of the transition matrix from ``t[0]`` (ECI);
-    ``fire_control`` and ``cue`` (N, T, 6, 6): cumulative information [SI] held by the
+    ``fire_control`` and ``cue`` (N, T, 6, 6), or (N, 0, 6, 6) when no sensor gives that kind
+    of data: cumulative information [SI] held by the
     shooter at ``t[j]`` from the fire-control sensors and from the other sensors whose data may
     commit a launch; ``first_update`` (N,): first arrival of fire-control data [s] (``inf``:
     none).
@@ -146,25 +147,36 @@ def fire_control_info(
         grad = np.full((n, nt, 3, 3), np.nan)
         grad[fin] = gravity_jacobian(r_eci[fin])
         stm_rows(grad, np.ascontiguousarray(np.diff(tt)), phi)
-    info_fc = np.zeros((n, nt, 6, 6))
-    info_cue = np.zeros((n, nt, 6, 6))
+    gives = [
+        (fc[k] or cu[k]) and not isinstance(s, SpaceIR) and bool(lk.any())
+        for k, (s, lk) in enumerate(zip(sensors, looks, strict=True))
+    ]
+    # A kind of data no sensor gives is held as zero columns (no 6×6 array per sample to
+    # fill and sum: at ICBM flight times those are hundreds of MB per chunk).
+    info_fc = np.zeros((n, nt if any(g and fc[k] for k, g in enumerate(gives)) else 0, 6, 6))
+    info_cue = np.zeros((n, nt if any(g and cu[k] for k, g in enumerate(gives)) else 0, 6, 6))
     for k, (s, lk) in enumerate(zip(sensors, looks, strict=True)):  # loop over sensors only
-        if not (fc[k] or cu[k]) or isinstance(s, SpaceIR) or not lk.any():
+        if not gives[k]:
             continue
         # a look at t[i] reaches the shooter at t[i] + latency: the column of its arrival
         col = np.searchsorted(tt, tt + lat[k] - 1e-9).astype(np.int64)
         add_information(
             phi, look_information(s, tt, r_eci, lk), col, info_fc if fc[k] else info_cue
         )
-    np.cumsum(info_fc, axis=1, out=info_fc)
-    np.cumsum(info_cue, axis=1, out=info_cue)
+    cumulate(info_fc)
+    cumulate(info_cue)
     has = info_fc[..., 0, 0] > 0.0
-    first = np.where(has.any(axis=1), tt[np.argmax(has, axis=1)], np.inf)
+    first = np.full(n, np.inf)
+    if has.shape[1]:
+        first = np.where(has.any(axis=1), tt[np.argmax(has, axis=1)], np.inf)
     return FireControlInfo(tt, phi, info_fc, info_cue, first)
 
 
-def _held(t: FloatArray, when: FloatArray) -> NDArray[np.int64]:
-    """Column of the data held at ``when`` (−1: before the first sample or NaN)."""
+def _held(t: FloatArray, when: FloatArray, info: FloatArray) -> NDArray[np.int64]:
+    """Column of the data ``info`` held at ``when`` (−1: before the first sample, NaN, or no
+    such data at all)."""
+    if info.shape[1] == 0:
+        return np.full(when.shape, -1, dtype=np.int64)
     j = np.searchsorted(t, np.nan_to_num(when, nan=-np.inf), side="right") - 1
     return np.asarray(j, dtype=np.int64)
 
@@ -202,8 +214,8 @@ def pip_covariance(
     pip_radii(
         info.phi, info.fire_control, info.cue,
         np.ascontiguousarray(np.asarray(rows, dtype=np.int64).ravel()), i0, w,
-        _held(info.t, np.asarray(t_fire_control, dtype=float).ravel()),
-        _held(info.t, np.asarray(t_cue, dtype=float).ravel()), u, radius, cov,
+        _held(info.t, np.asarray(t_fire_control, dtype=float).ravel(), info.fire_control),
+        _held(info.t, np.asarray(t_cue, dtype=float).ravel(), info.cue), u, radius, cov,
     )  # fmt: skip
     return radius, cov
 
