@@ -63,6 +63,7 @@ from openbmd.detections import (
 )
 from openbmd.errors import InputError
 from openbmd.radar import REFRACTIVITY_GRADIENT, frequency_to_wavelength, radar_range, radar_snr_db
+from openbmd.sensors_kernel import best_satellite
 
 Array = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -301,29 +302,17 @@ class SpaceIR:
         tt, r = check_batch(t, r_ecef)
         burn = np.asarray(thrusting, dtype=bool)
         sats = self.satellites_ecef()
-        best = np.full(r.shape[:-1], -np.inf)
-        observer = np.zeros_like(r)
+        flat = np.ascontiguousarray(r.reshape(-1, 3))
+        best, which = np.empty(flat.shape[0]), np.empty(flat.shape[0], dtype=np.int64)
+        best_satellite(flat, np.ascontiguousarray(sats), R_EARTH_MEAN, best, which)
+        best, which = best.reshape(r.shape[:-1]), which.reshape(r.shape[:-1])
         with np.errstate(invalid="ignore"):
             alt = earth.ecef2geodetic(r)[2]
-            for s in sats:  # loop over satellites (sensors), not targets or times
-                d = r - s
-                u = np.clip(-np.sum(s * d, axis=-1) / np.sum(d * d, axis=-1), 0.0, 1.0)
-                clear = np.linalg.norm(s + u[..., None] * d, axis=-1) >= R_EARTH_MEAN
-                # cosine of the satellite's zenith angle seen from the target
-                score = np.where(
-                    clear,
-                    -np.sum(d * r, axis=-1)
-                    / (np.linalg.norm(d, axis=-1) * np.linalg.norm(r, axis=-1)),
-                    -np.inf,
-                )
-                take = score > best
-                best = np.where(take, score, best)
-                observer = np.where(take[..., None], s, observer)
             view = np.isfinite(best) & (alt >= self.cloud_top)
         visible = view & burn
         detected = visible & looks(tt, self.revisit)
         sel = np.nonzero(detected)
-        obs, tgt = observer[sel], r[sel]
+        obs, tgt = sats[which[sel]], r[sel]
         los = tgt - obs
         los /= np.linalg.norm(los, axis=-1, keepdims=True)
         z = los if rng is None else perturb_direction(los, self.sigma_los, rng)
