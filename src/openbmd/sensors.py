@@ -303,12 +303,12 @@ class SpaceIR:
         burn = np.asarray(thrusting, dtype=bool)
         sats = self.satellites_ecef()
         flat = np.ascontiguousarray(r.reshape(-1, 3))
-        best, which = np.empty(flat.shape[0]), np.empty(flat.shape[0], dtype=np.int64)
-        best_satellite(flat, np.ascontiguousarray(sats), R_EARTH_MEAN, best, which)
-        best, which = best.reshape(r.shape[:-1]), which.reshape(r.shape[:-1])
+        score, sat = np.empty(flat.shape[0]), np.empty(flat.shape[0], dtype=np.int64)
+        best_satellite(flat, np.ascontiguousarray(sats), R_EARTH_MEAN, score, sat)
+        which = sat.reshape(r.shape[:-1])
         with np.errstate(invalid="ignore"):
             alt = earth.ecef2geodetic(r)[2]
-            view = np.isfinite(best) & (alt >= self.cloud_top)
+            view = np.isfinite(score.reshape(r.shape[:-1])) & (alt >= self.cloud_top)
         visible = view & burn
         detected = visible & looks(tt, self.revisit)
         sel = np.nonzero(detected)

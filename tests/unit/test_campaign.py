@@ -146,6 +146,41 @@ def test_from_catalogue_takes_the_interceptors_range_and_cites_it():
     assert "Postol" in p.source and p.quantum == 100.0
 
 
+def test_kill_vehicle_limits_are_drawn_from_the_catalogue_and_decide_the_trial():
+    """A kill-vehicle limit is a campaign parameter like a burnout speed: its catalogue range
+    is found, it reaches only the batteries firing that interceptor, and a draw beyond what
+    any intercept meets (a 19 km/s minimum closing speed) turns engageable pairs off."""
+    head = TINY.split("uncertain:")[0]
+    text = head + (
+        "uncertain:\n  - path: interceptors.GBI-2.divert\n"
+        "    distribution: uniform\n    from: catalogue\n"
+    )
+    (p,), (knobs,) = resolve(parse_scenario(text, "kv.yaml"))
+    assert p.distribution.args == (500.0, 2500.0) and p.units == "m/s"
+    assert "divert_mps" in p.source and p.quantum is None
+    from openbmd.catalog.architectures import architecture
+
+    arch = architecture("epaa-phase-3")
+    moved = knobs[0].apply(arch, 123.0)
+    assert {b.interceptor.name: b.interceptor.divert for b in moved.batteries} == {
+        b.interceptor.name: b.interceptor.divert for b in arch.batteries
+    }  # epaa-phase-3 fields no GBI-2: untouched
+    third = architecture("third-site-2007")
+    assert {b.interceptor.divert for b in knobs[0].apply(third, 123.0).batteries} == {123.0}
+
+    text = head.replace("footprint_grid_deg: 4.0", "footprint_grid_deg: null") + (
+        "uncertain:\n  - path: architectures.third-site-2007.batteries[0].interceptor."
+        "min_closing_speed\n    distribution: choice\n    values: [2000.0, 19000.0]\n"
+        "    source: test\n"
+    )
+    ds, _ = campaign(parse_scenario(text, "kv.yaml"), trials=6, seed=1)
+    f = ds.engageable_fraction.sel(threat="icbm", architecture="third-site-2007")
+    used = ds.used.isel(parameter=0)
+    assert set(np.unique(used.values)) == {2000.0, 19000.0}
+    assert float(f.where(used > 10000.0).max()) == 0.0
+    assert float(f.where(used < 10000.0).min()) > 0.0
+
+
 BASE = TINY.split("uncertain:")[0] + "uncertain:\n"  # the first entry is on line 13
 BAD = [
     (
@@ -223,7 +258,7 @@ BAD = [
         "    from: catalogue\n",
         15,
         "uncertain[0].from",
-        "burnout speeds only",
+        "interceptor fields only",
     ),
     (
         "  - path: architectures.none.rules.decision_delay\n    distribution: triangular\n"

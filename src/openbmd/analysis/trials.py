@@ -32,13 +32,20 @@ from openbmd.analysis.study import Study
 from openbmd.architecture import Architecture
 from openbmd.engagement import engage_architecture
 from openbmd.errors import InputError, OutOfRangeError
-from openbmd.interceptors import Flyout, FlyoutFan, flyout_fan
+from openbmd.interceptors import KV_LIMITS, Flyout, FlyoutFan, flyout_fan
 
 __all__ = ["KNOB_UNITS", "EngageabilityTrials", "Knob"]
 
 #: What a knob may change, and its SI unit.
 KNOB_UNITS = {
     "burnout_speed": "m/s",
+    # the kill-vehicle limits (openbmd.interceptors.KV_LIMITS): they change no fly-out fan
+    "divert": "m/s",
+    "seeker_range": "m",
+    "min_closing_speed": "m/s",
+    "max_crossing_angle": "rad",
+    "kv_endurance": "s",
+    "seeker_fov": "rad",
     "decision_delay": "s",
     "exchange_latency": "s",
     "latency": "s",
@@ -50,7 +57,9 @@ KNOB_UNITS = {
 class Knob:
     """One place in one architecture (by its label) that a parameter sets.
 
-    ``burnout_speed``: battery ``battery`` (index), or every battery firing ``interceptor``;
+    ``burnout_speed`` and the kill-vehicle limits (``divert``, ``seeker_range``,
+    ``min_closing_speed``, ``max_crossing_angle``, ``kv_endurance``, ``seeker_fov``): battery
+    ``battery`` (index), or every battery firing ``interceptor``;
     ``decision_delay``: the rules' commit → launch delay; ``exchange_latency``; ``latency`` and
     ``rcs``: of sensor ``sensor`` (name).
     """
@@ -66,15 +75,17 @@ class Knob:
             raise InputError(field="uncertain.path", message=f"cannot vary {self.kind!r}")
 
     def apply(self, arch: Architecture, value: float) -> Architecture:
-        if self.kind == "burnout_speed":
-            if self.interceptor is not None:
-                return arch.with_burnout_speed(value, (self.interceptor,))
-            bats = list(arch.batteries)
-            b = bats[self.battery or 0]
-            bats[self.battery or 0] = replace(
-                b, interceptor=b.interceptor.with_burnout_speed(value)
+        if self.kind == "burnout_speed" and self.interceptor is not None:
+            return arch.with_burnout_speed(value, (self.interceptor,))
+        if self.kind == "burnout_speed" or self.kind in KV_LIMITS:
+            hit = None if self.interceptor is None else self.interceptor.casefold()
+            bats = tuple(
+                b.with_overrides(**{self.kind: value})
+                if (b.interceptor.name.casefold() == hit if hit else j == (self.battery or 0))
+                else b
+                for j, b in enumerate(arch.batteries)
             )
-            return replace(arch, batteries=tuple(bats))
+            return replace(arch, batteries=bats)
         if self.kind == "decision_delay":
             return replace(arch, rules=replace(arch.rules, decision_delay=value))
         if self.kind == "exchange_latency":

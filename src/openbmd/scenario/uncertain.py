@@ -3,7 +3,10 @@
 Paths use the core's SI field names; ``*`` stands for every architecture (or battery):
 
 * ``interceptors.NAME.burnout_speed`` [m/s] — every battery firing NAME, in every architecture;
-* ``architectures.LABEL.batteries[I].interceptor.burnout_speed`` [m/s];
+  likewise ``interceptors.NAME.FIELD`` for a kill-vehicle limit FIELD: ``divert`` [m/s],
+  ``seeker_range`` [m], ``min_closing_speed`` [m/s], ``max_crossing_angle`` [rad],
+  ``kv_endurance`` [s], ``seeker_fov`` [rad] (full angle);
+* ``architectures.LABEL.batteries[I].interceptor.burnout_speed`` (or ``.FIELD``);
 * ``architectures.LABEL.rules.decision_delay`` [s] (commit → launch);
 * ``architectures.LABEL.exchange_latency`` [s];
 * ``architectures.LABEL.sensors[NAME].latency`` [s] and ``….rcs`` [m²] (radars only).
@@ -28,8 +31,9 @@ from openbmd.analysis.campaign_stats import campaign_dataset
 from openbmd.analysis.study import Study
 from openbmd.analysis.trials import KNOB_UNITS, EngageabilityTrials, Knob
 from openbmd.catalog.interceptors import interceptor as lookup_interceptor
+from openbmd.constants import DEG
 from openbmd.errors import InputError
-from openbmd.interceptors import flyout_fan
+from openbmd.interceptors import KV_LIMITS, flyout_fan
 from openbmd.interceptors.fan import fan_stored
 from openbmd.scenario import schema
 from openbmd.scenario.build import to_study
@@ -40,18 +44,23 @@ __all__ = ["SPEED_QUANTUM", "campaign", "check_uncertain", "resolve"]
 
 #: Default grid of drawn burnout speeds [m/s] (0.1 km/s).
 SPEED_QUANTUM = 100.0
-_ICP = re.compile(r"interceptors\.(?P<icp>[^.\[\]]+)\.burnout_speed")
+_FIELDS = "|".join(("burnout_speed", *KV_LIMITS))
+_ICP = re.compile(rf"interceptors\.(?P<icp>[^.\[\]]+)\.(?P<field>{_FIELDS})")
 _ARCH = re.compile(r"architectures\.(?P<arch>[^.\[\]]+)\.(?P<rest>.+)")
 _REST = (
-    ("burnout_speed", re.compile(r"batteries\[(?P<bat>\d+|\*)\]\.interceptor\.burnout_speed")),
+    (
+        "battery",
+        re.compile(rf"batteries\[(?P<bat>\d+|\*)\]\.interceptor\.(?P<field>{_FIELDS})"),
+    ),
     ("decision_delay", re.compile(r"rules\.decision_delay")),
     ("exchange_latency", re.compile(r"exchange_latency")),
     ("sensor", re.compile(r"sensors\[(?P<sensor>[^\]]+)\]\.(?P<what>rcs|latency)")),
 )
 _FORMS = (
-    "interceptors.NAME.burnout_speed, architectures.LABEL.batteries[I].interceptor."
-    "burnout_speed, architectures.LABEL.rules.decision_delay, architectures.LABEL."
-    "exchange_latency, architectures.LABEL.sensors[NAME].latency|rcs (LABEL may be *)"
+    "interceptors.NAME.FIELD, architectures.LABEL.batteries[I].interceptor.FIELD (FIELD: "
+    f"{_FIELDS.replace('|', ', ')}), architectures.LABEL.rules.decision_delay, "
+    "architectures.LABEL.exchange_latency, architectures.LABEL.sensors[NAME].latency|rcs "
+    "(LABEL may be *)"
 )
 
 
@@ -72,10 +81,10 @@ def _arch_knobs(study: Study, arch: str, rest: str, where: str) -> tuple[Knob, .
         m = rx.fullmatch(rest)
         if m is None:
             continue
-        if kind == "burnout_speed":
+        if kind == "battery":
             bat = m["bat"]
             out = tuple(
-                Knob("burnout_speed", a.name, battery=j)
+                Knob(m["field"], a.name, battery=j)
                 for a in chosen
                 for j in range(len(a.batteries))
                 if bat in ("*", str(j))
@@ -125,7 +134,7 @@ def _knobs(study: Study, path: str, where: str) -> tuple[Knob, ...]:
                 f"{did_you_mean(name, fielded)}; fielded: {', '.join(fielded)}",
             )
         return tuple(
-            Knob("burnout_speed", a.name, interceptor=hit[0])
+            Knob(m["field"], a.name, interceptor=hit[0])
             for a in study.architectures
             if any(b.interceptor.name == hit[0] for b in a.batteries)
         )
@@ -134,9 +143,26 @@ def _knobs(study: Study, path: str, where: str) -> tuple[Knob, ...]:
     raise _fail(where, f"unknown path {path!r}; valid: {_FORMS}")
 
 
+# Field → (its key in data/interceptors.yaml, that key's unit in SI).
+_CATALOGUE_KEYS = {
+    "burnout_speed": ("burnout_speed_kms", 1e3),
+    "divert": ("divert_mps", 1.0),
+    "seeker_range": ("seeker_acquisition_range_km", 1e3),
+    "min_closing_speed": ("min_closing_speed_kms", 1e3),
+    "max_crossing_angle": ("max_crossing_angle_deg", DEG),
+    "kv_endurance": ("kv_endurance_s", 1.0),
+    "seeker_fov": ("seeker_fov_deg", DEG),
+}
+
+
 def _catalogue(study: Study, knobs: tuple[Knob, ...], where: str) -> tuple[float, float, str]:
-    if any(k.kind != "burnout_speed" for k in knobs):
-        raise _fail(where, "from: catalogue is known for burnout speeds only; give low and high")
+    kinds = {k.kind for k in knobs}
+    if not kinds <= set(_CATALOGUE_KEYS):
+        raise _fail(
+            where,
+            "from: catalogue is known for interceptor fields only "
+            f"({', '.join(_CATALOGUE_KEYS)}); give low and high",
+        )
     names = set()
     for k in knobs:
         arch = next(a for a in study.architectures if a.name == k.architecture)
@@ -151,10 +177,17 @@ def _catalogue(study: Study, knobs: tuple[Knob, ...], where: str) -> tuple[float
             f"from: catalogue needs one interceptor, the path names {', '.join(sorted(names))}",
         )
     entry = lookup_interceptor(names.pop(), where)
-    lo, hi = entry.model.speed_range
+    kind = kinds.pop()
+    key, scale = _CATALOGUE_KEYS[kind]
+    if kind == "burnout_speed":
+        lo, hi = entry.model.speed_range
+    else:
+        lo, hi = (float(x) * scale for x in entry.ranges.get(key, (0.0, 0.0)))
     if not lo < hi:
-        raise _fail(where, f"the catalogue gives {entry.name} no burnout speed range")
+        raise _fail(where, f"the catalogue gives {entry.name} no range of {key}")
     cites = "; ".join(f"{d.get('kms')} km/s: {d.get('by', '')}" for d in entry.disputed)
+    if kind != "burnout_speed":
+        return lo, hi, f"catalogue range of {entry.name}'s {key} (data/interceptors.yaml)"
     return (
         lo,
         hi,
