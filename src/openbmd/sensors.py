@@ -63,7 +63,7 @@ from openbmd.detections import (
 )
 from openbmd.errors import InputError
 from openbmd.radar import REFRACTIVITY_GRADIENT, frequency_to_wavelength, radar_range, radar_snr_db
-from openbmd.sensors_kernel import best_satellite
+from openbmd.sensors_kernel import best_satellite, radar_view, refraction_many
 
 Array = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -181,27 +181,30 @@ class Radar:
     def geometry(self, r_ecef: ArrayLike) -> tuple[Array, Array, Array, Array, BoolArray]:
         """Azimuth, geometric and apparent (refracted) elevation, slant range, in-view mask."""
         r = np.asarray(r_ecef, dtype=np.float64)
+        shape = r.shape[:-1]
+        flat = np.ascontiguousarray(r.reshape(-1, 3))
         with np.errstate(invalid="ignore"):
-            az, el, rng = earth.ecef2aer(r, self.lat, self.lon, self.alt)
-            h_t = earth.ecef2geodetic(r)[2]
-            site = earth.geodetic2ecef(self.lat, self.lon, self.alt)
-            cos_t = np.sum(r * site, axis=-1) / (np.linalg.norm(r, axis=-1) * np.linalg.norm(site))
-            theta = np.arccos(np.clip(cos_t, -1.0, 1.0))
-            big_r = R_EARTH_MEAN
-            a = big_r / (1.0 + big_r * self.refractivity_gradient)
-            el_k, blocked_k = _sphere_elevation(theta * big_r / a, a, self.alt, h_t)
-            el_1, _ = _sphere_elevation(theta, big_r, self.alt, h_t)
-            el_app_k = el + (el_k - el_1)
-            el_app_s = el + astronomical_refraction(el)
-            grazing = -np.arccos(a / (a + max(self.alt, 0.0)))
-            tropo = h_t <= REFRACTION_SWITCH_ALTITUDE
-            el_app = np.where(tropo, el_app_k, el_app_s)
-            blocked = np.where(tropo, blocked_k, el_app_s < grazing)
-            off = np.abs(np.mod(az - self.boresight_az + np.pi, 2.0 * np.pi) - np.pi)
-            in_for = (off <= self.az_span / 2.0) | (self.az_span >= 2.0 * np.pi)
-            ok = (el_app >= max(self.min_elevation, self.el_min)) & (el_app <= self.el_max)
-            view = ok & in_for & ~blocked & (rng <= self.max_range)
-        return az, el, el_app, rng, view
+            h_t = np.ascontiguousarray(earth.ecef2geodetic(flat)[2])
+        a = R_EARTH_MEAN / (1.0 + R_EARTH_MEAN * self.refractivity_gradient)
+        site = earth.geodetic2ecef(self.lat, self.lon, self.alt)
+        limits = np.array(
+            [self.boresight_az, self.az_span, max(self.min_elevation, self.el_min),
+             self.el_max, self.max_range]
+        )  # fmt: skip
+        refr = np.array(
+            [R_EARTH_MEAN, a, REFRACTION_SWITCH_ALTITUDE, -np.arccos(a / (a + max(self.alt, 0.0)))]
+        )
+        az, el, el_app, rng = (np.empty(flat.shape[0]) for _ in range(4))
+        view = np.empty(flat.shape[0], dtype=bool)
+        radar_view(
+            flat, h_t, np.ascontiguousarray(site, dtype=np.float64),
+            np.array([self.lat, self.lon, self.alt], dtype=np.float64), limits, refr,
+            az, el, el_app, rng, view,
+        )  # fmt: skip
+        return (
+            az.reshape(shape), el.reshape(shape), el_app.reshape(shape), rng.reshape(shape),
+            view.reshape(shape),
+        )  # fmt: skip
 
     def detect(
         self,
@@ -359,18 +362,8 @@ def astronomical_refraction(el_geo: ArrayLike) -> Array:
     ndarray
         Refraction bending [rad], same shape; add it to ``el_geo`` for the apparent elevation.
     """
-    h = np.degrees(np.clip(np.asarray(el_geo, dtype=np.float64), np.radians(-1.0), np.pi / 2))
-    r_arcmin = 1.02 / np.tan(np.radians(h + 10.3 / (h + 5.11)))
-    return np.radians(np.maximum(r_arcmin, 0.0) / 60.0)
-
-
-def _sphere_elevation(theta: Array, a: float, h_s: float, h_t: Array) -> tuple[Array, BoolArray]:
-    """Elevation of a target at central angle ``theta`` over a sphere of radius ``a``.
-
-    Also whether the straight ray between them dips below the sphere (blocked).
-    """
-    ra, rt = a + h_s, a + h_t
-    el = np.arctan2(rt * np.cos(theta) - ra, rt * np.sin(theta))
-    # a descending ray reaches its lowest point, ra cos(el), a central angle -el ahead
-    blocked = (el < 0.0) & (ra * np.cos(el) < a) & (-el < theta)
-    return el, blocked
+    el = np.asarray(el_geo, dtype=np.float64)
+    flat = np.ascontiguousarray(el.ravel())
+    out = np.empty_like(flat)
+    refraction_many(flat, out)
+    return out.reshape(el.shape)
