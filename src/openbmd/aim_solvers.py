@@ -43,7 +43,7 @@ def newton_full_burn(
     alat: FloatArray,
     alon: FloatArray,
     tolerance: float,
-    max_iter: int = 25,
+    max_iter: int = 30,
 ) -> tuple[FloatArray, FloatArray]:
     """Launch azimuth and kick [rad] of a shot with cut-off ``cut`` that lands on the aimpoint.
 
@@ -51,7 +51,11 @@ def newton_full_burn(
 
     Newton's method on the impact offset (east, north) [m] in the aimpoint's tangent plane,
     with a finite-difference Jacobian (each iteration flies the batch three times at once),
-    steps limited and the kick kept on its branch ``[k_lo, k_hi]``.
+    steps limited and the kick kept on its branch ``[k_lo, k_hi]`` (``k_lo`` may be 0). The
+    unknowns are the kick as a vector, ``kick · (sin az, cos az)`` (east, north): smooth
+    through a vertical shot, where azimuth and kick are singular — the steep lofted shots to
+    short ranges live there (a full-burn ICBM drifts hundreds of km with the Earth's rotation
+    on its way up and down, so the shot to a near target may have to kick away from it).
     """
     p_aim = earth.geodetic2ecef(alat, alon, 0.0)
     sl, cl, so, co = np.sin(alat), np.cos(alat), np.sin(alon), np.cos(alon)
@@ -64,34 +68,46 @@ def newton_full_burn(
         d = earth.geodetic2ecef(ilat, ilon, 0.0) - np.repeat(p_aim, k, axis=0)
         return np.einsum("nij,nj->ni", np.repeat(basis, k, axis=0), d)
 
+    def polar(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return np.arctan2(x, y), np.hypot(x, y)
+
     n = az.size
-    az, kick = az.copy(), kick.copy()
-    da, dk = 2e-4, 2e-5
+    kx, ky = kick * np.sin(az), kick * np.cos(az)
+    d = 2e-5  # [rad] finite-difference step of each kick component
+    reach = 0.25 * (k_hi - k_lo)  # the longest step [rad]
     for _ in range(max_iter):
-        trip_a = np.stack([az, az + da, az], -1).ravel()
-        trip_k = np.stack([kick, kick, kick + dk], -1).ravel()
-        f = offset(fly_rep(trip_a, trip_k, np.repeat(cut, 3), 3), 3).reshape(n, 3, 2)
+        a3, k3 = polar(
+            np.stack([kx, kx + d, kx], -1).ravel(), np.stack([ky, ky, ky + d], -1).ravel()
+        )
+        f = offset(fly_rep(a3, k3, np.repeat(cut, 3), 3), 3).reshape(n, 3, 2)
         f0 = f[:, 0]
         miss = np.linalg.norm(f0, axis=-1)
         done = miss < 0.5 * tolerance
         if np.all(done):
             break
-        jac = np.stack([(f[:, 1] - f0) / da, (f[:, 2] - f0) / dk], -1)  # (n, 2, 2)
+        jac = np.stack([(f[:, 1] - f0) / d, (f[:, 2] - f0) / d], -1)  # (n, 2, 2)
         ok = np.isfinite(jac).all(axis=(1, 2)) & (np.abs(np.linalg.det(jac)) > 0.0)
+        ok &= np.isfinite(f0).all(axis=-1)
         jac = np.where(ok[:, None, None], jac, np.eye(2))
         step = -np.linalg.solve(jac, np.where(ok[:, None], f0, 0.0)[..., None])[..., 0]
-        step_a = np.clip(step[:, 0], -0.2, 0.2)
-        step_k = np.clip(step[:, 1], -0.25 * (k_hi - k_lo), 0.25 * (k_hi - k_lo))
+        # near the vertical the impact moves fastest with the kick: steps there stay short
+        size = np.linalg.norm(step, axis=-1)
+        cap = np.minimum(reach, 0.5 * np.hypot(kx, ky) + 0.25 * DEG)
+        step *= np.minimum(1.0, cap / np.maximum(size, 1e-300))[:, None]
         upd = ~done & ok
-        az = np.where(upd, az + step_a, az)
-        kick = np.where(upd, np.clip(kick + step_k, k_lo, k_hi), kick)
-    miss = np.linalg.norm(offset(fly_rep(az, kick, cut, 1), 1), axis=-1)
+        nx, ny = kx + step[:, 0], ky + step[:, 1]
+        # back onto the branch: the kick's size within [k_lo, k_hi], its direction kept
+        mag = np.hypot(nx, ny)
+        fit = np.clip(mag, k_lo, k_hi) / np.where(mag > 0.0, mag, 1.0)
+        kx, ky = np.where(upd, nx * fit, kx), np.where(upd, ny * fit, ky)
+    az_out, kick_out = polar(kx, ky)
+    miss = np.linalg.norm(offset(fly_rep(az_out, kick_out, cut, 1), 1), axis=-1)
     if not np.all(miss < tolerance):
         raise ConvergenceError(
             f"aim: the full-burn shot missed by {np.nanmax(miss) / 1e3:.1f} km after "
             f"{max_iter} Newton steps"
         )
-    return az, kick
+    return az_out, kick_out
 
 
 def wrap(a: FloatArray) -> FloatArray:
@@ -105,12 +121,15 @@ def solve(
     scale: FloatArray,
     tolerance: float,
     max_iter: int = 40,
+    overshoot_at_lo: bool = False,
 ) -> FloatArray:
     """Batched Illinois regula falsi for fun(x) = 0 with fun(lo), fun(hi) of opposite signs.
 
     ``fun`` may drift slightly between calls (the aim loop corrects the azimuth as it goes):
     when a bracket collapses without meeting the tolerance, both ends are re-evaluated around
-    the current estimate, widening until they bracket the root again.
+    the current estimate, widening until they bracket the root again. ``overshoot_at_lo``:
+    a row whose both ends overshoot (``fun > 0``) returns ``lo`` as a starting point for a
+    solver that can go beyond it, instead of raising.
     """
     lo0, hi0 = lo.astype(float).copy(), hi.astype(float).copy()
     lo, hi = lo0.copy(), hi0.copy()
@@ -118,6 +137,9 @@ def solve(
     # an end that already meets the tolerance is a root (e.g. the full burn of a lofted shot
     # at the edge of the apogee range), even without a sign change
     at_lo, at_hi = np.abs(f_lo) < tolerance, np.abs(f_hi) < tolerance
+    fixed = (f_lo > 0.0) & (f_hi > 0.0) & overshoot_at_lo
+    at_lo |= fixed
+    at_hi &= ~fixed
     unbracketed = (np.sign(f_lo) == np.sign(f_hi)) & ~at_lo & ~at_hi
     if np.any(unbracketed):
         bad = int(np.flatnonzero(unbracketed)[0])
@@ -135,7 +157,7 @@ def solve(
     width = 1e-3 * (hi0 - lo0)
     for _ in range(max_iter):
         fx = fun(x)
-        done = np.abs(fx) < tolerance
+        done = (np.abs(fx) < tolerance) | fixed
         if np.all(done):
             return x
         same_lo = np.sign(fx) == np.sign(f_lo)
@@ -237,11 +259,12 @@ def solve_apogee_kick(
     """
     t_lo = batch.vertical_time + batch.kick_time + 5.0
     t_full = batch.total_burn.copy()
-    k_lo = np.full(dist.shape, KICK_MIN)
+    k_lo = np.zeros(dist.shape)  # down to a vertical launch (see newton_full_burn)
     cut_me = solve(
         lambda tc: range_error(flight(kick_min_energy, tc)), t_lo, t_full, dist, 2.0 * tolerance
     )
     lo_apo = flight(kick_min_energy, cut_me).events.apogee_alt
+    az_me = state["az"].copy()  # the azimuth the range solve settled on
     hi_apo = fly_rep(az_lofted, kick_lofted, t_full, 1).events.apogee_alt
     bad = (apogee > hi_apo + 1e3) | (apogee < lo_apo - 1e3)
     if bad.any():
@@ -252,12 +275,21 @@ def solve_apogee_kick(
             f"reach apogees of {lo_apo[i] / 1e3:.0f}-{hi_apo[i] / 1e3:.0f} km (the upper limit "
             f"is the full-burn lofted apogee)",
         )
-    guess = {"az": az_lofted.copy(), "kick": kick_lofted.copy()}
+    # Newton starts from the kick vector interpolated between the two ends of the cut-off
+    # range (the minimum-energy and the full-burn shot): the lofted root runs continuously
+    # between them, while from the full burn's far-off kick Newton can fall onto the other
+    # branch when the cut-off is near the minimum-energy one.
+    v_full = kick_lofted * np.stack([np.sin(az_lofted), np.cos(az_lofted)])
+    v_me = kick_min_energy * np.stack([np.sin(az_me), np.cos(az_me)])
 
     def aimed(tc: FloatArray) -> tuple[FloatArray, FloatArray]:
+        w = np.clip((tc - cut_me) / np.where(t_full > cut_me, t_full - cut_me, 1.0), 0.0, 1.0)
+        v = w * v_full + (1.0 - w) * v_me
+        # The bound leaves half a degree beyond the minimum-energy kick: at that cut-off the
+        # two branches meet, and its shot was solved only to the range tolerance.
         return newton_full_burn(
-            fly_rep, guess["az"], guess["kick"], tc, k_lo, kick_min_energy, alat, alon,
-            tolerance,
+            fly_rep, np.arctan2(v[0], v[1]), np.hypot(v[0], v[1]), tc, k_lo,
+            kick_min_energy + 0.5 * DEG, alat, alon, tolerance,
         )  # fmt: skip
 
     def apogee_error(tc: FloatArray) -> FloatArray:

@@ -237,9 +237,10 @@ def aim(
                 mr.kick_angle.copy(),
                 dist,
                 20.0 * tolerance,
+                overshoot_at_lo=True,
             )
             state["steer"][:] = True
-            k_branch = np.full(n, KICK_MIN), mr.kick_angle.copy()
+            k_branch = np.zeros(n), mr.kick_angle.copy()
             az_loft, k_loft = newton_full_burn(
                 fly_rep, az0.copy(), k_loft, full, *k_branch, alat, alon, tolerance
             )
@@ -272,10 +273,14 @@ def aim(
         # Kick and azimuth are coupled (a steep shot drifts hundreds of km with the Earth's
         # rotation whatever its azimuth): bracket the kick on the unsteered azimuth, then
         # solve both together by Newton's method on the impact offset.
+        # A lofted target nearer than the shallowest bracketed kick flies (the near-vertical
+        # shots) starts there: Newton's kick vector goes on down to a vertical launch.
         state["steer"][:] = False
-        x = solve(control, lo0, hi0, dist, 20.0 * tolerance)
+        lofted = shape == "lofted"
+        x = solve(control, lo0, hi0, dist, 20.0 * tolerance, overshoot_at_lo=lofted)
         state["steer"][:] = True
-        az, x = newton_full_burn(fly_rep, state["az"], x, full, lo0, hi0, alat, alon, tolerance)
+        k_floor = np.zeros(n) if lofted else lo0
+        az, x = newton_full_burn(fly_rep, state["az"], x, full, k_floor, hi0, alat, alon, tolerance)
         state["az"] = az
     elif apogee is not None:
         state["az"], x = az_apo, cut_apo

@@ -8,6 +8,11 @@ reference value is therefore the apogee of ``aim(shape="lofted")`` without an ap
 burn), flown by the same propagator; the solver must quote that limit (within 1 %) and must
 converge for every apogee up to it. Ranges 933 and 1,000 km are those where the liquid ICBM
 used to fail (issue 8); 2,000 km is a longer control.
+
+The full-burn shot to a short range is nearly vertical: on its ≈ 2,500 s flight the Earth
+turns under it by over 1,000 km, so the kick that lands it may point away from the target
+(1,000 km west of Tehran: a kick of ≈ 0.1° to the east-south-east). The solver must find it in
+every direction, not only eastward where the unsteered kick brackets the range.
 """
 
 from __future__ import annotations
@@ -47,3 +52,31 @@ def test_lofted_apogee_limit_is_the_full_burn_and_targets_up_to_it_converge(
         assert sol.trajectory.events.apogee_alt[0] == pytest.approx(frac * limit, abs=5e3), frac
         assert sol.guidance.cutoff_time[0] <= m.burn_time + 1e-9
     assert np.isfinite(limit)
+
+
+@pytest.mark.parametrize("az_deg", [0.0, 90.0, 180.0, 270.0])
+def test_short_lofted_shots_converge_in_every_direction(az_deg: float) -> None:
+    m = missile("ICBM-liquid")
+    lat0, lon0 = 35.7 * DEG, 51.4 * DEG  # Tehran
+    lat1, lon1, _ = earth.geodesic_direct(lat0, lon0, az_deg * DEG, 1000e3)
+    full = aim(m, lat0, lon0, lat1, lon1, shape="lofted")
+    assert full.miss[0] < 1000.0
+    limit = float(full.trajectory.events.apogee_alt[0])
+    assert 3.5e6 < limit < 4.6e6  # a full burn: 4,150-4,210 km from Tehran at 1,000 km
+    for frac in (0.5, 0.95, 1.0):
+        sol = aim(m, lat0, lon0, lat1, lon1, shape="lofted", apogee=frac * limit)
+        assert sol.miss[0] < 1000.0, frac
+        assert sol.trajectory.events.apogee_alt[0] == pytest.approx(frac * limit, abs=5e3), frac
+
+
+def test_shorter_full_burn_lofted_shots_climb_higher() -> None:
+    """At full burn the energy is fixed, so the nearer aimpoint takes the steeper, higher path."""
+    m = missile("ICBM-liquid")
+    lat0, lon0 = 35.7 * DEG, 51.4 * DEG
+    apogees = []
+    for rng_km in (1000.0, 2000.0, 4000.0):
+        lat1, lon1, _ = earth.geodesic_direct(lat0, lon0, 0.0, rng_km * 1e3)
+        sol = aim(m, lat0, lon0, lat1, lon1, shape="lofted")
+        assert sol.miss[0] < 1000.0
+        apogees.append(float(sol.trajectory.events.apogee_alt[0]))
+    assert apogees[0] > apogees[1] > apogees[2]
