@@ -141,18 +141,23 @@ def test_engageability_counts_every_pair_and_names_why(capsys):
 def test_kill_vehicle_and_rcs_overrides_on_every_defence_command(capsys, args):
     code, out, _ = _run(
         capsys, *args, "--min-closing-speed-kms", "4.5", "--divert-mps", "250",
-        "--seeker-fov-deg", "0.5", "--rcs-m2", "0.05", "--json",
+        "--seeker-fov-deg", "0.5", "--rcs-m2", "0.05", "--exchange-latency-s", "90", "--json",
     )  # fmt: skip
     assert code == 0
     a = _block(json.loads(out))
     assert a["overrides"] == {
         "min_closing_speed_kms": 4.5, "divert_mps": 250.0, "seeker_fov_deg": 0.5, "rcs_m2": 0.05,
+        "exchange_latency_s": 90.0,
     }  # fmt: skip
+    assert a["exchange_latency_s"] == 90.0
     kv = a["batteries"][0]["kill_vehicle"]
     assert kv["min_closing_speed_kms"] == 4.5 and kv["divert_budget_mps"] == 250.0
     assert kv["seeker_fov_deg"] == pytest.approx(0.5, rel=1e-12)
     assert {s["rcs_m2"] for s in a["sensors"] if s["kind"] == "radar"} == {0.05}
-    for flag, bad in (("--min-closing-speed-kms", "-1"), ("--seeker-fov-deg", "181")):
+    for flag, bad in (
+        ("--min-closing-speed-kms", "-1"), ("--seeker-fov-deg", "181"),
+        ("--exchange-latency-s", "nan"),
+    ):  # fmt: skip
         code, _, err = _run(capsys, *args, flag, bad)
         assert code == 2 and err.count("\n") == 1 and flag in err
 

@@ -41,6 +41,11 @@ COMMIT = typer.Option(
     None, "--commit", help="Override what may commit a launch: fire-control-track | early-warning."
 )
 DECISION = typer.Option(None, "--decision-delay-s", help="Override the commit-to-launch delay, s.")
+LATENCY = typer.Option(
+    None,
+    "--exchange-latency-s",
+    help="Override the data-exchange latency a partner's radar adds (via_exchange sensors), s.",
+)
 MIN_CLOSING = typer.Option(
     None,
     "--min-closing-speed-kms",
@@ -69,6 +74,7 @@ OPTIONS: dict[str, tuple[Any, Any]] = {
     "sensors": (SENSORS, str | None),
     "commit": (COMMIT, str | None),
     "decision_delay_s": (DECISION, float | None),
+    "exchange_latency_s": (LATENCY, float | None),
     "min_closing_speed_kms": (MIN_CLOSING, float | None),
     "divert_mps": (DIVERT, float | None),
     "seeker_fov_deg": (SEEKER_FOV, float | None),
@@ -148,6 +154,7 @@ def architecture_from_flags(
     sensors: str | None = None,
     commit: str | None = None,
     decision_delay_s: float | None = None,
+    exchange_latency_s: float | None = None,
     min_closing_speed_kms: float | None = None,
     divert_mps: float | None = None,
     seeker_fov_deg: float | None = None,
@@ -170,6 +177,11 @@ def architecture_from_flags(
             fail(f"--decision-delay-s: {decision_delay_s:g} s must be a number >= 0")
         arch = replace(arch, rules=replace(arch.rules, decision_delay=float(decision_delay_s)))
         over["decision_delay_s"] = float(decision_delay_s)
+    if exchange_latency_s is not None:
+        if not (math.isfinite(exchange_latency_s) and exchange_latency_s >= 0.0):
+            fail(f"--exchange-latency-s: {exchange_latency_s:g} s must be a number >= 0")
+        arch = arch.with_overrides(exchange_latency=float(exchange_latency_s))
+        over["exchange_latency_s"] = float(exchange_latency_s)
     icp = lookup(interceptor, "--interceptor").model if interceptor else None
     if site is not None:
         label, lat, lon = parse_place(site, "--site")
