@@ -101,10 +101,9 @@ def newton_full_burn(
         fit = np.clip(mag, k_lo, k_hi) / np.where(mag > 0.0, mag, 1.0)
         kx, ky = np.where(upd, nx * fit, kx), np.where(upd, ny * fit, ky)
     az_out, kick_out = polar(kx, ky)
-    # judged on the 3-D distance: near the aimpoint's antipode the tangent-plane offset is
-    # small too
-    ilat, ilon = fly_rep(az_out, kick_out, cut, 1).impact_geodetic()
-    miss = np.linalg.norm(earth.geodetic2ecef(ilat, ilon, 0.0) - p_aim, axis=-1)
+    # (near the aimpoint's antipode the tangent-plane offset is small too: aim checks the
+    # final miss on the surface)
+    miss = np.linalg.norm(offset(fly_rep(az_out, kick_out, cut, 1), 1), axis=-1)
     if not np.all(miss < tolerance):
         raise ConvergenceError(
             f"aim: the full-burn shot missed by {np.nanmax(miss) / 1e3:.1f} km after "

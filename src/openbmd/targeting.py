@@ -130,6 +130,10 @@ def max_range(
     return MaxRange(final.ground_range(), best_k, final)
 
 
+#: A solved shot missing by more than this [m] is reported as not converged, never returned.
+MISS_MAX = 50e3
+
+
 def aim(
     missiles: Missile | Sequence[Missile],
     launch_lat: Any,
@@ -224,26 +228,31 @@ def aim(
 
     full = np.full(n, np.inf)
     t_lo = batch.vertical_time + batch.kick_time + 5.0
+
+    def full_burn_shot(
+        lo: FloatArray, hi: FloatArray, lofted: bool
+    ) -> tuple[FloatArray, FloatArray]:
+        # Kick and azimuth are coupled (a steep shot drifts hundreds of km with the Earth's
+        # rotation whatever its azimuth): bracket the kick on the unsteered azimuth, then solve
+        # both together by Newton's method on the impact offset. A lofted target nearer than
+        # the shallowest bracketed kick flies (the near-vertical shots) starts there: Newton's
+        # kick vector goes on down to a vertical launch.
+        state["steer"][:] = False
+        k = solve(
+            lambda x: range_error(flight(x, full)), lo, hi, dist, 20.0 * tolerance,
+            overshoot_at_lo=lofted,
+        )  # fmt: skip
+        state["steer"][:] = True
+        floor = np.zeros(n) if lofted else lo
+        return newton_full_burn(fly_rep, state["az"], k, full, floor, hi, alat, alon, tolerance)
+
     if shape == "min-energy" or apogee is not None:
         kick = min_energy_kick(batch, lat, lon, az0, dist, mr.kick_angle, model, steps)
         if apogee is not None:
             target_apo = np.broadcast_to(np.asarray(apogee, dtype=float), (n,))
             # The full-burn lofted kick gives the highest apogee at this range, the
             # minimum-energy kick the lowest; energy management spans what lies between.
-            state["steer"][:] = False
-            k_loft = solve(
-                lambda k: range_error(flight(k, full)),
-                np.full(n, KICK_MIN),
-                mr.kick_angle.copy(),
-                dist,
-                20.0 * tolerance,
-                overshoot_at_lo=True,
-            )
-            state["steer"][:] = True
-            k_branch = np.zeros(n), mr.kick_angle.copy()
-            az_loft, k_loft = newton_full_burn(
-                fly_rep, az0.copy(), k_loft, full, *k_branch, alat, alon, tolerance
-            )
+            az_loft, k_loft = full_burn_shot(np.full(n, KICK_MIN), mr.kick_angle.copy(), True)
             az_apo, kick, cut_apo = solve_apogee_kick(
                 fly_rep, range_error, flight, state, az_loft, k_loft, kick, target_apo,
                 dist, batch, alat, alon, tolerance,
@@ -270,18 +279,7 @@ def aim(
 
     full_burn = shape != "min-energy" and apogee is None
     if full_burn:
-        # Kick and azimuth are coupled (a steep shot drifts hundreds of km with the Earth's
-        # rotation whatever its azimuth): bracket the kick on the unsteered azimuth, then
-        # solve both together by Newton's method on the impact offset.
-        # A lofted target nearer than the shallowest bracketed kick flies (the near-vertical
-        # shots) starts there: Newton's kick vector goes on down to a vertical launch.
-        state["steer"][:] = False
-        lofted = shape == "lofted"
-        x = solve(control, lo0, hi0, dist, 20.0 * tolerance, overshoot_at_lo=lofted)
-        state["steer"][:] = True
-        k_floor = np.zeros(n) if lofted else lo0
-        az, x = newton_full_burn(fly_rep, state["az"], x, full, k_floor, hi0, alat, alon, tolerance)
-        state["az"] = az
+        state["az"], x = full_burn_shot(lo0, hi0, shape == "lofted")
     elif apogee is not None:
         state["az"], x = az_apo, cut_apo
     else:
@@ -316,6 +314,10 @@ def aim(
         guidance_kick, guidance_cut = x, full
     if not np.all(np.isfinite(miss)):
         raise ConvergenceError("aim: some trajectories did not come down; check the inputs")
+    if np.any(miss > MISS_MAX):  # e.g. a Newton solve that settled near the antipode
+        raise ConvergenceError(
+            f"aim: a shot misses its aimpoint by {np.max(miss) / 1e3:.0f} km after the solve"
+        )
     guidance = Guidance(state["az"].copy(), guidance_kick, guidance_cut)
     return AimSolution(guidance, traj, alat, alon, miss, shape)
 

@@ -71,3 +71,20 @@ def test_batch_of_aimpoints() -> None:
 def test_bad_shape() -> None:
     with pytest.raises(InputError, match="shape"):
         aim(missile("IRBM"), 0.0, 0.0, 0.1, 0.1, shape="sideways")
+
+
+def test_a_solve_that_settles_far_off_raises_instead_of_returning() -> None:
+    """A depressed ICBM shot 9,000 km north-east of Tehran: Newton's tangent-plane offset is
+    also small at the aimpoint's antipode, where it settled (a 20,000 km miss came back as a
+    solution). Whatever the solver does, it must never return such a shot."""
+    from openbmd import earth
+    from openbmd.errors import ConvergenceError
+    from openbmd.targeting import MISS_MAX
+
+    lat0, lon0 = np.radians(35.7), np.radians(51.4)
+    lat1, lon1, _ = earth.geodesic_direct(lat0, lon0, np.radians(60.0), 9.0e6)
+    try:
+        sol = aim(missile("ICBM-liquid"), lat0, lon0, lat1, lon1, shape="depressed")
+    except ConvergenceError:
+        return
+    assert sol.miss[0] < MISS_MAX
